@@ -1,0 +1,31 @@
+"""Settings of the clean stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CleanConfig:
+    """Knobs of the clean stage; defaults are the ones measured by ``pipeline eval clean``.
+
+    ``favor_precision`` is passed to trafilatura for HTML. ``min_body_chars``: a body shorter than
+    this after cleaning raises ``empty_after_cleaning``. ``max_chrome_words``: lines without final
+    punctuation up to this many words are treated as navigation/chrome unless they read as a
+    sub-heading of the paragraph that follows. ``teaser_min_overlap`` / ``teaser_cued_overlap``:
+    a trailing paragraph sharing fewer content words than this with the body above is a teaser
+    of another story (the second, higher bar applies when it opens with an upper-case kicker or is
+    cut off mid-sentence). ``teaser_min_words``: shorter trailing paragraphs are never teasers.
+    """
+
+    favor_precision: bool = True
+    include_tables: bool = True
+    min_body_chars: int = 1
+    ascii_quotes: bool = True
+    max_chrome_words: int = 15
+    weak_pattern_max_words: int = 20
+    max_title_words: int = 30
+    teaser_min_overlap: float = 0.12
+    teaser_cued_overlap: float = 0.3
+    teaser_min_words: int = 12
+    html_text_filter: bool = True

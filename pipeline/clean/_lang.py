@@ -1,0 +1,83 @@
+"""Cheap language cues from stopwords: which language a text is in, and which lines are not in it.
+
+Uses jusText's stoplists for a handful of languages common in news feeds. This is a line-level cue
+(a navigation line in German inside an English article), not a language identifier for records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+
+import justext
+
+_LANGS: tuple[tuple[str, str], ...] = (
+    ("en", "English"),
+    ("de", "German"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("it", "Italian"),
+    ("pt", "Portuguese"),
+    ("nl", "Dutch"),
+    ("pl", "Polish"),
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@cache
+def _stoplists() -> dict[str, frozenset[str]]:
+    lists: dict[str, frozenset[str]] = {}
+    for code, name in _LANGS:
+        words = {w.lower() for w in justext.get_stoplist(name)}
+        lists[code] = frozenset(w for w in words if len(w) > 1)
+    # Words shared by many languages ("a", "in", "die" is also English) carry no signal.
+    counts = Counter(w for s in lists.values() for w in s)
+    return {code: frozenset(w for w in s if counts[w] == 1) for code, s in lists.items()}
+
+
+@cache
+def stopwords(code: str) -> frozenset[str]:
+    """All stopwords of one language (``"en"``, ``"de"`` ...), empty when unknown."""
+    name = dict(_LANGS).get(code)
+    return frozenset(w.lower() for w in justext.get_stoplist(name)) if name else frozenset()
+
+
+def stopword_votes(text: str) -> Counter[str]:
+    """Count of language-specific stopwords per language code."""
+    lists = _stoplists()
+    votes: Counter[str] = Counter()
+    for word in _WORD.findall(text.lower()):
+        for code, words in lists.items():
+            if word in words:
+                votes[code] += 1
+    return votes
+
+
+def guess_language(text: str) -> str | None:
+    """Most likely language code by stopwords, or ``None`` when there is too little evidence."""
+    votes = stopword_votes(text[:20_000])
+    if not votes:
+        return None
+    code, count = votes.most_common(1)[0]
+    return code if count >= 3 else None
+
+
+def latin_share(text: str) -> float:
+    """Share of letters that are Latin script (1.0 for text without letters)."""
+    letters = len(_LETTER.findall(text))
+    return len(_LATIN.findall(text)) / letters if letters else 1.0
+
+
+def is_foreign(line: str, doc_lang: str | None, doc_latin: float) -> bool:
+    """True when ``line`` is clearly in another language or script than the document."""
+    if doc_latin > 0.8 and latin_share(line) < 0.3:
+        return True
+    if doc_lang is None:
+        return False
+    votes = stopword_votes(line)
+    own = votes.get(doc_lang, 0)
+    other = max((n for code, n in votes.items() if code != doc_lang), default=0)
+    return other >= 1 and other > own

@@ -1,0 +1,132 @@
+"""Patterns for site chrome found in article text, grouped by kind.
+
+Every pattern is anchored or bounded and free of nested quantifiers, so matching a 100k-char line
+stays linear. ``LINE_PATTERNS`` match a whole unit (a line or paragraph) that is chrome;
+``SENTENCE_PATTERNS`` match one sentence of chrome glued inside a longer paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+
+_F = re.IGNORECASE
+
+# Kinds reported in CleanedArticle.removed.
+COOKIE = "cookie"
+DISCLAIMER = "disclaimer"
+NEWSLETTER = "newsletter"
+SHARE = "share"
+ADVERTISEMENT = "advertisement"
+RELATED = "related"
+PHOTO_CREDIT = "photo_credit"
+COPYRIGHT = "copyright"
+TEASER = "teaser"
+CHROME = "chrome"  # short navigation-like or foreign-language lines
+TITLE = "title"
+
+_COOKIE = (
+    r"\b(?:uses?|using|use of|accept(?:ing)?|allow|consent to(?: the use of)?|store|place)\s+(?:all\s+)?"
+    r"(?:our\s+|the\s+|third[- ]party\s+)?cookies\b"
+    r"|\bcookie\s+(?:policy|settings|preferences|consent|notice|banner|statement)\b"
+    r"|\bcookies?\s+(?:to|help|are used|enable)\b.{0,80}\b(?:experience|analy[sz]e|personali[sz]e|traffic)"
+    r"|\bwe(?:'ll| will) assume you(?:'re| are) ok with this\b"
+    r"|\bcookie-?(?:richtlinie|einstellungen|hinweis)|\bverwendet cookies\b|\butiliza(?:mos)? cookies\b"
+)
+_DISCLAIMER = (
+    r"^\s*(?:post\s+)?disclaimer\b"
+    r"|\bauto[- ]?generated from (?:a |the )?syndicat"
+    r"|\bhas not been edited by\b"
+    r"|\b(?:published|generated) from a syndicated feed\b"
+    r"|\bwe make no representations or warranties\b"
+    r"|\b(?:views|opinions) expressed (?:in this|here|by)\b.{0,60}\b(?:do not|don't) (?:necessarily )?reflect\b"
+    r"|\bthis (?:story|article|content) (?:was|has been) (?:automatically )?(?:generated|produced|created) "
+    r"(?:by|using|with) (?:an? )?(?:ai|automated|technology|software)\b"
+)
+_NEWSLETTER = (
+    r"\b(?:sign|signing) up (?:for|to) (?:our|the|a)\b.{0,60}\b(?:newsletter|briefing|alerts?|digest|emails?)\b"
+    r"|^\s*(?:subscribe|sign up|register|join)\b.{0,80}$"
+    r"|\b(?:subscribe|subscription|subscribers?)\b.{0,40}\b(?:today|now|only|unlimited|access|offer)\b"
+    r"|\bnewsletters?\b"
+    r"|\bin your inbox\b|\bdelivered to your inbox\b"
+    r"|\balready (?:a subscriber|have an account|registered)\b"
+    r"|\b(?:log|sign) in to (?:continue|read|comment)\b|\bcreate (?:a )?free account\b"
+    r"|\bsupport (?:our|independent|quality) journalism\b"
+    r"|\bunlimited (?:digital )?access\b"
+    r"|\babonnieren\b|\bsuscr[ií]bete\b|\babonnez-vous\b"
+)
+_SHARE = (
+    r"^\s*(?:share|tweet|email|e-mail|print|save|pin|whatsapp|facebook|twitter|linkedin|reddit|copy link|"
+    r"comments?|reply|like|follow(?: us)?)(?:\s+(?:this|on|via|article|story|page|us|link|it))*"
+    r"\s*[:!.]?\s*(?:\(\d+\))?$"
+    r"|^\s*(?:share|follow|find|like|connect with) (?:us|this (?:article|story|post)) on\b"
+    r"|^\s*(?:share|print|email|save) (?:this|the) (?:article|story|page|post)\b"
+    r"|\b(?:leave|post|add|write|view|show|read) (?:a |your |all )?(?:\d+ )?comments?\b"
+    r"|\bclick (?:here )?to (?:share|print|email|comment|tweet)\b"
+    r"|\bnotify me of (?:follow-up comments|new posts)\b"
+    r"|\bcomments? (?:are|is) (?:closed|moderated)\b|\bthere are no comments\b"
+    r"|^\s*(?:(?:facebook|twitter|x|linkedin|whatsapp|reddit|email|pinterest|telegram|flipboard|print)"
+    r"[\s,|/·•]*){2,}$"
+    r"|\b(?:kommentar(?:e)? (?:schreiben|verfassen)|schreibe einen kommentar|teilen sie|folgen sie uns)\b"
+)
+_ADVERTISEMENT = (
+    r"^\s*(?:advertisement|advertising|advert|ad|ads|sponsored(?: content)?|paid content|promoted|"
+    r"story continues below(?: advertisement)?|article continues below(?: advertisement)?|continue reading below|"
+    r"scroll to continue(?: with content)?|skip (?:advert|ad)|werbung|anzeige|publicidad|publicit[eé])"
+    r"\s*[:.\-]?\s*$"
+)
+_RELATED = (
+    r"^\s*(?:read more|read also|also read|see also|more|related|recommended|trending|most (?:read|popular|viewed)|"
+    r"you (?:may|might) also like|more (?:from|on|in|stories|news|articles)|related (?:articles?|stories|"
+    r"coverage|news|content|posts?|topics|links)|further reading|what to read next|top stories|"
+    r"lesen sie auch|mehr zum thema|das k[öo]nnte sie auch interessieren|lea tambi[ée]n|lee tambi[ée]n|"
+    r"lire aussi|[àa] lire aussi|leggi anche)\b.{0,200}$"
+    r"|^\s*(?:read|watch|listen|continue reading)(?: the)? (?:full|more|next|story|article|here)\b.{0,120}$"
+    r"|\bread more\s*$"
+)
+_PHOTO = (
+    r"^\s*\(?(?:photos?|images?|pictures?|pic|credits?|photo credit|image credit|source|video|graphic|"
+    r"illustration|foto|fotos|bild|bilder|quelle)\s*[:/|]\s*.{0,120}$"
+    r"|^\s*\(?(?:ap|afp|reuters|getty|epa|ansa|dpa)(?: photo)?\s*/.{0,80}$"
+    r"|(?:getty images|shutterstock(?:\.com)?|istock(?:photo)?|alamy|ap photo|afp via getty images|"
+    r"reuters/[\w .]+|picture alliance|imago)\s*\)?\s*$"
+)
+_COPYRIGHT = (
+    r"^\s*(?:©|\(c\)|copyright\b)"
+    r"|\ball rights reserved\b|\balle rechte vorbehalten\b|\btodos los derechos reservados\b"
+    r"|\b(?:terms of (?:use|service)|privacy policy|datenschutz(?:erkl[äa]rung)?|impressum)\b"
+)
+
+LINE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (COOKIE, re.compile(_COOKIE, _F)),
+    (DISCLAIMER, re.compile(_DISCLAIMER, _F)),
+    (NEWSLETTER, re.compile(_NEWSLETTER, _F)),
+    (SHARE, re.compile(_SHARE, _F)),
+    (ADVERTISEMENT, re.compile(_ADVERTISEMENT, _F)),
+    (RELATED, re.compile(_RELATED, _F)),
+    (PHOTO_CREDIT, re.compile(_PHOTO, _F)),
+    (COPYRIGHT, re.compile(_COPYRIGHT, _F)),
+)
+
+# Inside long paragraphs, only sentence-level notices that are unambiguous wherever they appear.
+SENTENCE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (COOKIE, re.compile(_COOKIE, _F)),
+    (DISCLAIMER, re.compile(_DISCLAIMER, _F)),
+)
+
+# "PRECARIOUS RELATIONS:" / "TERRORIST ATTACK:" kicker that opens a teaser.
+KICKER = re.compile(r"^\W{0,2}[A-Z][A-Z0-9'’‘\-&.]{1,30}(?: [A-Z0-9'’‘\-&.]{1,30}){0,5}\W{0,2}:\s")
+
+TERMINAL = re.compile(r"""[.!?…:;"”’'»)\]]\s*$""")
+SENTENCE_END = re.compile(r"""[.!?…]["”’'»)\]]*\s*$""")
+
+# Sentence splitter: split after . ! ? (optionally followed by a closing quote) before a capital.
+SENTENCE_SPLIT = re.compile(r"""(?<=[.!?…])["”’'»)\]]?\s+(?=["“‘'«(\[]?[A-Z0-9À-ÖØ-Þ])""")
+WORD = re.compile(r"\w+")
+
+
+def match_kind(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] = LINE_PATTERNS) -> str | None:
+    """First boilerplate kind whose pattern matches ``text``, else ``None``."""
+    for kind, pattern in patterns:
+        if pattern.search(text):
+            return kind
+    return None

@@ -1,0 +1,64 @@
+"""Teasers of other stories glued after the end of an article.
+
+Feeds often append the leads of unrelated stories after the body ("PRECARIOUS RELATIONS: ..."
+followed by a lead cut off mid-sentence). We walk back from the end and drop a paragraph while it
+looks like a teaser of something else:
+
+* it shares few content words with the body above it (lexical overlap, the main cue), and
+* the formal cues lower the bar: an upper-case kicker ``"WORD WORD: "`` at its start, or an
+  ending without final punctuation (the lead was cut off).
+
+We stop at the first paragraph that is about the article. Nothing before the trailing run is ever
+touched, so a sentence of the body can only be lost if it is the last one and shares almost
+nothing with the rest of the story.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from pipeline.clean._patterns import KICKER, TERMINAL, WORD
+
+
+def content_words(text: str, stop: frozenset[str]) -> set[str]:
+    """Lower-cased content-word stems (6-char prefixes of words of 4+ letters, no stopwords)."""
+    return {w[:6] for w in (t.lower() for t in WORD.findall(text)) if len(w) >= 4 and w not in stop and not w.isdigit()}
+
+
+def overlap(unit: str, body_words: set[str], stop: frozenset[str]) -> float:
+    """Share of the unit's content words that also occur in the body."""
+    words = content_words(unit, stop)
+    if not words:
+        return 1.0
+    return len(words & body_words) / len(words)
+
+
+def trailing_teasers(
+    units: Sequence[str],
+    stop: frozenset[str],
+    *,
+    min_overlap: float = 0.12,
+    cued_overlap: float = 0.3,
+    min_words: int = 12,
+    keep_units: int = 2,
+) -> int:
+    """Number of trailing units (from the end of ``units``) that are teasers of other stories."""
+    n = len(units)
+    cut = n
+    sets = [content_words(unit, stop) for unit in units]
+    counts: Counter[str] = Counter()
+    for words in sets:
+        counts.update(words)
+    while cut > keep_units:
+        unit, words = units[cut - 1], sets[cut - 1]
+        counts.subtract(words)  # body = everything above this unit
+        if len(WORD.findall(unit)) < min_words:
+            break
+        score = len([w for w in words if counts[w] > 0]) / len(words) if words else 1.0
+        cued = bool(KICKER.match(unit)) or not TERMINAL.search(unit)
+        if score < min_overlap or (cued and score < cued_overlap):
+            cut -= 1
+            continue
+        break
+    return n - cut

@@ -1,0 +1,161 @@
+"""Plain-text cleaning: remove site chrome line by line, keep every sentence of the article.
+
+Input: text already stripped of markup (feeds, syndication partners, or trafilatura's output).
+Output: ``(title, body)`` with paragraphs joined by a blank line.
+
+Steps:
+
+1. normalise (mojibake, entities, control characters, spaces, quotes);
+2. split into units: each non-empty line is a unit; a line is glued to the next one when it was
+   hard-wrapped (no final punctuation and the next line starts in lower case);
+3. title: ``title_hint`` wins and a first unit equal to it is removed; otherwise a first line that
+   stands alone (followed by a blank line), has at most ``max_title_words`` words and does not end
+   with a full stop is the title. Else the title is empty;
+4. each unit is kept or dropped with a reason: cookie and disclaimer notices anywhere (sentence by
+   sentence inside long paragraphs); newsletter, share/follow/comment prompts, advertisement
+   markers, "Read more"/"Related" lists, photo credits and copyright lines when the unit is short;
+   short lines without final punctuation (navigation, link lists, captions) unless they read as a
+   sub-heading of the paragraph below; short lines in another language or script than the body;
+5. trailing teasers of other stories (see :mod:`pipeline.clean._teasers`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.clean import _patterns as P
+from pipeline.clean._config import CleanConfig
+from pipeline.clean._lang import guess_language, is_foreign, latin_share, stopwords
+from pipeline.clean._normalize import normalize_text
+from pipeline.clean._teasers import content_words, trailing_teasers
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    """Outcome of :func:`clean_text_detailed`."""
+
+    title: str
+    body: str
+    removed: tuple[str, ...]
+
+
+def _units(text: str) -> tuple[list[str], list[bool]]:
+    """Units (lines, hard wraps joined) and whether each one ends its block (blank line after)."""
+    units: list[str] = []
+    ends_block: list[bool] = []
+    for block in text.split("\n\n"):
+        lines = [ln.strip() for ln in block.split("\n")]
+        lines = [ln for ln in lines if ln]
+        if not lines:
+            continue
+        merged: list[str] = [lines[0]]
+        for line in lines[1:]:
+            prev = merged[-1]
+            if not P.TERMINAL.search(prev) and line[0].islower() and len(prev) > 40:
+                merged[-1] = f"{prev} {line}"
+            else:
+                merged.append(line)
+        units.extend(merged)
+        ends_block.extend([False] * (len(merged) - 1) + [True])
+    return units, ends_block
+
+
+def _same(a: str, b: str) -> bool:
+    return [w.lower() for w in P.WORD.findall(a)] == [w.lower() for w in P.WORD.findall(b)]
+
+
+def _strip_sentences(unit: str) -> tuple[str, str | None]:
+    """Drop cookie/disclaimer sentences glued inside a paragraph; returns (rest, kind)."""
+    kept: list[str] = []
+    kind: str | None = None
+    for sentence in P.SENTENCE_SPLIT.split(unit):
+        hit = P.match_kind(sentence, P.SENTENCE_PATTERNS)
+        if hit:
+            kind = kind or hit
+        else:
+            kept.append(sentence)
+    return " ".join(kept).strip(), kind
+
+
+def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
+    kind = P.match_kind(unit, P.SENTENCE_PATTERNS)
+    if kind:
+        return kind
+    if n_words <= config.weak_pattern_max_words and (n_words < 8 or not P.SENTENCE_END.search(unit)):
+        return P.match_kind(unit)
+    return None
+
+
+def clean_text_detailed(text: str, config: CleanConfig, title_hint: str | None = None) -> TextResult:
+    """Clean plain text; see the module docstring for the rules."""
+    text = normalize_text(text, ascii_quotes=config.ascii_quotes)
+    units, ends_block = _units(text)
+    removed: list[str] = []
+    title = normalize_text(title_hint, ascii_quotes=config.ascii_quotes).strip() if title_hint else ""
+    if units:
+        first = units[0]
+        if title and _same(first, title):
+            units, ends_block = units[1:], ends_block[1:]
+            removed.append(P.TITLE)
+        elif not title and len(units) > 1 and ends_block[0] and _looks_like_title(first, config):
+            title = first
+            units, ends_block = units[1:], ends_block[1:]
+            removed.append(P.TITLE)
+
+    doc_lang = guess_language(text) or "en"
+    doc_latin = latin_share(text[:20_000])
+    stop = stopwords(doc_lang) | stopwords("en")
+    keep: list[str] = []
+    for i, unit in enumerate(units):
+        words = P.WORD.findall(unit)
+        n = len(words)
+        if n == 0:
+            continue
+        kind = _classify(unit, n, config)
+        if kind is None and n > config.weak_pattern_max_words:
+            rest, kind = _strip_sentences(unit)
+            if kind:
+                removed.append(kind)
+                if rest:
+                    keep.append(rest)
+                continue
+        if kind is None and n <= 40 and is_foreign(unit, doc_lang, doc_latin):
+            kind = P.CHROME
+        if kind is None and n <= config.max_chrome_words and not P.TERMINAL.search(unit):
+            nxt = units[i + 1] if i + 1 < len(units) else ""
+            if not _is_heading(unit, nxt, stop):
+                kind = P.CHROME
+        if kind:
+            removed.append(kind)
+        else:
+            keep.append(unit)
+
+    n_teasers = trailing_teasers(
+        keep,
+        stop,
+        min_overlap=config.teaser_min_overlap,
+        cued_overlap=config.teaser_cued_overlap,
+        min_words=config.teaser_min_words,
+    )
+    if n_teasers:
+        keep = keep[: len(keep) - n_teasers]
+        removed.extend([P.TEASER] * n_teasers)
+    return TextResult(title=title, body="\n\n".join(keep), removed=tuple(removed))
+
+
+def _looks_like_title(line: str, config: CleanConfig) -> bool:
+    n = len(P.WORD.findall(line))
+    return 0 < n <= config.max_title_words and len(line) <= 300 and not line.rstrip().endswith(".")
+
+
+def _is_heading(unit: str, following: str, stop: frozenset[str]) -> bool:
+    """A short line is a sub-heading when prose follows that shares a content word with it."""
+    if len(P.WORD.findall(following)) < 15 or not P.SENTENCE_END.search(following):
+        return False
+    return bool(content_words(unit, stop) & content_words(following, stop))
+
+
+def clean_text(text: str, config: CleanConfig, title_hint: str | None = None) -> tuple[str, str]:
+    """Return ``(title, body)`` of plain text with site chrome and trailing teasers removed."""
+    result = clean_text_detailed(text, config, title_hint)
+    return result.title, result.body
