@@ -1,0 +1,51 @@
+"""Dedup stage: find which earlier article (within a time window) a new article is a version of.
+
+What goes in: a :class:`~pipeline.records.CleanedArticle`. ``signature(article, config)`` (pure,
+parallel stage) turns it into a 45-byte :class:`Signature`; :class:`DedupIndex` (global stage)
+answers ``lookup(article_id, sig) -> Match | None`` and is updated with ``insert``/``evict``.
+What comes out: a :class:`Match` naming the matched article, its story, the relation
+("exact", "copy", "rewrite") and a similarity in [0, 1]. This stage raises no reason codes.
+
+Design (see README, "Dedup"):
+
+- Exact first: same normalised canonical URL, or same normalised-body hash.
+- Fingerprint: 64-bit simhash over content-word unigrams (function words, weekday and relative-day
+  words dropped; numbers, months and transliterated names normalised), weighted toward names and
+  numbers and toward the top of the story.
+- Index: 4 tables keyed on 16-bit blocks of the fingerprint, multi-probed to radius 2, so every
+  indexed fingerprint within 11 bits is a candidate; candidates up to ``max_distance`` bits kept.
+- Verification: a 16-byte b-bit MinHash of salient words (names, numbers, long words) near the top,
+  so different events of the same kind (other names, places, numbers) stay apart.
+
+Partitioning: a story can only be found on the worker that holds its candidates, so the dedup
+stage is keyed by one global partition key (the index is not sharded by article id): the parallel
+stage (decode, clean, signature) scales out over the raw topic's partitions and sends signatures to
+a single-partition topic consumed by one dedup task, whose index lives in a changelogged table.
+With two workers one of them owns that partition; the other runs the parallel stage. Decisions only
+depend on the order of that topic, so two workers give the same stories as one.
+"""
+
+from pipeline.dedup._index import DedupIndex, Match, decode_entry, encode_entry
+from pipeline.dedup._signature import (
+    SIGNATURE_SIZE,
+    DedupConfig,
+    Signature,
+    normalise_url,
+    signature,
+    signature_of_text,
+    story_id_for,
+)
+
+__all__ = [
+    "SIGNATURE_SIZE",
+    "DedupConfig",
+    "DedupIndex",
+    "Match",
+    "Signature",
+    "decode_entry",
+    "encode_entry",
+    "normalise_url",
+    "signature",
+    "signature_of_text",
+    "story_id_for",
+]

@@ -1,0 +1,99 @@
+"""Simhash fingerprint and verification sketch of an article, computed with numpy.
+
+What goes in: the weighted features of :mod:`pipeline.dedup._features`. What comes out:
+
+- a 64-bit simhash (Charikar) over the unique feature keys, each weighted by its type weight,
+  its best position factor and ``1 + ln(count)``; keys are hashed with xxh64.
+- a verification sketch: ``SKETCH_SIZE`` one-byte b-bit MinHash values (one-permutation
+  hashing with ``SKETCH_SIZE`` bins) over the *salient* keys (names, numbers, long words) of the
+  first ``SKETCH_TOKENS`` content tokens. Two articles' sketches estimate the Jaccard index of
+  their salient vocabulary near the top of the story, which stays high under paraphrase and is
+  low for different events of the same kind (other names, other places, other numbers).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from pipeline.dedup._features import Feature, position_factor
+
+SKETCH_SIZE = 16
+SKETCH_TOKENS = 400
+_EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
+_HASH_SEED = 0x5EED
+
+_BIT_SHIFTS = np.arange(64, dtype=np.uint64)
+_key_hash_cache: dict[str, int] = {}
+_CACHE_MAX = 200_000
+
+
+def key_hash(key: str) -> int:
+    """64-bit hash of a feature key (memoised; the vocabulary is small)."""
+    h = _key_hash_cache.get(key)
+    if h is None:
+        h = xxhash.xxh64_intdigest(key.encode(), seed=_HASH_SEED)
+        if len(_key_hash_cache) >= _CACHE_MAX:
+            _key_hash_cache.clear()
+        _key_hash_cache[key] = h
+    return h
+
+
+def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int]]:
+    """Unique key hashes with their weights, and the hashes of salient keys near the top."""
+    best: dict[str, float] = {}
+    count: dict[str, int] = {}
+    salient: set[int] = set()
+    for i, f in enumerate(feats):
+        w = f.weight * position_factor(i)
+        if w > best.get(f.key, 0.0):
+            best[f.key] = w
+        count[f.key] = count.get(f.key, 0) + 1
+        if f.salient and i < SKETCH_TOKENS:
+            salient.add(key_hash(f.key))
+    hashes = [key_hash(k) for k in best]
+    weights = [w * (1.0 + math.log(count[k])) for k, w in best.items()]
+    return hashes, weights, salient
+
+
+def simhash64(hashes: list[int], weights: list[float]) -> int:
+    """Charikar simhash of weighted 64-bit hashes (bit i set when the weighted vote is > 0)."""
+    if not hashes:
+        return 0
+    h = np.array(hashes, dtype=np.uint64)
+    w = np.array(weights, dtype=np.float64)
+    bits = ((h[:, None] >> _BIT_SHIFTS) & np.uint64(1)).astype(np.float64)
+    votes = w @ (2.0 * bits - 1.0)
+    set_bits = _BIT_SHIFTS[votes > 0]
+    return int(np.bitwise_or.reduce(np.uint64(1) << set_bits)) if set_bits.size else 0
+
+
+def sketch(salient: set[int]) -> bytes:
+    """One-permutation b-bit MinHash of a set of 64-bit hashes: ``SKETCH_SIZE`` bytes."""
+    if not salient:
+        return bytes(SKETCH_SIZE)
+    h = np.array(sorted(salient), dtype=np.uint64)
+    mixed = h * np.uint64(0x9E3779B97F4A7C15)  # wraps; spreads the hash before binning
+    bins = (mixed >> np.uint64(60)).astype(np.int64) % SKETCH_SIZE
+    low = mixed & np.uint64(0x0FFFFFFFFFFFFFFF)
+    mins = np.full(SKETCH_SIZE, np.iinfo(np.uint64).max, dtype=np.uint64)
+    np.minimum.at(mins, bins, low)
+    out = np.zeros(SKETCH_SIZE, dtype=np.uint8)
+    filled = mins != np.iinfo(np.uint64).max
+    out[filled] = (mins[filled] % np.uint64(255) + np.uint64(1)).astype(np.uint8)
+    return out.tobytes()
+
+
+def sketch_similarity(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    """Estimated Jaccard of sketches; ``a`` is one sketch (S,), ``b`` is (n, S). Returns (n,)."""
+    both = (a != _EMPTY_BIN) & (b != _EMPTY_BIN)
+    either = (a != _EMPTY_BIN) | (b != _EMPTY_BIN)
+    eq = (a == b) & both
+    n_either = either.sum(axis=-1)
+    raw = eq.sum(axis=-1) / np.maximum(n_either, 1)
+    # b-bit correction: two unrelated bins collide with probability 1/255
+    est = (raw - 1.0 / 255.0) / (1.0 - 1.0 / 255.0)
+    return np.clip(est, 0.0, 1.0).astype(np.float64)

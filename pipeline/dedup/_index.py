@@ -1,0 +1,313 @@
+"""The dedup index: durable entries plus in-memory numpy acceleration structures.
+
+Durable state is ``entries: MutableMapping[str, bytes]`` (article id -> story id, published time,
+signature), one key per indexed article, deleted on eviction: a dict in batch mode, a changelogged
+Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupIndex.rebuild`.
+
+In memory, per indexed article (row): fingerprint (8 bytes), sketch (16), published time (4),
+32 bits of the body hash (4) and of the URL key (4), the row in each of the 4 block tables (16) and
+the URL table (4), and a reference to the article id (8): 64 bytes.
+
+Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
+Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
+so looking up a block value costs one slice. A query probes, in each table, every block value within
+``probe_radius`` bits of its own; a fingerprint within ``4 * (probe_radius + 1) - 1`` bits agrees
+with the query to within ``probe_radius`` bits in at least one block (pigeonhole), so it is always
+found. Rows inserted since the last table build sit in a delta buffer that is scanned directly;
+the tables are rebuilt (counting sort, a few ms per table at 1M rows) when it is full, and dead
+(evicted) rows are compacted away at that time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.dedup._fingerprint import SKETCH_SIZE, sketch_similarity
+from pipeline.dedup._signature import SIGNATURE_SIZE, DedupConfig, Signature
+
+_ENTRY_VERSION = 1
+_ENTRY_HEAD = struct.Struct("<Bd")
+_NBLOCKS = 4
+_BLOCK_BITS = 16
+_NBUCKETS = 1 << _BLOCK_BITS
+_MASK32 = 0xFFFFFFFF
+_RELATION_RANK = {"exact": 2, "copy": 1, "rewrite": 0}
+
+U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The indexed article a new article duplicates, and how."""
+
+    story_id: str
+    article_id: str
+    relation: str  # "exact", "copy" or "rewrite"
+    similarity: float  # in [0, 1]
+
+
+def encode_entry(story_id: str, published_ts: float, sig: Signature) -> bytes:
+    return _ENTRY_HEAD.pack(_ENTRY_VERSION, published_ts) + sig.to_bytes() + story_id.encode()
+
+
+def decode_entry(value: bytes) -> tuple[str, float, Signature]:
+    version, ts = _ENTRY_HEAD.unpack_from(value)
+    if version != _ENTRY_VERSION:
+        raise ValueError(f"unknown index entry version {version}")
+    start = _ENTRY_HEAD.size
+    sig = Signature.from_bytes(value[start : start + SIGNATURE_SIZE])
+    return value[start + SIGNATURE_SIZE :].decode(), ts, sig
+
+
+def _probe_masks(radius: int) -> npt.NDArray[np.int64]:
+    masks = [0]
+    for r in range(1, radius + 1):
+        for bits in itertools.combinations(range(_BLOCK_BITS), r):
+            masks.append(sum(1 << b for b in bits))
+    return np.array(masks, dtype=np.int64)
+
+
+def _ts32(ts: float) -> int:
+    return min(max(int(ts), 1), _MASK32)
+
+
+class DedupIndex:
+    """Finds the indexed article (within the time window) that a new article duplicates."""
+
+    def __init__(self, config: DedupConfig, entries: MutableMapping[str, bytes] | None = None) -> None:
+        self.config = config
+        self.entries: MutableMapping[str, bytes] = entries if entries is not None else {}
+        self._masks = _probe_masks(config.probe_radius)
+        self._alloc(1024)
+        self.rebuild()
+
+    # -- storage ---------------------------------------------------------------------------------
+
+    def _alloc(self, capacity: int) -> None:
+        self._cap = capacity
+        self._n = 0
+        self._fp: U64 = np.zeros(capacity, dtype=np.uint64)
+        self._sk: npt.NDArray[np.uint8] = np.zeros((capacity, SKETCH_SIZE), dtype=np.uint8)
+        self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
+        self._bh: U32 = np.zeros(capacity, dtype=np.uint32)
+        self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
+        self._ids: list[str] = []
+        self._alive = 0
+        self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
+        self._offsets: list[npt.NDArray[np.int32]] = []
+        self._rows: list[U32] = []
+        self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
+        self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
+
+    def reserve(self, capacity: int) -> None:
+        """Grow the arrays to hold ``capacity`` rows without reallocating."""
+        if capacity <= self._cap:
+            return
+        for name in ("_fp", "_ts", "_bh", "_uh"):
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype=old.dtype)
+            new[: self._n] = old[: self._n]
+            setattr(self, name, new)
+        sk = np.zeros((capacity, SKETCH_SIZE), dtype=np.uint8)
+        sk[: self._n] = self._sk[: self._n]
+        self._sk = sk
+        self._cap = capacity
+
+    def _append(self, article_id: str, sig: Signature, published_ts: float) -> None:
+        if self._n == self._cap:
+            self.reserve(max(1024, self._cap + self._cap // 4))
+        i = self._n
+        self._fp[i] = sig.simhash
+        self._sk[i] = np.frombuffer(sig.sketch, dtype=np.uint8)
+        self._ts[i] = _ts32(published_ts)
+        self._bh[i] = sig.body_hash & _MASK32
+        self._uh[i] = sig.url_key & _MASK32
+        self._ids.append(article_id)
+        self._n += 1
+        self._alive += 1
+
+    def rebuild(self) -> None:
+        """Rebuild the in-memory structures from ``entries`` (after a restart)."""
+        self._alloc(max(1024, len(self.entries)))
+        for article_id in sorted(self.entries):
+            _, ts, sig = decode_entry(self.entries[article_id])
+            self._append(article_id, sig, ts)
+        self._build_tables()
+
+    def _compact(self) -> None:
+        keep = np.flatnonzero(self._ts[: self._n] > 0)
+        if keep.size == self._n:
+            return
+        n = int(keep.size)
+        self._fp[:n] = self._fp[keep]
+        self._sk[:n] = self._sk[keep]
+        self._ts[:n] = self._ts[keep]
+        self._bh[:n] = self._bh[keep]
+        self._uh[:n] = self._uh[keep]
+        self._ids = [self._ids[i] for i in keep.tolist()]
+        self._n = n
+
+    def _build_tables(self) -> None:
+        self._compact()
+        n = self._n
+        fp = self._fp[:n]
+        self._offsets, self._rows = [], []
+        for t in range(_NBLOCKS):
+            keys = ((fp >> np.uint64(t * _BLOCK_BITS)) & np.uint64(0xFFFF)).astype(np.uint16)
+            off, rows = _csr(keys)
+            self._offsets.append(off)
+            self._rows.append(rows)
+        self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
+        self._built = n
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._alive
+
+    def story_of(self, article_id: str) -> str | None:
+        value = self.entries.get(article_id)
+        return None if value is None else decode_entry(value)[0]
+
+    def _candidates(self, q: int) -> I64:
+        parts: list[I64] = []
+        if self._built:
+            masks = self._masks
+            for t in range(_NBLOCKS):
+                block = (q >> (t * _BLOCK_BITS)) & 0xFFFF
+                keys = block ^ masks
+                off = self._offsets[t]
+                starts = off[keys].astype(np.int64)
+                lengths = off[keys + 1].astype(np.int64) - starts
+                total = int(lengths.sum())
+                if total == 0:
+                    continue
+                ends = np.cumsum(lengths)
+                pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+                parts.append(self._rows[t][pos].astype(np.int64))
+        if self._n > self._built:
+            parts.append(np.arange(self._built, self._n, dtype=np.int64))
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(parts))
+
+    def _url_rows_for(self, key32: int) -> I64:
+        off = self._url_offsets
+        b = key32 & 0xFFFF
+        rows = self._url_rows[int(off[b]) : int(off[b + 1])].astype(np.int64)
+        delta = np.arange(self._built, self._n, dtype=np.int64)
+        rows = np.concatenate([rows, delta])
+        return rows[(self._uh[rows] == key32) & (self._ts[rows] > 0)]
+
+    def lookup(self, article_id: str, sig: Signature) -> Match | None:
+        """Best match among indexed articles (other than ``article_id`` itself), or None.
+
+        Preference: exact (same canonical URL or same normalised body) over copy over rewrite,
+        then higher similarity, then the earlier published, then the smaller article id.
+        """
+        cfg = self.config
+        best_key: tuple[int, float, float, str] | None = None
+        found: list[tuple[str, float, int, str]] = []  # relation, similarity, row, id
+
+        if sig.url_key:
+            for row in self._url_rows_for(sig.url_key & _MASK32).tolist():
+                found.append(("exact", 1.0, row, self._ids[row]))
+
+        q = sig.simhash
+        rows = self._candidates(q)
+        if rows.size:
+            rows = rows[self._ts[rows] > 0]
+            dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
+            near = dist <= cfg.max_distance
+            rows, dist = rows[near], dist[near]
+        if rows.size:
+            qsk = np.frombuffer(sig.sketch, dtype=np.uint8)
+            sims = sketch_similarity(qsk, self._sk[rows])
+            exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
+            for row, d, s, ex in zip(
+                rows.tolist(), dist.tolist(), sims.tolist(), exact.tolist(), strict=True
+            ):
+                if ex:
+                    found.append(("exact", 1.0, row, self._ids[row]))
+                    continue
+                similarity = 0.5 * (1.0 - d / 32.0) + 0.5 * s
+                if d <= cfg.copy_distance and s >= cfg.copy_min_sketch:
+                    found.append(("copy", similarity, row, self._ids[row]))
+                elif s >= cfg.rewrite_min_sketch:
+                    found.append(("rewrite", similarity, row, self._ids[row]))
+
+        chosen: tuple[str, float, int, str] | None = None
+        for relation, similarity, row, other_id in found:
+            if other_id == article_id:
+                continue
+            key = (_RELATION_RANK[relation], round(similarity, 9), -float(self._ts[row]), other_id)
+            if best_key is None or _better(key, best_key):
+                best_key = key
+                chosen = (relation, similarity, row, other_id)
+        if chosen is None:
+            return None
+        relation, similarity, _row, other_id = chosen
+        story = self.story_of(other_id)
+        if story is None:  # entries and memory disagree: treat as not indexed
+            return None
+        return Match(story_id=story, article_id=other_id, relation=relation,
+                     similarity=round(min(1.0, max(0.0, similarity)), 4))  # fmt: skip
+
+    # -- updates ---------------------------------------------------------------------------------
+
+    def insert(self, article_id: str, story_id: str, sig: Signature, published_ts: float) -> None:
+        """Index an article (no-op if ``article_id`` is already indexed)."""
+        if article_id in self.entries:
+            return
+        self.entries[article_id] = encode_entry(story_id, published_ts, sig)
+        self._append(article_id, sig, published_ts)
+        if self._n - self._built >= self.config.delta_max:
+            self._build_tables()
+
+    def evict(self, now_ts: float) -> list[str]:
+        """Drop entries published before ``now_ts - window``; return their article ids."""
+        cutoff = now_ts - self.config.window_seconds
+        if cutoff <= 1:
+            return []
+        ts = self._ts[: self._n]
+        old = np.flatnonzero((ts > 0) & (ts < cutoff))
+        if old.size == 0:
+            return []
+        evicted = [self._ids[i] for i in old.tolist()]
+        ts[old] = 0
+        self._alive -= len(evicted)
+        for article_id in evicted:
+            self.entries.pop(article_id, None)
+        if self._n - self._alive > max(self._n // 4, self.config.delta_max):
+            self._build_tables()
+        return evicted
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
+        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._sk, self._ts, self._bh, self._uh]
+        arrays += [self._url_offsets, self._url_rows, *self._offsets, *self._rows]
+        return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
+
+
+def _better(a: tuple[int, float, float, str], b: tuple[int, float, float, str]) -> bool:
+    """Is candidate key ``a`` preferred to ``b``? (rank, similarity, -ts higher; id lower)."""
+    if a[:3] != b[:3]:
+        return a[:3] > b[:3]
+    return a[3] < b[3]
+
+
+def _csr(keys: npt.NDArray[np.uint16]) -> tuple[npt.NDArray[np.int32], U32]:
+    """Rows grouped by 16-bit key: (offsets[65537], rows)."""
+    order = np.argsort(keys, kind="stable").astype(np.uint32)
+    counts = np.bincount(keys, minlength=_NBUCKETS)
+    offsets = np.zeros(_NBUCKETS + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets, order

@@ -1,0 +1,148 @@
+"""Configuration, the per-article :class:`Signature`, and :func:`signature`.
+
+``signature(article, config)`` is pure and runs in the parallel stage: everything the global dedup
+stage needs about one article, in 45 bytes (``Signature.to_bytes``). No text goes further.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import xxhash
+
+from pipeline.dedup._features import features as extract_features
+from pipeline.dedup._features import fold
+from pipeline.dedup._fingerprint import SKETCH_SIZE, aggregate, simhash64, sketch
+from pipeline.records import CleanedArticle
+
+_SIG_VERSION = 1
+_SIG_STRUCT = struct.Struct(f"<BQQQI{SKETCH_SIZE}s")
+_WORDS_RE = re.compile(r"\w+")
+_TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ref$|ref_src$|cmpid$|ocid$|smid$)")
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Settings of the dedup stage (thresholds chosen on the generated dev set; see README).
+
+    - ``window_days``: entries older than this (by published time) are evicted.
+    - ``blocks``/``probe_radius``: the simhash index splits the 64-bit fingerprint into
+      ``blocks`` blocks and probes every key within ``probe_radius`` bits of each query block, so
+      every indexed fingerprint within ``blocks * (probe_radius + 1) - 1`` bits is a candidate
+      (and most up to ``max_distance``).
+    - ``max_distance``: candidates farther than this many bits are dropped.
+    - ``copy_distance``/``copy_min_sketch``: a candidate this close, whose sketch agrees this
+      much, is a ``copy``.
+    - ``rewrite_min_sketch``: any other candidate within ``max_distance`` needs this estimated
+      Jaccard of salient words (names, numbers, long words near the top) to be a ``rewrite``.
+    - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
+    """
+
+    window_days: float = 7.0
+    bits: int = 64
+    blocks: int = 4
+    probe_radius: int = 2
+    max_distance: int = 14
+    copy_distance: int = 5
+    copy_min_sketch: float = 0.3
+    rewrite_min_sketch: float = 0.45
+    delta_max: int = 8192
+
+    def __post_init__(self) -> None:
+        if self.bits != 64:
+            raise ValueError("only 64-bit fingerprints are supported")
+        if self.blocks != 4:
+            raise ValueError("the block index uses 4 blocks of 16 bits")
+        if not 0 <= self.probe_radius <= 3:
+            raise ValueError("probe_radius must be 0..3")
+        if self.window_days <= 0:
+            raise ValueError("window_days must be positive")
+
+    @property
+    def window_seconds(self) -> float:
+        return self.window_days * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What dedup keeps about one article (no text).
+
+    ``simhash``: 64-bit weighted simhash; ``body_hash``: xxh64 of the normalised body (folded,
+    lower-cased words); ``url_key``: xxh64 of the normalised canonical URL (0 when unknown);
+    ``sketch``: ``SKETCH_SIZE``-byte b-bit MinHash of salient words; ``length``: characters of
+    clean text (for the story's choice of canonical version).
+    """
+
+    simhash: int
+    body_hash: int
+    url_key: int
+    sketch: bytes
+    length: int
+
+    def to_bytes(self) -> bytes:
+        return _SIG_STRUCT.pack(
+            _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.length, self.sketch
+        )
+
+    @classmethod
+    def from_bytes(cls, b: bytes) -> Signature:
+        version, simhash, body_hash, url_key, length, sk = _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])
+        if version != _SIG_VERSION:
+            raise ValueError(f"unknown signature version {version}")
+        return cls(simhash=simhash, body_hash=body_hash, url_key=url_key, sketch=sk, length=length)
+
+
+SIGNATURE_SIZE = _SIG_STRUCT.size
+
+
+def normalise_url(url: str | None) -> str:
+    """Canonical form of a URL for exact matching ("" when there is none)."""
+    if not url or not url.strip():
+        return ""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if host.endswith(":80") or host.endswith(":443"):
+        host = host.rsplit(":", 1)[0]
+    path = re.sub(r"/+$", "", parts.path) or "/"
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)))
+    if not host:
+        return ""
+    return f"{host}{path}" + (f"?{query}" if query else "")
+
+
+def url_key(url: str | None) -> int:
+    norm = normalise_url(url)
+    return xxhash.xxh64_intdigest(norm.encode()) if norm else 0
+
+
+def body_hash(text: str) -> int:
+    words = _WORDS_RE.findall(fold(text).lower())
+    return xxhash.xxh64_intdigest(" ".join(words).encode())
+
+
+def signature_of_text(text: str, url: str | None = None) -> Signature:
+    """Signature of a clean body text (and its canonical URL, if any)."""
+    hashes, weights, salient = aggregate(extract_features(text))
+    return Signature(
+        simhash=simhash64(hashes, weights),
+        body_hash=body_hash(text),
+        url_key=url_key(url),
+        sketch=sketch(salient),
+        length=min(len(text), 0xFFFFFFFF),
+    )
+
+
+def signature(article: CleanedArticle, config: DedupConfig) -> Signature:
+    """Signature of a cleaned article: fingerprint of its body text, key of its canonical URL."""
+    del config  # the feature settings are fixed per signature version
+    return signature_of_text(article.text, article.canonical_url or article.url)
+
+
+def story_id_for(article_id: str) -> str:
+    """Story id of a story founded by ``article_id``: "s-" + 16 hex digits of xxh64."""
+    return "s-" + xxhash.xxh64_hexdigest(article_id.encode())
