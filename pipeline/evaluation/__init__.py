@@ -1,0 +1,1 @@
+"""Evaluation commands (benchmarks that print numbers; they do not assert)."""
