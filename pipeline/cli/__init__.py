@@ -1,0 +1,48 @@
+"""The ``pipeline`` command: one entry point, a subcommand per job, ``--help`` on each."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pipeline.errors import ConfigError
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli import _bench, _demo, _eval, _process, _publish, _reconcile, _run, _tail
+
+    parser = argparse.ArgumentParser(
+        prog="pipeline",
+        description="Streaming news ingestion: clean, deduplicate and enrich articles from Kafka "
+        "into one canonical story per story. Settings come from PIPELINE_* environment variables "
+        "(see README); flags override them.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (_demo, _run, _publish, _tail, _process, _reconcile, _eval, _bench):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("pipeline").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"pipeline: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

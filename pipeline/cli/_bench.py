@@ -1,0 +1,21 @@
+"""``pipeline bench``: speed and memory benchmarks that print numbers side by side."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+PARTS = ("pipeline.evaluation.index_bench", "pipeline.evaluation.enrich_bench", "pipeline.evaluation.bench")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="benchmarks: per-stage cost, dedup index, end-to-end throughput")
+    inner = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    for name in PARTS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(inner)

@@ -1,0 +1,163 @@
+"""Message contracts at the edges: JSON Schema validation, decoding and encoding.
+
+Validators are compiled once (:func:`contracts`) from the files in ``schemas/``. Decoding a raw
+message turns bytes into a :class:`~pipeline.records.RawArticle` or raises
+:class:`~pipeline.errors.StageError` with one of the reason codes ``oversize``, ``empty_body``,
+``invalid_encoding``, ``malformed_json``, ``schema_invalid``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+from pipeline import errors
+from pipeline.errors import StageError
+from pipeline.records import RawArticle
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_FILES = {
+    "raw_article": "raw_article.schema.json",
+    "story": "story.schema.json",
+    "dead_letter": "dead_letter.schema.json",
+    "enrichment": "enrichment.schema.json",
+}
+
+_format_checker = FormatChecker()
+
+
+@_format_checker.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return parse_rfc3339(value) is not None or _raise(value)
+
+
+def _raise(value: str) -> bool:
+    raise ValueError(f"{value!r} is not an RFC 3339 date-time")
+
+
+def parse_rfc3339(value: str) -> datetime | None:
+    """Parse an RFC 3339 timestamp (with ``Z`` or an offset); None when it is not one."""
+    if len(value) < 20 or value[10] not in "Tt ":
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo is not None else None
+
+
+@dataclass(frozen=True)
+class Contracts:
+    raw_article: Draft202012Validator
+    story: Draft202012Validator
+    dead_letter: Draft202012Validator
+
+
+@functools.cache
+def contracts() -> Contracts:
+    """Load and compile every schema once per process."""
+    docs = {name: json.loads((SCHEMA_DIR / fn).read_text("utf-8")) for name, fn in SCHEMA_FILES.items()}
+    registry: Registry = Registry().with_resources(
+        (doc["$id"], Resource.from_contents(doc)) for doc in docs.values()
+    )
+    for doc in docs.values():
+        Draft202012Validator.check_schema(doc)
+
+    def make(name: str) -> Draft202012Validator:
+        return Draft202012Validator(docs[name], registry=registry, format_checker=_format_checker)
+
+    return Contracts(make("raw_article"), make("story"), make("dead_letter"))
+
+
+def schema_error(validator: Draft202012Validator, instance: Any) -> str | None:
+    """The most relevant validation error as one readable line, or None when valid."""
+    err = best_match(validator.iter_errors(instance))
+    if err is None:
+        return None
+    where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+    message = err.message if len(err.message) <= 300 else err.message[:300] + "..."
+    return f"{where}: {message}"
+
+
+def decode_raw(value: bytes | None, *, max_bytes: int) -> RawArticle:
+    """Bytes from the raw topic -> RawArticle, or StageError with a reason code."""
+    if value is None or len(value) == 0:
+        raise StageError(errors.EMPTY_BODY, "message has no value", stage="decode")
+    if len(value) > max_bytes:
+        raise StageError(
+            errors.OVERSIZE, f"message is {len(value)} bytes, limit is {max_bytes}", stage="decode"
+        )
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StageError(
+            errors.INVALID_ENCODING, f"not valid UTF-8 at byte {exc.start}: {exc.reason}", stage="decode"
+        ) from None
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise StageError(errors.MALFORMED_JSON, f"not valid JSON: {exc}", stage="decode") from None
+    return raw_from_doc(doc)
+
+
+def raw_from_doc(doc: Any) -> RawArticle:
+    """A parsed JSON value -> RawArticle after schema validation."""
+    if not isinstance(doc, dict):
+        raise StageError(
+            errors.SCHEMA_INVALID, f"expected a JSON object, got {type(doc).__name__}", stage="decode"
+        )
+    problem = schema_error(contracts().raw_article, doc)
+    if problem is not None:
+        raise StageError(errors.SCHEMA_INVALID, problem, stage="decode")
+    if not doc["content"].strip():
+        raise StageError(errors.EMPTY_BODY, "content is empty or only whitespace", stage="decode")
+    return RawArticle.from_dict(doc)
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def dead_letter(
+    *,
+    original: bytes | None,
+    key: bytes | None,
+    topic: str,
+    partition: int,
+    offset: int,
+    error: StageError,
+    article_id: str | None = None,
+) -> dict[str, Any]:
+    """The dead-letter record for one failed message (validated against its schema)."""
+    record = {
+        "original": base64.b64encode(original or b"").decode("ascii"),
+        "original_key": base64.b64encode(key).decode("ascii") if key is not None else None,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "stage": error.stage if error.stage != "unknown" else "decode",
+        "reason": error.reason,
+        "error": error.detail[:2000],
+        "article_id": article_id,
+        "timestamp": now_rfc3339(),
+    }
+    problem = schema_error(contracts().dead_letter, record)
+    if problem is not None:  # a bug in this module, never the input's fault
+        raise AssertionError(f"dead-letter record violates its schema: {problem}")
+    return record
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj)

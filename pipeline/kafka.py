@@ -1,0 +1,160 @@
+"""aiokafka helpers for the edges: broker reachability, topic creation, producing, consuming.
+
+Nothing here knows about article text; stages never import this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(RuntimeError):
+    """The Kafka bootstrap could not be reached in the time allowed."""
+
+
+async def _probe(settings: Settings) -> None:
+    admin = AIOKafkaAdminClient(request_timeout_ms=3000, **settings.kafka_client_kwargs())
+    try:
+        await admin.start()
+        await admin.list_topics()
+    finally:
+        await admin.close()
+
+
+async def wait_for_broker(
+    settings: Settings, timeout_s: float, say: Callable[[str], None] | None = None
+) -> None:
+    """Return once the broker answers; retry with exponential backoff up to ``timeout_s``.
+
+    ``timeout_s == 0`` means one attempt. Raises :class:`BrokerUnavailable` with a clear message.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.25
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await asyncio.wait_for(_probe(settings), timeout=max(3.0, min(10.0, timeout_s)))
+            if attempt > 1 and say:
+                say(f"broker {settings.bootstrap} is up (after {attempt} attempts)")
+            return
+        except (KafkaError, OSError, TimeoutError) as exc:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BrokerUnavailable(
+                    f"Kafka broker at {settings.bootstrap} is unreachable "
+                    f"({type(exc).__name__}: {exc or 'no answer'}); gave up after {attempt} attempt(s). "
+                    "Start one with `pipeline broker` or set PIPELINE_BOOTSTRAP."
+                ) from None
+            if say:
+                say(
+                    f"broker {settings.bootstrap} not reachable yet ({type(exc).__name__}); "
+                    f"retrying in {delay:.1f}s ({remaining:.0f}s left)"
+                )
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, 5.0)
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create the pipeline's topics if missing (idempotent)."""
+    wanted = [
+        NewTopic(settings.raw_topic, settings.raw_partitions, 1),
+        NewTopic(settings.prepared_topic, 1, 1),
+        NewTopic(settings.stories_topic, settings.raw_partitions, 1),
+        NewTopic(settings.dead_letter_topic, 1, 1),
+    ]
+    admin = AIOKafkaAdminClient(**settings.kafka_client_kwargs())
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", ", ".join(t.name for t in missing))
+    finally:
+        await admin.close()
+
+
+def make_producer(settings: Settings, **extra: Any) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        acks="all",
+        linger_ms=5,
+        max_batch_size=1 << 20,
+        max_request_size=max(settings.max_message_bytes + 65536, 1 << 20),
+        request_timeout_ms=15000,
+        **settings.kafka_client_kwargs(),
+        **extra,
+    )
+
+
+async def read_topic(
+    settings: Settings,
+    topic: str,
+    *,
+    from_beginning: bool,
+    follow: bool,
+    idle_timeout_s: float = 2.0,
+) -> AsyncIterator[Any]:
+    """Yield ConsumerRecords of ``topic`` without a consumer group (no offsets committed).
+
+    Without ``follow``, stops once every partition is read up to its end offset as of the start.
+    """
+    consumer = AIOKafkaConsumer(
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        fetch_max_bytes=16 << 20,
+        max_partition_fetch_bytes=max(settings.max_message_bytes * 2, 1 << 20),
+        **settings.kafka_client_kwargs(),
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # refreshes cluster metadata
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        if from_beginning:
+            await consumer.seek_to_beginning(*tps)
+        else:
+            await consumer.seek_to_end(*tps)
+        ends = await consumer.end_offsets(tps) if tps else {}
+        last_data = time.monotonic()
+        while True:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                for record in records:
+                    yield record
+                    last_data = time.monotonic()
+            if not follow:
+                positions = {tp: await consumer.position(tp) for tp in tps}
+                if all(positions[tp] >= ends[tp] for tp in tps):
+                    return
+                if not batch and time.monotonic() - last_data > max(idle_timeout_s, 10.0):
+                    return
+    finally:
+        await consumer.stop()
+
+
+__all__ = [
+    "BrokerUnavailable",
+    "KafkaConnectionError",
+    "ensure_topics",
+    "make_producer",
+    "read_topic",
+    "wait_for_broker",
+]

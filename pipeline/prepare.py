@@ -1,0 +1,99 @@
+"""Per-article work that needs no shared state: clean, fingerprint, enrich.
+
+In: a :class:`RawArticle`. Out: a :class:`PreparedArticle` (clean text, dedup signature,
+per-article enrichment). Runs in the partitioned stage of the worker, so it scales with
+partitions and workers; the global dedup/story stage then only does cheap work.
+
+Reason codes raised: ``empty_after_cleaning`` (from the clean stage).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from pipeline.clean import CleanConfig, clean_article
+from pipeline.contracts import parse_rfc3339
+from pipeline.dedup import DedupConfig, Signature, signature
+from pipeline.enrich import ArticleEnrichment, EnrichConfig, Enricher
+from pipeline.records import CleanedArticle, RawArticle
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedArticle:
+    """A cleaned article with everything the story stage needs about it."""
+
+    article: CleanedArticle
+    signature: Signature
+    enrichment: ArticleEnrichment
+    published_ts: float  # seconds since the epoch: published_at, else the time it was prepared
+
+    def to_bytes(self) -> bytes:
+        art = asdict(self.article)
+        return orjson.dumps(
+            {
+                "article": art,
+                "signature": base64.b64encode(self.signature.to_bytes()).decode("ascii"),
+                "enrichment": self.enrichment.to_dict(),
+                "published_ts": self.published_ts,
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PreparedArticle:
+        doc: dict[str, Any] = orjson.loads(data)
+        art = dict(doc["article"])
+        art["authors"] = tuple(art.get("authors") or ())
+        art["removed"] = tuple(art.get("removed") or ())
+        return cls(
+            article=CleanedArticle(**art),
+            signature=Signature.from_bytes(base64.b64decode(doc["signature"])),
+            enrichment=ArticleEnrichment.from_dict(doc["enrichment"]),
+            published_ts=float(doc["published_ts"]),
+        )
+
+
+@dataclass(frozen=True)
+class StageConfigs:
+    """The small frozen configs of the stages, derived from :class:`~pipeline.settings.Settings`."""
+
+    clean: CleanConfig
+    dedup: DedupConfig
+    enrich: EnrichConfig
+
+
+class Preparer:
+    """Clean + fingerprint + enrich. Loads its models once; then call :meth:`prepare_many`."""
+
+    def __init__(self, configs: StageConfigs) -> None:
+        self.configs = configs
+        self.enricher = Enricher(configs.enrich)
+
+    def clean(self, raw: RawArticle) -> CleanedArticle:
+        """Raises StageError(empty_after_cleaning)."""
+        return clean_article(raw, self.configs.clean)
+
+    def finish(self, cleaned: Sequence[CleanedArticle]) -> list[PreparedArticle]:
+        """Fingerprint and enrich articles that cleaned successfully (enrichment is batched)."""
+        enrichments = self.enricher.enrich_many(cleaned)
+        now = datetime.now(UTC).timestamp()
+        out = []
+        for art, enr in zip(cleaned, enrichments, strict=True):
+            dt = parse_rfc3339(art.published_at) if art.published_at else None
+            out.append(
+                PreparedArticle(
+                    article=art,
+                    signature=signature(art, self.configs.dedup),
+                    enrichment=enr,
+                    published_ts=dt.timestamp() if dt else now,
+                )
+            )
+        return out
+
+    def prepare(self, raw: RawArticle) -> PreparedArticle:
+        return self.finish([self.clean(raw)])[0]

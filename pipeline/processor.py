@@ -1,0 +1,127 @@
+"""The processing core shared by the Faust worker and ``pipeline process``.
+
+Both paths call exactly these two steps, so the batch path has no logic the worker lacks:
+
+1. :meth:`Processor.prepare_batch`: raw messages (bytes with their topic/partition/offset) ->
+   prepared articles, plus dead letters for the ones that failed (any reason code; an unexpected
+   exception becomes ``internal_error``). Stateless; runs partitioned.
+2. :meth:`Processor.assemble`: one prepared article -> the story revision to emit (or None).
+   Stateful (dedup index + story states); runs in order on one partition.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline import errors
+from pipeline.clean import CleanConfig
+from pipeline.contracts import contracts, dead_letter, decode_raw, schema_error
+from pipeline.dedup import DedupConfig
+from pipeline.enrich import EnrichConfig
+from pipeline.errors import StageError
+from pipeline.prepare import PreparedArticle, Preparer, StageConfigs
+from pipeline.records import CleanedArticle
+from pipeline.settings import Settings
+from pipeline.stories import StoryAssembler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as read from the raw topic (or one line of a JSONL file)."""
+
+    value: bytes | None
+    key: bytes | None
+    topic: str
+    partition: int
+    offset: int
+
+
+def stage_configs(settings: Settings) -> StageConfigs:
+    return StageConfigs(
+        clean=CleanConfig(),
+        dedup=DedupConfig(window_days=settings.dedup_window_days),
+        enrich=EnrichConfig(entities=settings.entities),
+    )
+
+
+def _where(msg: RawMessage) -> str:
+    return f"{msg.topic}[{msg.partition}]@{msg.offset}"
+
+
+class Processor:
+    """Holds the stage objects (models loaded once) and runs the two steps."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.preparer = Preparer(stage_configs(settings))
+        self.dead_letter_counts: dict[str, int] = {}
+
+    def _fail(self, msg: RawMessage, exc: StageError, article_id: str | None) -> dict[str, Any]:
+        self.dead_letter_counts[exc.reason] = self.dead_letter_counts.get(exc.reason, 0) + 1
+        log.warning("%s dead-lettered at %s: %s: %s", _where(msg), exc.stage, exc.reason, exc.detail[:200])
+        return dead_letter(
+            original=msg.value,
+            key=msg.key,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            error=exc,
+            article_id=article_id,
+        )
+
+    def prepare_batch(
+        self, messages: Sequence[RawMessage]
+    ) -> tuple[list[tuple[RawMessage, PreparedArticle]], list[dict[str, Any]]]:
+        """Decode, validate, clean, fingerprint and enrich; failures become dead letters."""
+        dead: list[dict[str, Any]] = []
+        cleaned: list[tuple[RawMessage, CleanedArticle]] = []
+        for msg in messages:
+            article_id: str | None = None
+            try:
+                raw = decode_raw(msg.value, max_bytes=self.settings.max_message_bytes)
+                article_id = raw.id
+                cleaned.append((msg, self.preparer.clean(raw)))
+            except StageError as exc:
+                dead.append(self._fail(msg, exc, article_id))
+            except Exception as exc:  # a bug or a library failure: keep the message, keep going
+                log.exception("%s unexpected error in clean", _where(msg))
+                err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="clean")
+                dead.append(self._fail(msg, err, article_id))
+        try:
+            prepared = self.preparer.finish([c for _, c in cleaned])
+            return [(m, p) for (m, _), p in zip(cleaned, prepared, strict=True)], dead
+        except Exception:
+            log.exception("batch enrichment failed; retrying one by one")
+        done: list[tuple[RawMessage, PreparedArticle]] = []
+        for msg, art in cleaned:
+            try:
+                done.append((msg, self.preparer.finish([art])[0]))
+            except Exception as exc:
+                err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="enrich")
+                dead.append(self._fail(msg, err, art.id))
+        return done, dead
+
+
+class StoryStage:
+    """Step 2: the stateful story stage around :class:`StoryAssembler`, with output validation."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        entries: MutableMapping[str, bytes],
+        stories: MutableMapping[str, bytes],
+    ) -> None:
+        self.assembler = StoryAssembler(stage_configs(settings).dedup, entries, stories)
+
+    def assemble(self, prepared: PreparedArticle) -> dict[str, Any] | None:
+        story = self.assembler.add(prepared)
+        if story is not None:
+            problem = schema_error(contracts().story, story)
+            if problem is not None:
+                raise AssertionError(f"story {story['story_id']} violates its schema: {problem}")
+        return story

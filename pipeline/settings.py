@@ -1,0 +1,148 @@
+"""The one settings object. Only :meth:`Settings.from_env` reads the environment.
+
+Every field has an environment variable named ``PIPELINE_<FIELD>`` (upper case), listed in the
+README. The object is frozen and passed down; stages receive the small config dataclasses
+derived from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+
+class Secret(str):
+    """A string whose repr and str do not reveal it (passwords, keys)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings of the broker connection, topics, worker and stages."""
+
+    # Kafka connection
+    bootstrap: str = "127.0.0.1:9092"
+    security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_check_hostname: bool = True
+    sasl_mechanism: str = "PLAIN"  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+    sasl_username: str | None = None
+    sasl_password: Secret | None = None
+    # Topics
+    raw_topic: str = "news.raw"
+    prepared_topic: str = "news.prepared"
+    stories_topic: str = "news.stories"
+    dead_letter_topic: str = "news.deadletter"
+    raw_partitions: int = 4
+    # Worker
+    app_id: str = "news-pipeline"
+    data_dir: str = "/tmp/news-pipeline"
+    web_port: int = 6066
+    web_enabled: bool = False
+    session_timeout_s: float = 10.0
+    wait_for_broker_s: float = 60.0  # worker/publisher: how long to retry an unreachable broker
+    log_level: str = "INFO"
+    # Stages
+    max_message_bytes: int = 2_000_000  # raw messages larger than this are dead-lettered (oversize)
+    entities: bool = True
+    dedup_window_days: float = 7.0
+    # Embedded broker
+    broker_host: str = "127.0.0.1"
+    broker_port: int = 9092
+    broker_cert: str | None = None
+    broker_key: str | None = None
+
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``PIPELINE_*`` variables; ``overrides`` (e.g. from CLI flags) win over them."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            name = f"PIPELINE_{f.name.upper()}"
+            if name in env:
+                values[f.name] = _parse(f.name, str(f.type), env[name])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "sasl_password" in values and values["sasl_password"] is not None:
+            values["sasl_password"] = Secret(values["sasl_password"])
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> None:
+        protocols = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
+        if self.security_protocol not in protocols:
+            raise ConfigError(
+                f"PIPELINE_SECURITY_PROTOCOL={self.security_protocol!r}: expected one of {sorted(protocols)}"
+            )
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ConfigError("SASL needs PIPELINE_SASL_USERNAME and PIPELINE_SASL_PASSWORD")
+        if self.max_message_bytes < 1024:
+            raise ConfigError("PIPELINE_MAX_MESSAGE_BYTES must be at least 1024")
+        if self.raw_partitions < 1:
+            raise ConfigError("PIPELINE_RAW_PARTITIONS must be at least 1")
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    def kafka_client_kwargs(self) -> dict[str, Any]:
+        """Connection keyword arguments for aiokafka clients (producer, consumer, admin)."""
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if self.uses_ssl:
+            import ssl
+
+            ctx = ssl.create_default_context(cafile=self.ssl_cafile)
+            ctx.check_hostname = self.ssl_check_hostname
+            if self.ssl_certfile:
+                ctx.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+            kwargs["ssl_context"] = ctx
+        if self.security_protocol.startswith("SASL"):
+            kwargs["sasl_mechanism"] = self.sasl_mechanism
+            kwargs["sasl_plain_username"] = self.sasl_username
+            kwargs["sasl_plain_password"] = self.sasl_password.reveal() if self.sasl_password else None
+        return kwargs
+
+
+def _parse(name: str, type_name: str, raw: str) -> Any:
+    try:
+        if "bool" in type_name:
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PIPELINE_{name.upper()}={raw!r} is not a valid {type_name}") from exc
+    return raw if raw != "" or "None" not in type_name else None

@@ -1,0 +1,145 @@
+"""Thin Faust wiring: decode -> call a stage -> send. No text logic lives here.
+
+Topology (see README):
+    raw (N partitions) --[prepare agent: decode, validate, clean, fingerprint, enrich]--> prepared (1)
+    prepared --[story agent: dedup index + story state in tables]--> stories (keyed by story id)
+    any failure --> dead-letter topic (original bytes, topic/partition/offset, stage, reason)
+
+The story agent's state lives in two Faust tables with changelog topics (``dedup-entries``,
+``story-state``), so a restarted worker recovers it. The prepared topic has one partition: the
+dedup index must see every article, and one ordered stream keeps the grouping the same however
+many workers share the (expensive, partitioned) prepare stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from faust.types import EventT, StreamT
+
+from pipeline import errors
+from pipeline.contracts import dead_letter, dumps
+from pipeline.errors import StageError
+from pipeline.prepare import PreparedArticle
+from pipeline.processor import Processor, RawMessage, StoryStage
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PREPARE_BATCH = 32
+PREPARE_WITHIN_S = 0.05
+
+
+def _credentials(settings: Settings) -> Any:
+    kwargs = settings.kafka_client_kwargs()
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=kwargs["sasl_plain_password"],
+            ssl_context=kwargs.get("ssl_context"),
+            mechanism=settings.sasl_mechanism,
+        )
+    if settings.uses_ssl:
+        return faust.SSLCredentials(kwargs["ssl_context"])
+    return None
+
+
+def build_app(settings: Settings, processor: Processor | None = None) -> faust.App:
+    """Create the Faust app, its topics, tables and agents (nothing runs until a Worker starts it)."""
+    scheme = "kafka"
+    app = faust.App(
+        settings.app_id,
+        broker=f"{scheme}://{settings.bootstrap}",
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        processing_guarantee="at_least_once",
+        topic_partitions=1,
+        topic_replication_factor=1,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(0.5, settings.session_timeout_s / 10),
+        broker_rebalance_timeout=max(settings.session_timeout_s * 2, 10.0),
+        broker_request_timeout=max(settings.session_timeout_s * 3, 30.0),
+        producer_max_request_size=max(settings.max_message_bytes + 65536, 1 << 20),
+        consumer_max_fetch_size=max(settings.max_message_bytes * 2, 4 << 20),
+        stream_wait_empty=False,
+        web_enabled=settings.web_enabled,
+        web_port=settings.web_port,
+        datadir=settings.data_dir,
+        table_standby_replicas=0,
+    )
+    raw_topic = app.topic(
+        settings.raw_topic, key_type=bytes, value_type=bytes, partitions=settings.raw_partitions
+    )
+    prepared_topic = app.topic(settings.prepared_topic, key_type=str, value_type=bytes, partitions=1)
+    stories_topic = app.topic(
+        settings.stories_topic, key_type=str, value_type=bytes, partitions=settings.raw_partitions
+    )
+    dead_topic = app.topic(settings.dead_letter_topic, key_type=bytes, value_type=bytes, partitions=1)
+    entries = app.Table("dedup-entries", key_type=str, value_type=bytes, partitions=1)
+    story_state = app.Table("story-state", key_type=str, value_type=bytes, partitions=1)
+
+    proc_holder: dict[str, Processor] = {}
+    if processor is not None:
+        proc_holder["p"] = processor
+
+    def get_processor() -> Processor:
+        if "p" not in proc_holder:
+            proc_holder["p"] = Processor(settings)  # models load once per worker
+        return proc_holder["p"]
+
+    story_stage = StoryStage(settings, entries=entries, stories=story_state)
+
+    async def send_dead(record: dict[str, Any]) -> None:
+        key = (record.get("article_id") or f"{record['topic']}:{record['partition']}:{record['offset']}")
+        # Await delivery: if the dead-letter topic cannot take it, fail loudly rather than lose it.
+        fut = await dead_topic.send(key=key.encode("utf-8"), value=dumps(record))
+        await fut
+
+    @app.agent(raw_topic, name="prepare")
+    async def prepare_agent(stream: StreamT[bytes]) -> None:
+        proc = get_processor()
+        async for events in stream.take_events(PREPARE_BATCH, within=PREPARE_WITHIN_S):
+            msgs = [_raw_message(ev) for ev in events]
+            prepared, dead = proc.prepare_batch(msgs)
+            for record in dead:
+                await send_dead(record)
+            for _, art in prepared:
+                await prepared_topic.send(key=art.article.id, value=art.to_bytes())
+
+    @app.agent(prepared_topic, name="story")
+    async def story_agent(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            msg = _raw_message(event)
+            try:
+                story = story_stage.assemble(PreparedArticle.from_bytes(msg.value or b""))
+            except Exception as exc:
+                log.exception("%s[%d]@%d story stage failed", msg.topic, msg.partition, msg.offset)
+                err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="dedup")
+                await send_dead(
+                    dead_letter(
+                        original=msg.value, key=msg.key, topic=msg.topic,
+                        partition=msg.partition, offset=msg.offset, error=err,
+                    )
+                )
+                continue
+            if story is not None:
+                await stories_topic.send(key=story["story_id"], value=dumps(story))
+
+    return app
+
+
+def _raw_message(event: EventT) -> RawMessage:
+    m = event.message
+    return RawMessage(value=m.value, key=m.key, topic=m.topic, partition=m.partition, offset=m.offset)
+
+
+def run_worker(settings: Settings) -> None:
+    """Run a worker until SIGINT/SIGTERM (blocking)."""
+    app = build_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker.spinner = None  # the spinner forces the root logger to DEBUG (10-25% throughput)
+    worker.execute_from_commandline()
