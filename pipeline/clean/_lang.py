@@ -24,18 +24,20 @@ _LANGS: tuple[tuple[str, str], ...] = (
 )
 _WORD = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
+_NON_LATIN = re.compile(r"[\u0370-\u1dff\u2c00-\ud7ff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 @cache
-def _stoplists() -> dict[str, frozenset[str]]:
-    lists: dict[str, frozenset[str]] = {}
+def _word_langs() -> dict[str, str]:
+    """Stopword -> the one language it belongs to (words shared by languages carry no signal)."""
+    owners: dict[str, set[str]] = {}
     for code, name in _LANGS:
-        words = {w.lower() for w in justext.get_stoplist(name)}
-        lists[code] = frozenset(w for w in words if len(w) > 1)
-    # Words shared by many languages ("a", "in", "die" is also English) carry no signal.
-    counts = Counter(w for s in lists.values() for w in s)
-    return {code: frozenset(w for w in s if counts[w] == 1) for code, s in lists.items()}
+        for word in justext.get_stoplist(name):
+            word = word.lower()
+            if len(word) > 1:
+                owners.setdefault(word, set()).add(code)
+    return {w: next(iter(codes)) for w, codes in owners.items() if len(codes) == 1}
 
 
 @cache
@@ -47,13 +49,8 @@ def stopwords(code: str) -> frozenset[str]:
 
 def stopword_votes(text: str) -> Counter[str]:
     """Count of language-specific stopwords per language code."""
-    lists = _stoplists()
-    votes: Counter[str] = Counter()
-    for word in _WORD.findall(text.lower()):
-        for code, words in lists.items():
-            if word in words:
-                votes[code] += 1
-    return votes
+    langs = _word_langs()
+    return Counter(code for code in map(langs.get, _WORD.findall(text.lower())) if code)
 
 
 def guess_language(text: str) -> str | None:
@@ -67,6 +64,8 @@ def guess_language(text: str) -> str | None:
 
 def latin_share(text: str) -> float:
     """Share of letters that are Latin script (1.0 for text without letters)."""
+    if text.isascii() or not _NON_LATIN.search(text):
+        return 1.0
     letters = len(_LETTER.findall(text))
     return len(_LATIN.findall(text)) / letters if letters else 1.0
 

@@ -17,7 +17,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _MOJIBAKE_HINT = re.compile(r"[ÃÂâ€œ€™Ð¢ï»¿]")
-_QUOTES = str.maketrans(
+_QUOTES = tuple(
     {
         "\u2018": "'",
         "\u2019": "'",
@@ -31,7 +31,7 @@ _QUOTES = str.maketrans(
         "\u2033": '"',
         "\u00ab": '"',
         "\u00bb": '"',
-    }
+    }.items()
 )
 
 
@@ -45,6 +45,8 @@ def normalize_text(text: str, *, ascii_quotes: bool = True) -> str:
     text = _CONTROL.sub("", text)
     text = unicodedata.normalize("NFC", text)
     if ascii_quotes:
-        text = text.translate(_QUOTES)
+        for fancy, plain in _QUOTES:
+            if fancy in text:
+                text = text.replace(fancy, plain)
     text = _SPACES.sub(" ", text)
     return text

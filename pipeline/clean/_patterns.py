@@ -124,6 +124,18 @@ SENTENCE_SPLIT = re.compile(r"""(?<=[.!?…])["”’'»)\]]?\s+(?=["“‘'«(\
 WORD = re.compile(r"\w+")
 
 
+_STRONG_HINTS = (
+    "cookie", "disclaim", "syndicat", "edited by", "warrant", "expressed", "generated", "produced",
+    "created", "assume you",
+)
+
+
+def has_strong_hint(text: str) -> bool:
+    """Cheap pre-check: can a cookie/disclaimer pattern match ``text`` at all?"""
+    low = text.lower()
+    return any(hint in low for hint in _STRONG_HINTS)
+
+
 def match_kind(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] = LINE_PATTERNS) -> str | None:
     """First boilerplate kind whose pattern matches ``text``, else ``None``."""
     for kind, pattern in patterns:

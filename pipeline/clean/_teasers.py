@@ -15,15 +15,19 @@ nothing with the rest of the story.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
-from pipeline.clean._patterns import KICKER, TERMINAL, WORD
+from pipeline.clean._patterns import KICKER, TERMINAL
+
+
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
     """Lower-cased content-word stems (6-char prefixes of words of 4+ letters, no stopwords)."""
-    return {w[:6] for w in (t.lower() for t in WORD.findall(text)) if len(w) >= 4 and w not in stop and not w.isdigit()}
+    return {w[:6] for w in set(_LONG_WORD.findall(text.lower())) - stop}
 
 
 def overlap(unit: str, body_words: set[str], stop: frozenset[str]) -> float:
@@ -53,7 +57,7 @@ def trailing_teasers(
     while cut > keep_units:
         unit, words = units[cut - 1], sets[cut - 1]
         counts.subtract(words)  # body = everything above this unit
-        if len(WORD.findall(unit)) < min_words:
+        if len(unit.split()) < min_words:
             break
         score = len([w for w in words if counts[w] > 0]) / len(words) if words else 1.0
         cued = bool(KICKER.match(unit)) or not TERMINAL.search(unit)

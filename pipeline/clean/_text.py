@@ -78,10 +78,14 @@ def _strip_sentences(unit: str) -> tuple[str, str | None]:
 
 
 def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
-    kind = P.match_kind(unit, P.SENTENCE_PATTERNS)
-    if kind:
-        return kind
-    if n_words <= config.weak_pattern_max_words and (n_words < 8 or not P.SENTENCE_END.search(unit)):
+    """Kind of chrome a short unit is (long units are handled sentence by sentence)."""
+    if n_words > config.weak_pattern_max_words:
+        return None
+    if P.has_strong_hint(unit):
+        kind = P.match_kind(unit, P.SENTENCE_PATTERNS)
+        if kind:
+            return kind
+    if n_words < 8 or not P.SENTENCE_END.search(unit):
         return P.match_kind(unit)
     return None
 
@@ -107,19 +111,18 @@ def clean_text_detailed(text: str, config: CleanConfig, title_hint: str | None =
     stop = stopwords(doc_lang) | stopwords("en")
     keep: list[str] = []
     for i, unit in enumerate(units):
-        words = P.WORD.findall(unit)
-        n = len(words)
-        if n == 0:
+        n = len(unit.split())
+        if n == 0 or not P.WORD.search(unit):
             continue
         kind = _classify(unit, n, config)
-        if kind is None and n > config.weak_pattern_max_words:
+        if kind is None and n > config.weak_pattern_max_words and P.has_strong_hint(unit):
             rest, kind = _strip_sentences(unit)
             if kind:
                 removed.append(kind)
                 if rest:
                     keep.append(rest)
                 continue
-        if kind is None and n <= 40 and is_foreign(unit, doc_lang, doc_latin):
+        if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
         if kind is None and n <= config.max_chrome_words and not P.TERMINAL.search(unit):
             nxt = units[i + 1] if i + 1 < len(units) else ""

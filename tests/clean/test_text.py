@@ -1,0 +1,184 @@
+"""Plain-text cleaning on literal inputs: one test per kind of boilerplate."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.clean import CleanConfig, clean_article, clean_text, clean_text_detailed
+from pipeline.errors import EMPTY_AFTER_CLEANING, StageError
+from pipeline.records import RawArticle
+
+BODY = [
+    "The city council of Northbridge voted on Tuesday to expand the harbour ferry service to three new stops.",
+    "Council member Dana Ortiz said the ferry expansion would cut commuting times for thousands of residents.",
+    "The harbour ferry currently carries about 12,000 passengers a day, according to the transit authority.",
+    "Construction of the new ferry piers is expected to begin next spring and last about eighteen months.",
+]
+
+
+def _text(*extra_top: str, middle: tuple[str, ...] = (), tail: tuple[str, ...] = ()) -> str:
+    lines = [*extra_top, BODY[0], BODY[1], *middle, BODY[2], BODY[3], *tail]
+    return "\n\n".join(lines)
+
+
+def _assert_body(body: str) -> None:
+    for sentence in BODY:
+        assert sentence in body
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This website uses cookies to improve your experience. We'll assume you're ok with this, "
+        "but you can opt-out if you wish. Accept Read More",
+        "We use cookies to personalise content and ads. Accept all cookies",
+        "Cookie settings",
+    ],
+)
+def test_cookie_notice(config: CleanConfig, line: str) -> None:
+    result = clean_text_detailed(_text(tail=(line,)), config)
+    assert "cookie" not in result.body.lower()
+    assert "cookie" in result.removed
+    _assert_body(result.body)
+
+
+def test_cookie_sentence_glued_in_paragraph(config: CleanConfig) -> None:
+    glued = BODY[3] + " This site uses cookies to analyse traffic and improve your experience."
+    _, body = clean_text("\n\n".join([*BODY[:3], glued]), config)
+    _assert_body(body)
+    assert "cookies" not in body
+
+
+def test_syndication_disclaimer(config: CleanConfig) -> None:
+    disclaimer = (
+        "(This story has not been edited by Example Staff and has been auto-generated from the Syndicate feed.)"
+        " while we endeavor to keep the information up to date, we make no representations or warranties."
+    )
+    result = clean_text_detailed(_text(tail=("Post Disclaimer", disclaimer)), config)
+    assert "Disclaimer" not in result.body and "Syndicate" not in result.body
+    _assert_body(result.body)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sign up for our daily newsletter",
+        "Subscribe now for unlimited access",
+        "Get the best stories delivered to your inbox",
+        "Already a subscriber? Log in",
+    ],
+)
+def test_newsletter_prompt(config: CleanConfig, line: str) -> None:
+    _, body = clean_text(_text(middle=(line,)), config)
+    assert line not in body
+    _assert_body(body)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Share this article", "Follow us on Twitter", "Print", "Leave a comment", "Facebook Twitter Email",
+     "Comments (12)"],
+)
+def test_share_follow_print_comment(config: CleanConfig, line: str) -> None:
+    _, body = clean_text(_text(middle=(line,)), config)
+    assert line not in body
+    _assert_body(body)
+
+
+@pytest.mark.parametrize("line", ["Advertisement", "ADVERTISEMENT", "Story continues below advertisement"])
+def test_advertisement(config: CleanConfig, line: str) -> None:
+    _, body = clean_text(_text(middle=(line,)), config)
+    assert line not in body
+    _assert_body(body)
+
+
+def test_read_more_and_related_list(config: CleanConfig) -> None:
+    lines = (
+        "Related articles",
+        "Mayor opens new library branch",
+        "Storm damages pier in Eastport",
+        "Read more: Ferry fares to rise in the autumn",
+    )
+    _, body = clean_text(_text(tail=lines), config)
+    for line in lines:
+        assert line not in body
+    _assert_body(body)
+
+
+@pytest.mark.parametrize("line", ["Photo: AP", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)",
+                                  "Image credit: Getty Images"])
+def test_photo_credit(config: CleanConfig, line: str) -> None:
+    _, body = clean_text(_text(middle=(line,)), config)
+    assert line not in body
+    _assert_body(body)
+
+
+def test_glued_teasers_of_other_stories(config: CleanConfig) -> None:
+    teasers = (
+        "VOLCANO WATCH: Scientists on the island of Korvat raised the alert level after a series of tremors "
+        "shook villages near the crater, and officials told tourists to",
+        "A cycling team from Valdoria won the mountain stage of the national tour on Sunday, with its captain "
+        "crossing the line two minutes ahead of the pack in heavy rain and",
+        "Shares in the chip maker Lumetra jumped after the company reported record quarterly sales driven by "
+        "demand for data-centre processors.",
+    )
+    result = clean_text_detailed(_text(tail=teasers), config)
+    for word in ("Korvat", "Valdoria", "Lumetra"):
+        assert word not in result.body
+    assert result.removed.count("teaser") == 3
+    _assert_body(result.body)
+
+
+def test_never_drops_a_body_sentence(config: CleanConfig) -> None:
+    tricky = [
+        "Residents can subscribe to ferry updates by text message, the council said.",
+        "Ortiz said a newsletter about the project would be sent to every household.",
+        "The council's privacy policy for the ferry app was also updated on Tuesday.",
+        "Read more about the plan on the council's website, she added.",
+        "Photo booths will be installed at each new pier.",
+        "Advertisement revenue from the piers will fund maintenance.",
+    ]
+    text = "\n\n".join([BODY[0], *tricky, *BODY[1:]])
+    _, body = clean_text(text, config)
+    for sentence in [*BODY, *tricky]:
+        assert sentence in body
+
+
+def test_subheading_kept(config: CleanConfig) -> None:
+    text = "\n\n".join([BODY[0], BODY[1], "Ferry expansion timeline", *BODY[2:]])
+    _, body = clean_text(text, config)
+    assert "Ferry expansion timeline" in body
+
+
+def test_title_line_detected_and_removed(config: CleanConfig) -> None:
+    title, body = clean_text("Northbridge expands harbour ferry\n\n\n" + "\n\n".join(BODY), config)
+    assert title == "Northbridge expands harbour ferry"
+    assert body.startswith(BODY[0])
+
+
+def test_title_hint_wins_and_duplicate_line_removed(config: CleanConfig) -> None:
+    title, body = clean_text("Ferry plan approved\n\n" + "\n\n".join(BODY), config, title_hint="Ferry plan approved")
+    assert title == "Ferry plan approved"
+    assert "Ferry plan approved" not in body
+
+
+def test_no_title_when_first_line_is_a_sentence(config: CleanConfig) -> None:
+    title, body = clean_text("\n".join(BODY), config)
+    assert title == ""
+    _assert_body(body)
+
+
+def test_normalises_quotes_entities_whitespace(config: CleanConfig) -> None:
+    _, body = clean_text("  \u201cIt\u2019s done,\u201d\u00a0she  said &amp; left.\r\n\r\n" + "\n\n".join(BODY), config)
+    assert body.startswith('"It\'s done," she said & left.')
+
+
+def test_clean_article_plain_and_empty(config: CleanConfig) -> None:
+    raw = RawArticle(id="a1", url="https://example.org/a", source="ex", content="\n\n".join(BODY),
+                     content_type="text/plain", title="Ferry")
+    cleaned = clean_article(raw, config)
+    assert cleaned.title == "Ferry" and cleaned.text == "\n\n".join(BODY)
+    with pytest.raises(StageError) as info:
+        clean_article(RawArticle(id="a2", url="u", source="s", content="Advertisement\n\nShare",
+                                 content_type="text/plain"), config)
+    assert info.value.reason == EMPTY_AFTER_CLEANING and info.value.stage == "clean"
