@@ -93,6 +93,22 @@ def _try(data: bytes, codec: str | None) -> str | None:
         return data.decode("latin-1") if codec == "cp1252" else None
 
 
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's best guess; windows-1252 wins ties with other single-byte code pages."""
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    for match in matches:
+        if (
+            match.encoding in ("cp1252", "latin_1")
+            and match.chaos <= best.chaos
+            and match.coherence >= best.coherence - 0.05
+        ):
+            return "cp1252"
+    return normalize_charset(best.encoding)
+
+
 def repair_text(text: str) -> str:
     """Repair mojibake (e.g. ``CafÃ©`` -> ``Café``) without touching markup, quotes or line breaks."""
     try:
@@ -115,8 +131,7 @@ def decode_bytes(data: bytes, declared_charset: str | None = None, content_type:
         text = _try(data, "utf-8")
     if text is None:
         try:
-            best = from_bytes(data[:200_000]).best()
-            codec = normalize_charset(best.encoding) if best is not None else None
+            codec = _detect(data[:200_000])
         except Exception:  # detection is heuristic; fall through to the safe default
             codec = None
         text = _try(data, codec)
