@@ -133,7 +133,7 @@ class StoryAssembler:
             "url": art.canonical_url or art.url,
             "source": art.source,
             "published_at": art.published_at,
-            "language": prepared.enrichment.language_code() or art.language,
+            "language": prepared.enrichment.language or art.language,
         }
         if state is None:
             state = _StoryState(

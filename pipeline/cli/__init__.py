@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pipeline.errors import ConfigError
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; evaluation and benchmark modules (heavy imports) load only when asked for."""
     from pipeline.cli import _bench, _demo, _eval, _process, _publish, _reconcile, _run, _tail
 
     parser = argparse.ArgumentParser(
@@ -21,13 +22,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_demo, _run, _publish, _tail, _process, _reconcile, _eval, _bench):
+    for module in (_demo, _run, _publish, _tail, _process, _reconcile):
         module.register(sub)
+    _eval.register(sub, load=command in (None, "eval"))
+    _bench.register(sub, load=command in (None, "bench"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if "-h" in argv or "--help" in argv:
+        command = command or "help"
+    parser = _build_parser(command)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -8,9 +8,11 @@ import importlib
 PARTS = ("pipeline.evaluation.index_bench", "pipeline.evaluation.enrich_bench", "pipeline.evaluation.bench")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction, *, load: bool = True) -> None:
     p = sub.add_parser("bench", help="benchmarks: per-stage cost, dedup index, end-to-end throughput")
     inner = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    if not load:
+        return
     for name in PARTS:
         try:
             module = importlib.import_module(name)
