@@ -1,0 +1,140 @@
+"""Find date expressions with regexes and resolve them against the publish date.
+
+Regexes first (cheap), arithmetic second; no per-token dateparser calls. Handled forms:
+
+* ``today``, ``tonight``, ``this morning/afternoon/evening``, ``yesterday``, ``last night``,
+  ``tomorrow`` — relative to the publish day;
+* weekday names (``on Wednesday``, ``last Friday``, ``next Monday``): a bare or "last" weekday is the
+  most recent such day on or before the publish day (news report the past; "last" never means the
+  publish day itself), "next" the first one after it;
+* ``last week`` / ``next week``: publish day minus/plus 7 days (a week's anchor, not a range);
+* month-day forms ``Jan. 6``, ``January 6``, ``January 6, 2022``, ``6 January 2022``: without a year,
+  the year that puts the day closest to the publish day;
+* ISO dates ``2022-01-06``.
+
+Relative forms need a publish date; without one, only forms carrying a year are returned.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from pipeline.enrich._types import DateMention
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_WEEKDAYS = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+}
+_MONTH_RE = (
+    r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
+    r"Aug(?:ust|\.)?|Sep(?:t(?:ember|\.)?|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+)
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d\d"
+_WEEKDAY = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_RELATIVE = (
+    r"[Tt]oday|[Tt]onight|[Yy]esterday|[Tt]omorrow|"
+    r"[Ll]ast\snight|[Tt]his\s(?:morning|afternoon|evening)"
+)
+_PATTERN = re.compile(
+    rf"""
+    (?P<iso>\b(?P<iy>{_YEAR})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01])\b)
+  | (?P<md>\b(?P<m1>{_MONTH_RE})\s(?P<d1>{_DAY})\b(?:,?\s(?P<y1>{_YEAR})\b)?)
+  | (?P<dm>\b(?P<d2>{_DAY})\s(?:of\s)?(?P<m2>{_MONTH_RE})(?:\s(?P<y2>{_YEAR}))?\b)
+  | (?P<rel>\b(?:{_RELATIVE})\b)
+  | (?P<wk>\b(?:(?P<wmod>[Ll]ast|[Nn]ext|[Tt]his)\s)?(?P<wd>{_WEEKDAY})\b)
+  | (?P<week>\b(?P<wkmod>[Ll]ast|[Nn]ext)\sweek\b)
+    """,
+    re.VERBOSE,
+)
+_REL_DAYS = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1, "last night": -1}
+
+
+def parse_publish_date(published_at: str | None) -> date | None:
+    """Day of an RFC 3339 timestamp as written (its own UTC offset), or ``None``."""
+    if not published_at:
+        return None
+    try:
+        return datetime.fromisoformat(published_at.strip().replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def _month(token: str) -> int:
+    return _MONTHS[token.rstrip(".").lower()[: 4 if token.lower().startswith("sept") else 3]]
+
+
+def _closest_year(month: int, day: int, ref: date) -> date | None:
+    best: date | None = None
+    for year in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            cand = date(year, month, day)
+        except ValueError:
+            continue
+        if best is None or abs((cand - ref).days) < abs((best - ref).days):
+            best = cand
+    return best
+
+
+def _resolve(m: re.Match[str], ref: date | None) -> date | None:
+    try:
+        if m.group("iso"):
+            return date(int(m.group("iy")), int(m.group("im")), int(m.group("id")))
+        if m.group("md") or m.group("dm"):
+            month = _month(m.group("m1") or m.group("m2"))
+            day = int(re.sub(r"\D", "", m.group("d1") or m.group("d2")))
+            year = m.group("y1") or m.group("y2")
+            if year:
+                return date(int(year), month, day)
+            return _closest_year(month, day, ref) if ref else None
+    except ValueError:
+        return None
+    if ref is None:
+        return None
+    if m.group("rel"):
+        phrase = " ".join(m.group("rel").lower().split())
+        return ref + timedelta(days=_REL_DAYS.get(phrase, 0))
+    if m.group("wk"):
+        target = _WEEKDAYS[m.group("wd").lower()]
+        mod = (m.group("wmod") or "").lower()
+        if mod == "next":
+            return ref + timedelta(days=(target - ref.weekday() - 1) % 7 + 1)
+        back = (ref.weekday() - target) % 7
+        if mod == "last" and back == 0:
+            back = 7
+        return ref - timedelta(days=back)
+    if m.group("week"):
+        sign = -1 if m.group("wkmod").lower() == "last" else 1
+        return ref + timedelta(days=7 * sign)
+    return None
+
+
+def find_dates(text: str, published: date | None) -> tuple[DateMention, ...]:
+    """Date mentions in ``text`` in order of appearance, resolved to ISO days."""
+    out: list[DateMention] = []
+    for m in _PATTERN.finditer(text):
+        resolved = _resolve(m, published)
+        if resolved is not None:
+            out.append(DateMention(text=m.group(0), date=resolved.isoformat(), offset=m.start()))
+    return tuple(out)

@@ -1,0 +1,305 @@
+"""Named entities: spaCy NER spans, cheap correction rules, and variant grouping.
+
+Rules applied on top of the model (en_core_web_sm mislabels some names):
+
+* a span right after a title word ("President", "General", "engineer", "Mr."...) or starting with
+  one is a person, and the title is not part of the name;
+* a leading "the" and a trailing possessive "'s" are dropped;
+* a span that the place resolver knows as a country, or as a city while the model said
+  GPE/LOC/FAC/ORG/PRODUCT, is a place; a nationality word ("Kazakh") is "other" with its country;
+* spans found in the first ``ner_max_chars`` characters are also searched, by exact word match, in
+  the rest of the text, so counts and offsets cover the whole text.
+
+Grouping (see :func:`group_items`) joins spelling variants, surname-only mentions of a person and
+acronyms ("CSTO") of a name spelled out in the same story.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from pipeline.enrich._places import PlaceResolver
+from pipeline.enrich._types import Entity, EntityType
+from pipeline.enrich._variants import is_acronym_of, is_variant, surname_of, tokens
+
+LABELS: dict[str, EntityType] = {
+    "PERSON": "person",
+    "ORG": "organization",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+    "NORP": "other",
+    "EVENT": "other",
+    "PRODUCT": "other",
+    "WORK_OF_ART": "other",
+    "LAW": "other",
+    "LANGUAGE": "other",
+}
+TITLES = frozenset(
+    [
+        "president",
+        "vice-president",
+        "premier",
+        "chancellor",
+        "minister",
+        "secretary",
+        "general",
+        "gen.",
+        "gen",
+        "lt.",
+        "col.",
+        "colonel",
+        "commander",
+        "governor",
+        "gov.",
+        "senator",
+        "sen.",
+        "rep.",
+        "representative",
+        "mayor",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "brigadier",
+        "marshal",
+        "admiral",
+        "pope",
+        "judge",
+        "justice",
+        "ambassador",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "chairman",
+        "chairwoman",
+        "ceo",
+        "director",
+        "professor",
+        "prof.",
+        "dr.",
+        "dr",
+        "mr.",
+        "mr",
+        "mrs.",
+        "mrs",
+        "ms.",
+        "ms",
+        "sir",
+        "lord",
+        "lady",
+        "engineer",
+        "actress",
+        "actor",
+        "singer",
+        "rapper",
+        "coach",
+        "captain",
+        "capt.",
+        "sgt.",
+        "sergeant",
+        "officer",
+        "detective",
+        "inspector",
+        "leader",
+        "envoy",
+    ]
+)
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", "PRODUCT"})
+_TRIM_END = re.compile(r"(?:['’]s|['’])$")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int
+    end: int
+    surface: str
+    type: EntityType
+
+
+def mentions_from_doc(doc: Doc, resolver: PlaceResolver) -> list[Mention]:
+    """Entity mentions of a spaCy doc after the correction rules; offsets into ``doc.text``."""
+    out: list[Mention] = []
+    for ent in doc.ents:
+        etype = LABELS.get(ent.label_)
+        if etype is None:
+            continue
+        toks = list(ent)
+        inner = [k for k, t in enumerate(toks[:-1]) if t.lower_ in TITLES and k > 0]
+        if inner and toks[-1].text[:1].isupper():
+            toks = toks[inner[-1] + 1 :]  # "Kazakh President Kassym-Jomart Tokayev" -> the name
+            etype = "person"
+        while toks and (toks[0].lower_ in ("the",) or toks[0].lower_ in TITLES):
+            if toks[0].lower_ != "the":
+                etype = "person"
+            toks = toks[1:]
+        while toks and not toks[-1].text[:1].isalnum():
+            toks = toks[:-1]
+        if not toks:
+            continue
+        prev = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+        if (
+            prev in TITLES
+            and ent.label_ in ("PERSON", "ORG", "GPE", "NORP", "PRODUCT")
+            and resolver.resolve(doc[toks[0].i : toks[-1].i + 1].text)[1] != "country"
+        ):
+            etype = "person"
+        start = toks[0].idx
+        end = toks[-1].idx + len(toks[-1].text)
+        surface = _TRIM_END.sub("", doc.text[start:end])
+        end = start + len(surface)
+        if not surface or not any(ch.isupper() for ch in surface):
+            continue
+        if etype != "person":
+            _code, kind = resolver.resolve(surface)
+            if kind == "country" or (kind is not None and ent.label_ in _PLACE_LABELS):
+                etype = "place"
+            elif resolver.demonym(surface):
+                etype = "other"
+        out.append(Mention(start, end, surface, etype))
+    return out
+
+
+def propagate(mentions: list[Mention], text: str, cut: int) -> list[Mention]:
+    """Add exact word matches, after ``cut``, of the surfaces found before it."""
+    if cut >= len(text) or not mentions:
+        return mentions
+    types: dict[str, Counter[EntityType]] = {}
+    for m in mentions:
+        types.setdefault(m.surface, Counter())[m.type] += 1
+    surfaces = sorted((s for s in types if len(s) >= 3), key=len, reverse=True)
+    if not surfaces:
+        return mentions
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s in surfaces) + r")(?!\w)")
+    extra = [
+        Mention(m.start(), m.end(), m.group(0), types[m.group(0)].most_common(1)[0][0])
+        for m in pattern.finditer(text, cut)
+    ]
+    return mentions + extra
+
+
+@dataclass(slots=True)
+class Item:
+    """A name cluster candidate: its spellings with counts, type votes, offsets, country."""
+
+    names: Counter[str]
+    types: Counter[EntityType]
+    offsets: list[tuple[int, int]]
+    count: int
+    first: int  # order of first appearance (lower = earlier / canonical)
+
+    def main_type(self) -> EntityType:
+        if self.types.get("person") and any(len(tokens(n)) > 1 for n in self.names):
+            return "person"
+        return self.types.most_common(1)[0][0]
+
+
+def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lambda _s: True) -> list[Item]:
+    """Join items that name the same entity; result sorted by count then first appearance.
+
+    A one-word item typed "place" may still join a person as a surname when ``known_place``
+    says its name is no known place (the model often tags surnames as GPE).
+    """
+    n = len(items)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    types = [it.main_type() for it in items]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if find(i) == find(j):
+                continue
+            if (
+                (types[i] == types[j] or "other" in (types[i], types[j]))
+                and any(is_variant(a, b) for a in items[i].names for b in items[j].names)
+            ) or any(
+                is_acronym_of(a, b) or is_acronym_of(b, a) for a in items[i].names for b in items[j].names
+            ):
+                union(i, j)
+    # A one-word name joins the single person group whose full name ends with it.
+    for j in range(n):
+        if (types[j] == "place" and any(known_place(s) for s in items[j].names)) or not all(
+            len(tokens(s)) == 1 for s in items[j].names
+        ):
+            continue
+        roots = {
+            find(i)
+            for i in range(n)
+            if types[i] == "person"
+            and any(surname_of(full, s) for full in items[i].names for s in items[j].names)
+        }
+        if len(roots) == 1:
+            union(next(iter(roots)), j)
+    groups: dict[int, Item] = {}
+    for i, it in enumerate(items):
+        root = find(i)
+        g = groups.get(root)
+        if g is None:
+            groups[root] = Item(Counter(it.names), Counter(it.types), list(it.offsets), it.count, it.first)
+        else:
+            g.names.update(it.names)
+            g.types.update(it.types)
+            g.offsets.extend(it.offsets)
+            g.count += it.count
+            g.first = min(g.first, it.first)
+    return sorted(groups.values(), key=lambda g: (-g.count, g.first))
+
+
+def preferred_name(item: Item, first_seen: dict[str, int]) -> str:
+    """Longest name (in words), then most frequent, then earliest seen."""
+    return max(item.names, key=lambda s: (len(tokens(s)), item.names[s], -first_seen.get(s, 1 << 30)))
+
+
+def to_entity(item: Item, first_seen: dict[str, int], resolver: PlaceResolver | None) -> Entity:
+    name = preferred_name(item, first_seen)
+    etype = item.main_type()
+    if etype == "person" and any(n.isupper() and len(n) > 1 for n in item.names) and len(item.names) > 1:
+        etype = "organization"  # an acronym joined a name: an organisation, not a person
+    country: str | None = None
+    if resolver is not None and etype in ("place", "other"):
+        for candidate in sorted(item.names, key=lambda s: -item.names[s]):
+            code = resolver.resolve(candidate)[0] if etype == "place" else resolver.demonym(candidate)
+            if code:
+                country = code
+                break
+    variants = tuple(sorted(item.names, key=lambda s: (-item.names[s], first_seen.get(s, 1 << 30))))
+    return Entity(
+        name=name,
+        type=etype,
+        variants=variants,
+        offsets=tuple(sorted(item.offsets)),
+        count=item.count,
+        country=country,
+    )
+
+
+def build_entities(mentions: list[Mention], resolver: PlaceResolver) -> tuple[Entity, ...]:
+    """Group one text's mentions into entities (offsets into that text)."""
+    by_surface: dict[str, Item] = {}
+    first_seen: dict[str, int] = {}
+    for m in sorted(mentions, key=lambda m: m.start):
+        first_seen.setdefault(m.surface, m.start)
+        it = by_surface.get(m.surface)
+        if it is None:
+            it = by_surface[m.surface] = Item(Counter({m.surface: 0}), Counter(), [], 0, m.start)
+        it.names[m.surface] += 1
+        it.types[m.type] += 1
+        it.offsets.append((m.start, m.end))
+        it.count += 1
+    groups = group_items(list(by_surface.values()), lambda s: resolver.resolve(s)[1] is not None)
+    return tuple(to_entity(g, first_seen, resolver) for g in groups)
