@@ -25,7 +25,7 @@ class CleanConfig:
     max_chrome_words: int = 15
     weak_pattern_max_words: int = 20
     max_title_words: int = 30
-    teaser_min_overlap: float = 0.12
+    teaser_min_overlap: float = 0.05
     teaser_cued_overlap: float = 0.3
     teaser_min_words: int = 12
     html_text_filter: bool = True

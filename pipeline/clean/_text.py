@@ -90,8 +90,15 @@ def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
     return None
 
 
-def clean_text_detailed(text: str, config: CleanConfig, title_hint: str | None = None) -> TextResult:
-    """Clean plain text; see the module docstring for the rules."""
+def clean_text_detailed(
+    text: str, config: CleanConfig, title_hint: str | None = None, *, extracted: bool = False
+) -> TextResult:
+    """Clean plain text; see the module docstring for the rules.
+
+    ``extracted=True`` is for text an extractor already took out of a page (its short lines are
+    mostly list items, table rows and headings): the short-line and foreign-language rules then
+    apply only to the leading and trailing runs of lines, not in the middle.
+    """
     text = normalize_text(text, ascii_quotes=config.ascii_quotes)
     units, ends_block = _units(text)
     removed: list[str] = []
@@ -122,6 +129,9 @@ def clean_text_detailed(text: str, config: CleanConfig, title_hint: str | None =
                 if rest:
                     keep.append(rest)
                 continue
+        if extracted and kind is None:
+            keep.append(unit)
+            continue
         if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
         if kind is None and n <= config.max_chrome_words and not P.TERMINAL.search(unit):
@@ -136,7 +146,7 @@ def clean_text_detailed(text: str, config: CleanConfig, title_hint: str | None =
     n_teasers = trailing_teasers(
         keep,
         stop,
-        min_overlap=config.teaser_min_overlap,
+        min_overlap=0.0 if extracted else config.teaser_min_overlap,
         cued_overlap=config.teaser_cued_overlap,
         min_words=config.teaser_min_words,
     )
