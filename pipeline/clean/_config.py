@@ -26,6 +26,6 @@ class CleanConfig:
     weak_pattern_max_words: int = 20
     max_title_words: int = 30
     teaser_min_overlap: float = 0.05
-    teaser_cued_overlap: float = 0.3
+    teaser_cued_overlap: float = 0.35
     teaser_min_words: int = 12
     html_text_filter: bool = True

@@ -54,15 +54,21 @@ def trailing_teasers(
     counts: Counter[str] = Counter()
     for words in sets:
         counts.update(words)
-    while cut > keep_units:
-        unit, words = units[cut - 1], sets[cut - 1]
+    pending = 0  # short units passed over at the tail, removed only if a teaser lies above them
+    while cut - pending > keep_units:
+        index = cut - pending - 1
+        unit, words = units[index], sets[index]
         counts.subtract(words)  # body = everything above this unit
         if len(unit.split()) < min_words:
-            break
+            if pending >= 3:
+                break
+            pending += 1
+            continue
         score = len([w for w in words if counts[w] > 0]) / len(words) if words else 1.0
-        cued = bool(KICKER.match(unit)) or not TERMINAL.search(unit)
-        if score < min_overlap or (cued and score < cued_overlap):
-            cut -= 1
+        cues = bool(KICKER.match(unit)) + (not TERMINAL.search(unit))
+        if score < min_overlap or (cues and score < cued_overlap + 0.15 * (cues - 1)):
+            cut = index
+            pending = 0
             continue
         break
     return n - cut

@@ -134,7 +134,8 @@ def clean_text_detailed(
             continue
         if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
-        if kind is None and n <= config.max_chrome_words and not P.TERMINAL.search(unit):
+        open_ended = not P.TERMINAL.search(unit) or (n <= 6 and unit.endswith(":"))
+        if kind is None and n <= config.max_chrome_words and open_ended:
             nxt = units[i + 1] if i + 1 < len(units) else ""
             if not _is_heading(unit, nxt, stop):
                 kind = P.CHROME
