@@ -70,8 +70,8 @@ NUMBER_WEIGHT = 3.0
 LONG_WORD_WEIGHT = 1.6
 WORD_WEIGHT = 1.0
 LONG_WORD_LEN = 8
-POSITION_FULL = 250  # content tokens at full weight
-POSITION_HALF = 250  # weight halves every this many content tokens after that
+POSITION_FULL = 120
+POSITION_HALF = 40
 
 
 class Feature(NamedTuple):

@@ -22,7 +22,7 @@ import xxhash
 from pipeline.dedup._features import Feature, position_factor
 
 SKETCH_SIZE = 16
-SKETCH_TOKENS = 400
+SKETCH_TOKENS = 120
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
 

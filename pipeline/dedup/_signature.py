@@ -48,7 +48,7 @@ class DedupConfig:
     max_distance: int = 14
     copy_distance: int = 5
     copy_min_sketch: float = 0.3
-    rewrite_min_sketch: float = 0.45
+    rewrite_min_sketch: float = 0.55
     delta_max: int = 8192
 
     def __post_init__(self) -> None:

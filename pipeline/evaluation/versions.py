@@ -219,6 +219,7 @@ def generate(articles: Sequence[dict[str, Any]], seed: int = 13, per_base: int =
     """The labelled set (see module docstring), in publication order."""
     bases = choose_bases(articles)
     base_grams = [_grams(b["text"]) for b in bases]
+    used_grams: list[set[tuple[str, ...]]] = []  # each follow-up body is used once
     start = datetime(2013, 1, 1, tzinfo=UTC)
     out: list[dict[str, Any]] = []
     by_topic: dict[int, list[dict[str, Any]]] = {}
@@ -252,9 +253,10 @@ def generate(articles: Sequence[dict[str, Any]], seed: int = 13, per_base: int =
             emit(kind, t, body, t0 + timedelta(minutes=rng.randint(5, 2880)))
         same_event = [a for a in by_topic[base["topic"]]
                       if a["event_cluster"] == base["event_cluster"] and a["id"] != base["id"]]  # fmt: skip
-        same_event = [a for a in same_event if not _copies_a_base(a, base_grams)]
+        same_event = [a for a in same_event if not _copies_a_base(a, base_grams + used_grams)]
         if same_event and rng.random() < 0.5:
             other = rng.choice(same_event)
+            used_grams.append(_grams(other["text"]))
             lead = light_edit(sentences(base["text"])[0], rng)
             body = lead + "\n\n" + other["text"]
             emit("followup", title, body, t0 + timedelta(hours=rng.randint(6, 96)), f"followup-{base['id']}")
