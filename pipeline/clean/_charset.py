@@ -130,11 +130,12 @@ def decode_bytes(data: bytes, declared_charset: str | None = None, content_type:
     if text is None:
         text = _try(data, "utf-8")
     if text is None:
+        detected: str | None
         try:
-            codec = _detect(data[:200_000])
+            detected = _detect(data[:200_000])
         except Exception:  # detection is heuristic; fall through to the safe default
-            codec = None
-        text = _try(data, codec)
+            detected = None
+        text = _try(data, detected)
     if text is None:
         text = data.decode("cp1252", errors="replace")
     return repair_text(text)

@@ -99,7 +99,9 @@ def clean_html(html: str, config: CleanConfig, url: str | None = None) -> HtmlRe
     published = _first(tree, _PUBLISHED)
     doc = _extract(tree, url, config)
     if doc is None:
-        return HtmlResult(title="", body="", canonical_url=canonical, language=language, published_at=published)
+        return HtmlResult(
+            title="", body="", canonical_url=canonical, language=language, published_at=published
+        )
     title = normalize_text(doc.title or "", ascii_quotes=config.ascii_quotes).strip()
     text = doc.text or ""
     removed: tuple[str, ...] = ()

@@ -38,12 +38,14 @@ _DISCLAIMER = (
     r"|\bhas not been edited by\b"
     r"|\b(?:published|generated) from a syndicated feed\b"
     r"|\bwe make no representations or warranties\b"
-    r"|\b(?:views|opinions) expressed (?:in this|here|by)\b.{0,60}\b(?:do not|don't) (?:necessarily )?reflect\b"
+    r"|\b(?:views|opinions) expressed (?:in this|here|by)\b.{0,60}"
+    r"\b(?:do not|don't) (?:necessarily )?reflect\b"
     r"|\bthis (?:story|article|content) (?:was|has been) (?:automatically )?(?:generated|produced|created) "
     r"(?:by|using|with) (?:an? )?(?:ai|automated|technology|software)\b"
 )
 _NEWSLETTER = (
-    r"\b(?:sign|signing) up (?:for|to) (?:our|the|a)\b.{0,60}\b(?:newsletter|briefing|alerts?|digest|emails?)\b"
+    r"\b(?:sign|signing) up (?:for|to) (?:our|the|a)\b.{0,60}"
+    r"\b(?:newsletter|briefing|alerts?|digest|emails?)\b"
     r"|^\s*(?:subscribe|sign up|register|join)\b.{0,80}$"
     r"|\b(?:subscribe|subscription|subscribers?)\b.{0,40}\b(?:today|now|only|unlimited|access|offer)\b"
     r"|\bnewsletters?\b"
@@ -70,12 +72,14 @@ _SHARE = (
 )
 _ADVERTISEMENT = (
     r"^\s*(?:advertisement|advertising|advert|ad|ads|sponsored(?: content)?|paid content|promoted|"
-    r"story continues below(?: advertisement)?|article continues below(?: advertisement)?|continue reading below|"
+    r"story continues below(?: advertisement)?|article continues below(?: advertisement)?|"
+    r"continue reading below|"
     r"scroll to continue(?: with content)?|skip (?:advert|ad)|werbung|anzeige|publicidad|publicit[eé])"
     r"\s*[:.\-]?\s*$"
 )
 _RELATED = (
-    r"^\s*(?:read more|read also|also read|see also|more|related|recommended|trending|most (?:read|popular|viewed)|"
+    r"^\s*(?:read more|read also|also read|see also|more|related|recommended|trending|"
+    r"most (?:read|popular|viewed)|"
     r"you (?:may|might) also like|more (?:from|on|in|stories|news|articles)|related (?:articles?|stories|"
     r"coverage|news|content|posts?|topics|links)|further reading|what to read next|top stories|"
     r"lesen sie auch|mehr zum thema|das k[öo]nnte sie auch interessieren|lea tambi[ée]n|lee tambi[ée]n|"
@@ -125,8 +129,16 @@ WORD = re.compile(r"\w+")
 
 
 _STRONG_HINTS = (
-    "cookie", "disclaim", "syndicat", "edited by", "warrant", "expressed", "generated", "produced",
-    "created", "assume you",
+    "cookie",
+    "disclaim",
+    "syndicat",
+    "edited by",
+    "warrant",
+    "expressed",
+    "generated",
+    "produced",
+    "created",
+    "assume you",
 )
 
 

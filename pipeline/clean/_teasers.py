@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 from pipeline.clean._patterns import KICKER, TERMINAL
 
-
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 
 

@@ -74,7 +74,11 @@ def _strip_sentences(unit: str) -> tuple[str, str | None]:
             kind = kind or hit
         else:
             kept.append(sentence)
-    return " ".join(kept).strip(), kind
+    rest = " ".join(kept).strip()
+    # Mostly notice: the remainder is a fragment of it ("Accept Read More"), not article text.
+    if kind and len(rest.split()) * 2 < len(unit.split()):
+        rest = ""
+    return rest, kind
 
 
 def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:

@@ -78,8 +78,11 @@ def _zyte(data: Path, limit: int | None) -> list[HtmlCase]:
     truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
     keys = sorted(truth)[:limit] if limit else sorted(truth)
     return [
-        HtmlCase(k, decode_bytes(gzip.decompress((root / "html" / f"{k}.html.gz").read_bytes())),
-                 truth[k].get("articleBody") or "")
+        HtmlCase(
+            k,
+            decode_bytes(gzip.decompress((root / "html" / f"{k}.html.gz").read_bytes())),
+            truth[k].get("articleBody") or "",
+        )
         for k in keys
     ]
 
@@ -127,8 +130,11 @@ def _plain_counts(row: Row, case: PlainCase, output: str) -> None:
         key = _key(segment)
         return bool(key) and (key in paras or (len(key.split()) >= 3 and f" {key} " in flat))
 
-    row.count("boilerplate_removed", sum(not present(s) for s in case.boilerplate if _key(s)),
-              sum(1 for s in case.boilerplate if _key(s)))
+    row.count(
+        "boilerplate_removed",
+        sum(not present(s) for s in case.boilerplate if _key(s)),
+        sum(1 for s in case.boilerplate if _key(s)),
+    )
     row.count("teasers_removed", sum(not present(s) for s in case.teasers), len(case.teasers))
     noise = [s for s in (*case.boilerplate, *case.teasers) if _key(s)]
     row.count("noise_removed", sum(not present(s) for s in noise), len(noise))
@@ -136,14 +142,22 @@ def _plain_counts(row: Row, case: PlainCase, output: str) -> None:
     row.count("body_lines_kept", sum(f" {_key(p)} " in flat for p in case.paragraphs), len(case.paragraphs))
 
 
-def _run(progress: Progress, label: str, items: Sequence[Any], fn: Callable[[Any], str]) -> Iterator[
-        tuple[Any, str, float]]:
+def _run(
+    progress: Progress, label: str, items: Sequence[Any], fn: Callable[[Any], str]
+) -> Iterator[tuple[Any, str, float]]:
     task = progress.add_task(label, total=len(items))
     for item in items:
         start = time.perf_counter()
         out = fn(item)
         yield item, out, time.perf_counter() - start
         progress.advance(task)
+
+
+def _bind(fn: Callable[[str, CleanConfig], str], config: CleanConfig, attr: str) -> Callable[[Any], str]:
+    def call(case: Any) -> str:
+        return fn(getattr(case, attr), config)
+
+    return call
 
 
 def evaluate(data: Path, limit: int | None, config: CleanConfig, corpora: Sequence[str]) -> list[Row]:
@@ -158,8 +172,9 @@ def evaluate(data: Path, limit: int | None, config: CleanConfig, corpora: Sequen
                 cases = (_zyte if corpus == "zyte" else _fundus)(data, limit)
                 for name, html_fn, _ in systems:
                     row = Row(corpus, name)
-                    for case, out, secs in _run(progress, f"{corpus} {name}", cases,
-                                                lambda c, f=html_fn: f(c.html, config)):
+                    for case, out, secs in _run(
+                        progress, f"{corpus} {name}", cases, _bind(html_fn, config, "html")
+                    ):
                         row.n += 1
                         row.seconds += secs
                         row.scores.append(shingle_match(case.body, out, case.optional))
@@ -169,8 +184,9 @@ def evaluate(data: Path, limit: int | None, config: CleanConfig, corpora: Sequen
                 plain = build_plain_set(data, half, limit)
                 for name, _, text_fn in systems:
                     row = Row(corpus, name)
-                    for case, out, secs in _run(progress, f"{corpus} {name}", plain,
-                                                lambda c, f=text_fn: f(c.text, config)):
+                    for case, out, secs in _run(
+                        progress, f"{corpus} {name}", plain, _bind(text_fn, config, "text")
+                    ):
                         row.n += 1
                         row.seconds += secs
                         row.scores.append(shingle_match(case.body, out))
@@ -181,10 +197,34 @@ def evaluate(data: Path, limit: int | None, config: CleanConfig, corpora: Sequen
 
 def _table(summaries: list[dict[str, Any]]) -> Table:
     table = Table(title="clean stage: ours vs trafilatura.extract (defaults)")
-    columns = ["corpus", "system", "n", "precision", "recall", "f1", "pages/s",
-               "boilerplate rm", "teasers rm", "bp+teasers rm", "sentences kept", "body lines kept"]
-    keys = ["corpus", "system", "n", "precision", "recall", "f1", "pages_per_s",
-            "boilerplate_removed", "teasers_removed", "noise_removed", "sentences_kept", "body_lines_kept"]
+    columns = [
+        "corpus",
+        "system",
+        "n",
+        "precision",
+        "recall",
+        "f1",
+        "pages/s",
+        "boilerplate rm",
+        "teasers rm",
+        "bp+teasers rm",
+        "sentences kept",
+        "body lines kept",
+    ]
+    keys = [
+        "corpus",
+        "system",
+        "n",
+        "precision",
+        "recall",
+        "f1",
+        "pages_per_s",
+        "boilerplate_removed",
+        "teasers_removed",
+        "noise_removed",
+        "sentences_kept",
+        "body_lines_kept",
+    ]
     for col in columns:
         table.add_column(col, justify="left" if col in ("corpus", "system") else "right")
     for s in summaries:
@@ -222,11 +262,15 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add the ``clean`` subcommand to an argparse subparsers object."""
     parser = subparsers.add_parser("clean", help="score the clean stage against trafilatura")
-    parser.add_argument("--data", default="../shared/data", help="shared data folder (default ../shared/data)")
+    parser.add_argument("--data", default="../shared/data", help="shared data folder")
     parser.add_argument("--limit", type=int, default=None, help="at most N documents per corpus")
     parser.add_argument("--json", default=None, help="also write the numbers to this JSON file")
-    parser.add_argument("--corpus", action="append", choices=["zyte", "fundus", "plain:design", "plain:holdout"],
-                        help="corpora to run (repeatable; default all)")
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        choices=["zyte", "fundus", "plain:design", "plain:holdout"],
+        help="corpora to run (repeatable; default all)",
+    )
     parser.set_defaults(func=run)
 
 

@@ -42,9 +42,11 @@ def test_clean_text_on_adversarial(config: CleanConfig, text: str) -> None:
     assert time.perf_counter() - start < 3.0
 
 
-@pytest.mark.parametrize("text", ["", "   \n\n\t  \n", "\x00\x01\x02\x1b[31m", "\ufeff\u200b\u2028", "\n" * 10_000])
+@pytest.mark.parametrize(
+    "text", ["", "   \n\n\t  \n", "\x00\x01\x02\x1b[31m", "\ufeff\u200b\u2028", "\n" * 10_000]
+)
 def test_empty_and_control(config: CleanConfig, text: str) -> None:
-    title, body = clean_text(text, config)
+    _, body = clean_text(text, config)
     assert body.strip() == ""
     assert clean_html(text, config).body == ""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Plain-text cleaning on literal inputs: one test per kind of boilerplate."""
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from pipeline.errors import EMPTY_AFTER_CLEANING, StageError
 from pipeline.records import RawArticle
 
 BODY = [
-    "The city council of Northbridge voted on Tuesday to expand the harbour ferry service to three new stops.",
-    "Council member Dana Ortiz said the ferry expansion would cut commuting times for thousands of residents.",
-    "The harbour ferry currently carries about 12,000 passengers a day, according to the transit authority.",
+    "The council of Northbridge voted on Tuesday to expand the harbour ferry service to three new stops.",
+    "Council member Dana Ortiz said the ferry expansion would cut commuting times for many residents.",
+    "The harbour ferry carries about 12,000 passengers a day, according to the transit authority.",
     "Construction of the new ferry piers is expected to begin next spring and last about eighteen months.",
 ]
 
@@ -76,8 +77,14 @@ def test_newsletter_prompt(config: CleanConfig, line: str) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["Share this article", "Follow us on Twitter", "Print", "Leave a comment", "Facebook Twitter Email",
-     "Comments (12)"],
+    [
+        "Share this article",
+        "Follow us on Twitter",
+        "Print",
+        "Leave a comment",
+        "Facebook Twitter Email",
+        "Comments (12)",
+    ],
 )
 def test_share_follow_print_comment(config: CleanConfig, line: str) -> None:
     _, body = clean_text(_text(middle=(line,)), config)
@@ -105,8 +112,9 @@ def test_read_more_and_related_list(config: CleanConfig) -> None:
     _assert_body(body)
 
 
-@pytest.mark.parametrize("line", ["Photo: AP", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)",
-                                  "Image credit: Getty Images"])
+@pytest.mark.parametrize(
+    "line", ["Photo: AP", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)", "Image credit: Getty Images"]
+)
 def test_photo_credit(config: CleanConfig, line: str) -> None:
     _, body = clean_text(_text(middle=(line,)), config)
     assert line not in body
@@ -157,7 +165,9 @@ def test_title_line_detected_and_removed(config: CleanConfig) -> None:
 
 
 def test_title_hint_wins_and_duplicate_line_removed(config: CleanConfig) -> None:
-    title, body = clean_text("Ferry plan approved\n\n" + "\n\n".join(BODY), config, title_hint="Ferry plan approved")
+    title, body = clean_text(
+        "Ferry plan approved\n\n" + "\n\n".join(BODY), config, title_hint="Ferry plan approved"
+    )
     assert title == "Ferry plan approved"
     assert "Ferry plan approved" not in body
 
@@ -169,16 +179,28 @@ def test_no_title_when_first_line_is_a_sentence(config: CleanConfig) -> None:
 
 
 def test_normalises_quotes_entities_whitespace(config: CleanConfig) -> None:
-    _, body = clean_text("  \u201cIt\u2019s done,\u201d\u00a0she  said &amp; left.\r\n\r\n" + "\n\n".join(BODY), config)
+    _, body = clean_text(
+        "  \u201cIt\u2019s done,\u201d\u00a0she  said &amp; left.\r\n\r\n" + "\n\n".join(BODY), config
+    )
     assert body.startswith('"It\'s done," she said & left.')
 
 
 def test_clean_article_plain_and_empty(config: CleanConfig) -> None:
-    raw = RawArticle(id="a1", url="https://example.org/a", source="ex", content="\n\n".join(BODY),
-                     content_type="text/plain", title="Ferry")
+    raw = RawArticle(
+        id="a1",
+        url="https://example.org/a",
+        source="ex",
+        content="\n\n".join(BODY),
+        content_type="text/plain",
+        title="Ferry",
+    )
     cleaned = clean_article(raw, config)
     assert cleaned.title == "Ferry" and cleaned.text == "\n\n".join(BODY)
     with pytest.raises(StageError) as info:
-        clean_article(RawArticle(id="a2", url="u", source="s", content="Advertisement\n\nShare",
-                                 content_type="text/plain"), config)
+        clean_article(
+            RawArticle(
+                id="a2", url="u", source="s", content="Advertisement\n\nShare", content_type="text/plain"
+            ),
+            config,
+        )
     assert info.value.reason == EMPTY_AFTER_CLEANING and info.value.stage == "clean"
