@@ -82,7 +82,7 @@ class Enricher:
     def _finish(self, article: CleanedArticle, doc: Any) -> ArticleEnrichment:
         cfg = self.config
         text = article.text
-        lang, conf = self._language.detect(f"{article.title}\n{text[:3000]}", article.language)
+        lang, conf = self._language.detect(f"{article.title}\n{text[:1200]}", article.language)
         entities: tuple[Entity, ...] = ()
         if doc is not None:
             mentions = propagate(mentions_from_doc(doc, self._places), text, len(doc.text))
