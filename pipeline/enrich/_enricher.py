@@ -101,7 +101,7 @@ class Enricher:
         return ArticleEnrichment(
             article_id=article.id,
             language=lang,
-            language_confidence=conf,
+            language_confidence=round(conf, 4),
             entities=entities,
             places=tuple(places.values()),
             countries=tuple(countries),
