@@ -106,7 +106,7 @@ def clean_html(html: str, config: CleanConfig, url: str | None = None) -> HtmlRe
     text = doc.text or ""
     removed: tuple[str, ...] = ()
     if config.html_text_filter and text:
-        result = clean_text_detailed(text, config, title_hint=title or None)
+        result = clean_text_detailed(text, config, title_hint=title or None, extracted=True)
         text, removed = result.body, result.removed
     else:
         text = normalize_text(text, ascii_quotes=config.ascii_quotes)
