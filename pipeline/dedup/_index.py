@@ -37,6 +37,8 @@ _NBLOCKS = 4
 _BLOCK_BITS = 16
 _NBUCKETS = 1 << _BLOCK_BITS
 _MASK32 = 0xFFFFFFFF
+_COPY_BITS = 12  # relation "copy" (vs "rewrite") for an accepted match this close ...
+_COPY_SKETCH = 0.8  # ... with this much salient-word agreement (or within 3 bits)
 _RELATION_RANK = {"exact": 2, "copy": 1, "rewrite": 0}
 
 U64 = npt.NDArray[np.uint64]
@@ -104,6 +106,8 @@ class DedupIndex:
         self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
         self._offsets: list[npt.NDArray[np.int32]] = []
         self._rows: list[U32] = []
+        self._band_offsets: list[npt.NDArray[np.int32]] = []
+        self._band_rows: list[U32] = []
         self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
 
@@ -165,6 +169,13 @@ class DedupIndex:
             off, rows = _csr(keys)
             self._offsets.append(off)
             self._rows.append(rows)
+        self._band_offsets, self._band_rows = [], []
+        if self.config.sketch_bands:
+            sk = self._sk[:n].astype(np.uint16)
+            for b in range(SKETCH_SIZE // 2):
+                off, rows = _csr(sk[:, 2 * b] | (sk[:, 2 * b + 1] << np.uint16(8)))
+                self._band_offsets.append(off)
+                self._band_rows.append(rows)
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._built = n
 
@@ -177,8 +188,12 @@ class DedupIndex:
         value = self.entries.get(article_id)
         return None if value is None else decode_entry(value)[0]
 
-    def _candidates(self, q: int) -> I64:
+    def _candidates(self, q: int, sk: npt.NDArray[np.uint8]) -> I64:
         parts: list[I64] = []
+        for b, off in enumerate(self._band_offsets):
+            key = int(sk[2 * b]) | (int(sk[2 * b + 1]) << 8)
+            if key and off[key + 1] > off[key]:
+                parts.append(self._band_rows[b][int(off[key]) : int(off[key + 1])].astype(np.int64))
         if self._built:
             masks = self._masks
             for t in range(_NBLOCKS):
@@ -222,14 +237,14 @@ class DedupIndex:
                 found.append(("exact", 1.0, row, self._ids[row]))
 
         q = sig.simhash
-        rows = self._candidates(q)
+        qsk = np.frombuffer(sig.sketch, dtype=np.uint8)
+        rows = self._candidates(q, qsk)
         if rows.size:
             rows = rows[self._ts[rows] > 0]
             dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
             near = dist <= cfg.max_distance
             rows, dist = rows[near], dist[near]
         if rows.size:
-            qsk = np.frombuffer(sig.sketch, dtype=np.uint8)
             sims = sketch_similarity(qsk, self._sk[rows])
             exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
             for row, d, s, ex in zip(
@@ -239,10 +254,11 @@ class DedupIndex:
                     found.append(("exact", 1.0, row, self._ids[row]))
                     continue
                 similarity = 0.5 * (1.0 - d / 32.0) + 0.5 * s
-                if d <= cfg.copy_distance and s >= cfg.copy_min_sketch:
-                    found.append(("copy", similarity, row, self._ids[row]))
-                elif s >= cfg.rewrite_min_sketch:
-                    found.append(("rewrite", similarity, row, self._ids[row]))
+                near_copy = d <= cfg.copy_distance and s >= cfg.copy_min_sketch
+                if near_copy or s >= cfg.rewrite_min_sketch:
+                    # relation: a copy keeps (almost) the fingerprint and the salient words
+                    copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
+                    found.append(("copy" if copy else "rewrite", similarity, row, self._ids[row]))
 
         chosen: tuple[str, float, int, str] | None = None
         for relation, similarity, row, other_id in found:
@@ -294,6 +310,7 @@ class DedupIndex:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
         arrays: list[npt.NDArray[np.generic]] = [self._fp, self._sk, self._ts, self._bh, self._uh]
         arrays += [self._url_offsets, self._url_rows, *self._offsets, *self._rows]
+        arrays += [*self._band_offsets, *self._band_rows]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 

@@ -35,9 +35,12 @@ class DedupConfig:
       (and most up to ``max_distance``).
     - ``max_distance``: candidates farther than this many bits are dropped.
     - ``copy_distance``/``copy_min_sketch``: a candidate this close, whose sketch agrees this
-      much, is a ``copy``.
+      much, is accepted (near-copy); its relation is "copy" when within 3 bits, or 12 bits with sketch >= 0.8.
     - ``rewrite_min_sketch``: any other candidate within ``max_distance`` needs this estimated
-      Jaccard of salient words (names, numbers, long words near the top) to be a ``rewrite``.
+      Jaccard of salient words (names, numbers, long words near the top) to be accepted.
+    - ``sketch_bands``: also find candidates through 8 band tables over the sketch (2 bytes per
+      band; catches abridged and teaser-laden versions whose fingerprint moved too far; +32 bytes
+      per indexed article).
     - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
     """
 
@@ -50,6 +53,7 @@ class DedupConfig:
     copy_min_sketch: float = 0.3
     rewrite_min_sketch: float = 0.55
     delta_max: int = 8192
+    sketch_bands: bool = False
 
     def __post_init__(self) -> None:
         if self.bits != 64:

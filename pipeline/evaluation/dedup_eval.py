@@ -20,6 +20,7 @@ kind (pairs of an article of that kind with the rest of its gold story).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -123,7 +124,7 @@ def assign_minhash(texts: Sequence[str]) -> list[str]:
     for i, text in enumerate(texts):
         words = _WORD.findall(text.lower())
         m = MinHash(num_perm=256)
-        m.update_batch([f"{a} {b}".encode() for a, b in zip(words, words[1:], strict=False)] or [b""])
+        m.update_batch([f"{a} {b}".encode() for a, b in itertools.pairwise(words)] or [b""])
         near = lsh.query(m)
         out.append(out[min(int(k) for k in near)] if near else str(i))
         lsh.insert(str(i), m)
@@ -212,10 +213,11 @@ def evaluate(rows: Sequence[dict[str, Any]], *, ecbplus: bool = False,
         t0 = time.perf_counter()
         pred = fn()
         seconds = time.perf_counter() - t0
+        scores: dict[str, Any]
         if labels is not None:
-            scores = scored_pair_scores(pred, labels)
+            scores = dict(scored_pair_scores(pred, labels))
         else:
-            scores = pair_scores(pred, gold)
+            scores = dict(pair_scores(pred, gold))
             scores["kind_recall"] = kind_recall(pred, gold, kinds)
         scores["seconds"] = seconds
         result["methods"][name] = scores
@@ -228,7 +230,9 @@ def _print(result: dict[str, Any]) -> None:
     print(f"{'method':<18}{'P':>8}{'R':>8}{'F1':>8}{'ARI':>8}{'sec':>8}")
     for name, s in methods.items():
         ari = f"{s['ari']:.4f}" if "ari" in s else "-"
-        print(f"{name:<18}{s['precision']:>8.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{ari:>8}{s['seconds']:>8.1f}")
+        print(
+            f"{name:<18}{s['precision']:>8.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{ari:>8}{s['seconds']:>8.1f}"
+        )
     kinds = sorted({k for s in methods.values() for k in s.get("kind_recall", {})})
     if kinds:
         print("\nrecall per version kind")
@@ -252,8 +256,9 @@ def run(args: argparse.Namespace) -> int:
         rows = load_ecbplus(data)
         for i, r in enumerate(rows):
             r.setdefault("content", r["text"])
-            r.update(url=r.get("url") or f"https://ecbplus.example/{r['id']}", source="ecbplus",
-                     content_type="text/plain", published_at=f"2013-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z")  # fmt: skip
+            stamp = f"2013-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z"
+            url = r.get("url") or f"https://ecbplus.example/{r['id']}"
+            r.update(url=url, source="ecbplus", content_type="text/plain", published_at=stamp)
         result = evaluate(rows, ecbplus=True)
     else:
         if args.labelled:
@@ -278,7 +283,9 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("dedup", help="dedup quality: ours vs simhash/minhash baselines")
-    p.add_argument("labelled", nargs="?", help="JSONL of raw articles with story_label (default: generated set)")
+    p.add_argument(
+        "labelled", nargs="?", help="JSONL of raw articles with story_label (default: generated set)"
+    )
     p.add_argument("--generate", metavar="OUT.jsonl", help="write the generated labelled set here")
     p.add_argument("--ecbplus", action="store_true", help="score real wire copies in ECB+ dev")
     p.add_argument("--data", default=os.environ.get("PIPELINE_ECBPLUS", str(DEFAULT_DATA)))

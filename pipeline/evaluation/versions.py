@@ -93,7 +93,8 @@ _MONTH_ABBR = {
 _SMALL = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _TRANSLIT = (("ay", "a"), ("ei", "ey"), ("ov", "off"), ("ck", "k"), ("ph", "f"), ("y", "i"), ("sh", "ch"))
 _CHROME_TOP = ("Home | News | World | Politics | Sports", "By Staff Writer", "Updated 2 hours ago")
-_CHROME_BOTTOM = ("Share this article: Facebook Twitter Email", "Copyright 2013 Daily Courier. All rights reserved.",
+_CHROME_BOTTOM = ("Share this article: Facebook Twitter Email",
+                  "Copyright 2013 Daily Courier. All rights reserved.",
                   "Follow us for the latest news")  # fmt: skip
 _SENT_RE = re.compile(r"(?<=[.!?\"”])\s+(?=[A-Z“\"])")
 
@@ -122,7 +123,11 @@ def light_edit(text: str, rng: random.Random) -> str:
         if rng.random() < 0.5:
             text = re.sub(rf"\b{name}\b", _translit(name, rng), text)
     text = re.sub(r"\b(\d{1,3}),(\d{3})\b", r"\1\2", text)
-    text = re.sub(r"\b([1-9]|10)\b(?![,.]\d)", lambda m: _SMALL[int(m.group(1))] if rng.random() < 0.5 else m.group(1), text)
+    text = re.sub(
+        r"\b([1-9]|10)\b(?![,.]\d)",
+        lambda m: _SMALL[int(m.group(1))] if rng.random() < 0.5 else m.group(1),
+        text,
+    )
     for month, abbr in _MONTH_ABBR.items():
         text = re.sub(rf"\b{month} (\d{{1,2}})\b", rf"{abbr} \1", text)
     return re.sub(r"(\d) ?%", r"\1 percent", text)
@@ -215,7 +220,9 @@ def choose_bases(articles: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return bases
 
 
-def generate(articles: Sequence[dict[str, Any]], seed: int = 13, per_base: int = 4) -> Iterator[dict[str, Any]]:
+def generate(
+    articles: Sequence[dict[str, Any]], seed: int = 13, per_base: int = 4
+) -> Iterator[dict[str, Any]]:
     """The labelled set (see module docstring), in publication order."""
     bases = choose_bases(articles)
     base_grams = [_grams(b["text"]) for b in bases]
@@ -231,7 +238,8 @@ def generate(articles: Sequence[dict[str, Any]], seed: int = 13, per_base: int =
         t0 = start + timedelta(days=SPAN_DAYS * n / max(1, len(bases)))
         title = base["title"] or sentences(base["text"])[0]
 
-        def emit(kind: str, t: str, body: str, when: datetime, story: str = label) -> None:
+        def emit(kind: str, t: str, body: str, when: datetime, story: str = label,
+                 base: dict[str, Any] = base, rng: random.Random = rng) -> None:  # fmt: skip
             vid = f"{base['id']}~{kind}~{len(out)}"
             out.append({
                 "id": vid, "url": f"https://site{rng.randrange(1000)}.example/{vid}", "source": "generated",

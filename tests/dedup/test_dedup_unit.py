@@ -1,0 +1,177 @@
+# ruff: noqa: E501
+"""Unit tests of the dedup stage on literal texts written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.dedup import (
+    DedupConfig,
+    DedupIndex,
+    Match,
+    Signature,
+    normalise_url,
+    signature,
+    signature_of_text,
+    story_id_for,
+)
+from pipeline.records import CleanedArticle
+
+QUAKE_A = """A magnitude 6.4 earthquake struck the coastal province of Valmora early on Tuesday, killing at least 17 people and injuring 230, the national disaster agency said.
+
+The quake hit at 4:12 a.m. local time about 35 kilometres south of the port city of Brennick, at a depth of 10 kilometres, according to the Geological Institute.
+
+Rescue teams pulled survivors from collapsed apartment blocks in Brennick and the nearby town of Ostravel, where the old harbour church was destroyed.
+
+Governor Elira Maksimova said 1,200 families had been moved to temporary shelters and appealed for blankets, water and generators.
+
+Aftershocks of magnitude 4 and above continued through the morning, and schools across Valmora were closed until further notice.
+
+The province last suffered a deadly earthquake in 1998, when 42 people died."""
+
+QUAKE_A_REWRITE = """A 6.4-magnitude quake hit the coastal province of Valmora early yesterday, leaving at least seventeen people dead and 230 injured, the national disaster agency stated.
+
+The earthquake struck at 4:12 a.m. local time roughly 35 kilometres south of the port town of Brennick, at a depth of 10 kilometres, the Geological Institute reported.
+
+Rescue crews pulled survivors out of collapsed apartment buildings in Brennick and the neighbouring town of Ostravel. The old harbour church there was destroyed.
+
+Governor Elira Maksimova stated that 1200 families had been relocated to temporary shelters, and she appealed for blankets, water and generators.
+
+Schools across Valmora were shut until further notice as aftershocks of magnitude 4 and above continued during the morning.
+
+The province's last deadly quake was in 1998, when 42 people were killed."""
+
+QUAKE_B = """A magnitude 5.9 earthquake shook the mountain region of Karsland on Sunday night, killing three people and damaging more than 400 homes, officials said.
+
+The tremor was centred near the village of Dunmere, 60 kilometres north of the regional capital Haldsburg, at a depth of 22 kilometres, the seismology centre reported.
+
+Emergency services said two of the victims were killed when a hillside road collapsed near Dunmere, and a third died in Haldsburg when a wall fell.
+
+Mayor Tomas Velikov said 90 residents spent the night in a sports hall and that power had been restored to most districts by Monday afternoon.
+
+The region is crossed by several active faults, and a magnitude 6.1 quake in 2011 damaged the Haldsburg cathedral."""
+
+NAMES_A = "President Kassym Tokayev met Foreign Minister Mukhtar Tileuberdi in Astana"
+
+
+def _sig(text: str, url: str | None = None) -> Signature:
+    return signature_of_text(text, url)
+
+
+def _index(**kw: float) -> DedupIndex:
+    return DedupIndex(DedupConfig(**kw))  # type: ignore[arg-type]
+
+
+def test_signature_roundtrip_and_size() -> None:
+    sig = _sig(QUAKE_A, "https://www.example.com/a?utm_source=x")
+    data = sig.to_bytes()
+    assert len(data) == 45
+    assert Signature.from_bytes(data) == sig
+    assert _sig(QUAKE_A, "https://www.example.com/a?utm_source=x") == sig  # deterministic
+
+
+def test_signature_of_cleaned_article_uses_canonical_url() -> None:
+    art = CleanedArticle(
+        id="x",
+        url="https://m.example.com/a",
+        source="s",
+        title="t",
+        text=QUAKE_A,
+        canonical_url="https://example.com/a/",
+    )
+    assert signature(art, DedupConfig()).url_key == _sig(QUAKE_A, "https://example.com/a").url_key
+
+
+def test_normalise_url() -> None:
+    assert (
+        normalise_url("https://WWW.Example.com/path/?utm_medium=x&b=2&a=1#frag") == "example.com/path?a=1&b=2"
+    )
+    assert normalise_url("") == ""
+
+
+def test_story_id_for() -> None:
+    sid = story_id_for("article-1")
+    assert sid.startswith("s-") and len(sid) == 18 and sid == story_id_for("article-1")
+
+
+def test_exact_copy_is_exact() -> None:
+    index = _index()
+    index.insert("a", "s-a", _sig(QUAKE_A, "https://one.example/a"), 1000.0)
+    m = index.lookup("b", _sig(QUAKE_A, "https://two.example/b"))
+    assert m == Match(story_id="s-a", article_id="a", relation="exact", similarity=1.0)
+
+
+def test_same_url_is_exact_even_if_body_changed() -> None:
+    index = _index()
+    index.insert("a", "s-a", _sig(QUAKE_A, "https://one.example/a"), 1000.0)
+    m = index.lookup("b", _sig(QUAKE_B, "https://one.example/a?utm_source=feed"))
+    assert m is not None and m.relation == "exact" and m.story_id == "s-a"
+
+
+def test_reprint_with_chrome_is_copy() -> None:
+    index = _index()
+    index.insert("a", "s-a", _sig(QUAKE_A), 1000.0)
+    reprint = "Home | World | Asia\n\n" + QUAKE_A + "\n\nShare this story. Copyright Daily Example."
+    m = index.lookup("b", _sig(reprint))
+    assert m is not None and m.relation in ("copy", "exact") and m.story_id == "s-a"
+    assert 0.8 <= m.similarity <= 1.0
+
+
+def test_rewrite_with_synonyms_is_found() -> None:
+    index = _index()
+    index.insert("a", "s-a", _sig(QUAKE_A), 1000.0)
+    m = index.lookup("b", _sig(QUAKE_A_REWRITE))
+    assert m is not None and m.story_id == "s-a" and m.relation in ("copy", "rewrite")
+
+
+def test_transliteration_variants_share_features() -> None:
+    a = _sig(NAMES_A + ". " + QUAKE_A)
+    b = _sig(NAMES_A.replace("Tokayev", "Tokaev") + ". " + QUAKE_A)
+    assert a.simhash == b.simhash and a.sketch == b.sketch
+
+
+def test_different_earthquakes_stay_apart() -> None:
+    index = _index()
+    index.insert("a", "s-a", _sig(QUAKE_A), 1000.0)
+    assert index.lookup("b", _sig(QUAKE_B)) is None
+
+
+def test_replay_is_detected_and_not_reindexed() -> None:
+    index = _index()
+    sig = _sig(QUAKE_A)
+    index.insert("a", "s-a", sig, 1000.0)
+    assert index.story_of("a") == "s-a"
+    assert index.lookup("a", sig) is None  # never matches itself
+    index.insert("a", "s-other", sig, 2000.0)  # idempotent
+    assert len(index) == 1 and index.story_of("a") == "s-a"
+
+
+def test_eviction_by_published_time() -> None:
+    entries: dict[str, bytes] = {}
+    index = DedupIndex(DedupConfig(window_days=1.0), entries)
+    index.insert("old", "s-old", _sig(QUAKE_A), 1_000_000.0)
+    index.insert("new", "s-new", _sig(QUAKE_B), 1_000_000.0 + 80_000)
+    assert index.evict(1_000_000.0 + 86_400 + 10) == ["old"]
+    assert set(entries) == {"new"} and len(index) == 1
+    assert index.lookup("c", _sig(QUAKE_A)) is None
+    assert index.evict(1_000_000.0 + 86_400 + 20) == []
+
+
+def test_rebuild_from_entries_gives_identical_lookups() -> None:
+    entries: dict[str, bytes] = {}
+    index = DedupIndex(DedupConfig(delta_max=3), entries)
+    texts = [QUAKE_A, QUAKE_B, QUAKE_A_REWRITE, NAMES_A + " " + QUAKE_B]
+    for i, t in enumerate(texts):
+        m = index.lookup(f"a{i}", _sig(t))
+        index.insert(f"a{i}", m.story_id if m else story_id_for(f"a{i}"), _sig(t), 1000.0 + i)
+    restored = DedupIndex(DedupConfig(delta_max=3), dict(reversed(list(entries.items()))))
+    for t in [*texts, "Unrelated text about a cooking contest in a small village bakery."]:
+        assert restored.lookup("q", _sig(t)) == index.lookup("q", _sig(t))
+    assert len(restored) == len(index) and restored.memory_bytes() > 0
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError):
+        DedupConfig(bits=128)
+    with pytest.raises(ValueError):
+        DedupConfig(window_days=0)
