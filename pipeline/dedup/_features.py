@@ -20,11 +20,13 @@ words: the verification sketch is built from those.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import NamedTuple
 
 _WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
+_COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _SENT_END_RE = re.compile(r"[.!?:;\"“”]\s*$")
 
 _STOPWORDS = frozenset(
@@ -82,10 +84,12 @@ class Feature(NamedTuple):
 
 def fold(text: str) -> str:
     """Compatibility-fold and strip diacritics (keeps case)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light, deterministic suffix stripper (lower-case input)."""
     if len(word) <= 4:
@@ -104,6 +108,7 @@ def stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=65536)
 def skeleton(word: str) -> str:
     """Transliteration-insensitive key: first letter + consonants, repeats collapsed."""
     out = [word[0]]
