@@ -71,14 +71,16 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
         datadir=settings.data_dir,
         table_standby_replicas=0,
     )
+    # Every topic and table is read as raw bytes: decoding is ours, so a bad message becomes a
+    # dead letter instead of being dropped by Faust's own deserializer.
+    raw = {"key_serializer": "raw", "value_serializer": "raw"}
     raw_topic = app.topic(
-        settings.raw_topic, key_type=bytes, value_type=bytes, partitions=settings.raw_partitions
+        settings.raw_topic, key_type=bytes, value_type=bytes, partitions=settings.raw_partitions, **raw
     )
     prepared_topic = app.topic(settings.prepared_topic, key_type=str, value_type=bytes, partitions=1)
     stories_topic = app.topic(
-        settings.stories_topic, key_type=str, value_type=bytes, partitions=settings.raw_partitions
+        settings.stories_topic, key_type=str, value_type=bytes, partitions=settings.raw_partitions, **raw
     )
-    dead_topic = app.topic(settings.dead_letter_topic, key_type=bytes, value_type=bytes, partitions=1)
     entries = app.Table("dedup-entries", key_type=str, value_type=bytes, partitions=1)
     story_state = app.Table("story-state", key_type=str, value_type=bytes, partitions=1)
 
@@ -93,11 +95,27 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
 
     story_stage = StoryStage(settings, entries=entries, stories=story_state)
 
+    counts: dict[str, int] = {}  # dead letters per reason code, logged periodically
+
+    @app.timer(interval=60.0)
+    async def report_dead_letters() -> None:
+        if counts:
+            log.warning("dead letters so far by reason: %s",
+                        ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
     async def send_dead(record: dict[str, Any]) -> None:
-        key = (record.get("article_id") or f"{record['topic']}:{record['partition']}:{record['offset']}")
-        # Await delivery: if the dead-letter topic cannot take it, fail loudly rather than lose it.
-        fut = await dead_topic.send(key=key.encode("utf-8"), value=dumps(record))
-        await fut
+        key = record.get("article_id") or f"{record['topic']}:{record['partition']}:{record['offset']}"
+        counts[record["reason"]] = counts.get(record["reason"], 0) + 1
+        try:
+            # Wait for the broker's ack: a dead letter must never be lost silently.
+            await app.producer.send_and_wait(
+                settings.dead_letter_topic, key.encode("utf-8"), dumps(record), None, None, None
+            )
+        except Exception as exc:
+            log.critical("cannot write to dead-letter topic %s: %s; stopping the worker",
+                         settings.dead_letter_topic, exc)
+            await app.crash(exc)
+            raise
 
     @app.agent(raw_topic, name="prepare")
     async def prepare_agent(stream: StreamT[bytes]) -> None:
@@ -140,6 +158,12 @@ def _raw_message(event: EventT) -> RawMessage:
 def run_worker(settings: Settings) -> None:
     """Run a worker until SIGINT/SIGTERM (blocking)."""
     app = build_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level,
+        quiet=True,
+        # Keep the loggers created before the worker configured logging (ours, per module).
+        logging_config={"merge": True, "disable_existing_loggers": False},
+    )
     worker.spinner = None  # the spinner forces the root logger to DEBUG (10-25% throughput)
     worker.execute_from_commandline()
