@@ -79,8 +79,13 @@ class Publisher:
         """Record an item the publisher refused in the dead-letter topic (stage ``publish``)."""
         err = StageError(error.reason, f"{where}: {error.detail}", stage="publish")
         record = dead_letter(
-            original=original[: self.settings.max_message_bytes], key=None, topic=where.split(":")[0],
-            partition=-1, offset=-1, error=err, article_id=article_id,
+            original=original[: self.settings.max_message_bytes],
+            key=None,
+            topic=where.split(":")[0],
+            partition=-1,
+            offset=-1,
+            error=err,
+            article_id=article_id,
         )
         await self.producer.send(self.settings.dead_letter_topic, value=orjson.dumps(record))
         self.rejected += 1
@@ -99,4 +104,6 @@ async def iter_stories(
         try:
             yield orjson.loads(record.value)
         except orjson.JSONDecodeError:
-            log.warning("skipping undecodable story at %s[%d]@%d", record.topic, record.partition, record.offset)
+            log.warning(
+                "skipping undecodable story at %s[%d]@%d", record.topic, record.partition, record.offset
+            )

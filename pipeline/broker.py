@@ -85,8 +85,16 @@ def start_broker(
     if port_open(host, port):
         raise BrokerError(f"{host}:{port} is already in use; choose another port (--port)")
     url = f"tcp://{host}:{port}"
-    cmd = [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-           "--storage-engine", "memory://tansu/"]
+    cmd = [
+        broker_binary(),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+        "--storage-engine",
+        "memory://tansu/",
+    ]
     if cert or key:
         if not (cert and key):
             raise BrokerError("TLS needs both a certificate and a key")

@@ -61,7 +61,12 @@ def sniff(path: Path, head: bytes) -> str:
         return "jsonl"
     if suffix == ".json" or start.startswith(b"{"):
         return "jsonfeed" if b"jsonfeed.org" in head[:4000] else "jsonl"
-    if suffix in (".rss", ".atom", ".xml", ".rdf") or b"<rss" in start or b"<feed" in start or b"<rdf" in start:
+    if (
+        suffix in (".rss", ".atom", ".xml", ".rdf")
+        or b"<rss" in start
+        or b"<feed" in start
+        or b"<rdf" in start
+    ):
         return "feed"
     if suffix in (".html", ".htm") or b"<html" in start or b"<!doctype html" in start:
         return "html"
@@ -106,7 +111,9 @@ def _jsonl_items(path: Path, data: bytes) -> Iterator[Item]:
             yield Item(where, error=f"not valid JSON ({exc})", reason=reason)
             continue
         if not isinstance(doc, dict):
-            yield Item(where, error=f"expected a JSON object, got {type(doc).__name__}", reason="schema_invalid")
+            yield Item(
+                where, error=f"expected a JSON object, got {type(doc).__name__}", reason="schema_invalid"
+            )
             continue
         yield Item(where, doc=doc)
 
@@ -122,7 +129,9 @@ def _feed_items(path: Path, data: bytes, source: str | None) -> Iterator[Item]:
     entries = parsed.get("entries", [])
     if not entries:
         problem = parsed.get("bozo_exception")
-        yield Item(str(path), error=f"no feed items found ({problem or 'not a feed'})", reason="schema_invalid")
+        yield Item(
+            str(path), error=f"no feed items found ({problem or 'not a feed'})", reason="schema_invalid"
+        )
         return
     feed_lang = feed.get("language") or None
     feed_link = feed.get("link") or None
@@ -174,7 +183,9 @@ def _json_feed_items(path: Path, data: bytes, source: str | None) -> Iterator[It
         text = entry.get("content_text") or ""
         body = html or text or entry.get("summary") or ""
         link = entry.get("url") or entry.get("external_url") or feed.get("home_page_url") or path.as_uri()
-        authors = [a.get("name") for a in entry.get("authors", []) or [] if isinstance(a, dict) and a.get("name")]
+        authors = [
+            a.get("name") for a in entry.get("authors", []) or [] if isinstance(a, dict) and a.get("name")
+        ]
         doc = {
             "id": article_id(str(entry.get("id") or link), str(link)),
             "url": link,

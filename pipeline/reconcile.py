@@ -96,7 +96,9 @@ def reconcile(
             continue
         report.in_stories += 1
         if len(stories) > 1:
-            report.doubled.append(f"{ref} (article {aid} in {len(stories)} story memberships: {sorted(stories)})")
+            report.doubled.append(
+                f"{ref} (article {aid} in {len(stories)} story memberships: {sorted(stories)})"
+            )
     return report
 
 

@@ -196,5 +196,7 @@ class StoryAssembler:
         if evicted or dropped:
             log.info(
                 "window %.1f days: evicted %d index entries and %d stories",
-                self.config.window_days, len(evicted), dropped,
+                self.config.window_days,
+                len(evicted),
+                dropped,
             )

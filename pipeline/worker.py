@@ -73,14 +73,19 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     )
     # Every topic and table is read as raw bytes: decoding is ours, so a bad message becomes a
     # dead letter instead of being dropped by Faust's own deserializer.
-    raw = {"key_serializer": "raw", "value_serializer": "raw"}
-    raw_topic = app.topic(
-        settings.raw_topic, key_type=bytes, value_type=bytes, partitions=settings.raw_partitions, **raw
-    )
-    prepared_topic = app.topic(settings.prepared_topic, key_type=str, value_type=bytes, partitions=1)
-    stories_topic = app.topic(
-        settings.stories_topic, key_type=str, value_type=bytes, partitions=settings.raw_partitions, **raw
-    )
+    def raw_topic_of(name: str, key_type: type, partitions: int) -> Any:
+        return app.topic(
+            name,
+            key_type=key_type,
+            value_type=bytes,
+            partitions=partitions,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+
+    raw_topic = raw_topic_of(settings.raw_topic, bytes, settings.raw_partitions)
+    prepared_topic = raw_topic_of(settings.prepared_topic, str, 1)
+    stories_topic = raw_topic_of(settings.stories_topic, str, settings.raw_partitions)
     entries = app.Table("dedup-entries", key_type=str, value_type=bytes, partitions=1)
     story_state = app.Table("story-state", key_type=str, value_type=bytes, partitions=1)
 
@@ -100,8 +105,9 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     @app.timer(interval=60.0)
     async def report_dead_letters() -> None:
         if counts:
-            log.warning("dead letters so far by reason: %s",
-                        ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+            log.warning(
+                "dead letters so far by reason: %s", ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+            )
 
     async def send_dead(record: dict[str, Any]) -> None:
         key = record.get("article_id") or f"{record['topic']}:{record['partition']}:{record['offset']}"
@@ -112,15 +118,20 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
                 settings.dead_letter_topic, key.encode("utf-8"), dumps(record), None, None, None
             )
         except Exception as exc:
-            log.critical("cannot write to dead-letter topic %s: %s; stopping the worker",
-                         settings.dead_letter_topic, exc)
+            log.critical(
+                "cannot write to dead-letter topic %s: %s; stopping the worker",
+                settings.dead_letter_topic,
+                exc,
+            )
             await app.crash(exc)
             raise
 
     @app.agent(raw_topic, name="prepare")
     async def prepare_agent(stream: StreamT[bytes]) -> None:
         proc = get_processor()
-        async for events in stream.take_events(PREPARE_BATCH, within=PREPARE_WITHIN_S):
+        async for events in stream.take_events(  # type: ignore[attr-defined]
+            PREPARE_BATCH, within=PREPARE_WITHIN_S
+        ):
             msgs = [_raw_message(ev) for ev in events]
             prepared, dead = proc.prepare_batch(msgs)
             for record in dead:
@@ -139,8 +150,12 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
                 err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="dedup")
                 await send_dead(
                     dead_letter(
-                        original=msg.value, key=msg.key, topic=msg.topic,
-                        partition=msg.partition, offset=msg.offset, error=err,
+                        original=msg.value,
+                        key=msg.key,
+                        topic=msg.topic,
+                        partition=msg.partition,
+                        offset=msg.offset,
+                        error=err,
                     )
                 )
                 continue

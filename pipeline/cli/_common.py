@@ -14,7 +14,9 @@ out = Console(highlight=False)
 
 
 def add_connection_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bootstrap", help="Kafka bootstrap host:port (env PIPELINE_BOOTSTRAP, default 127.0.0.1:9092)")
+    p.add_argument(
+        "--bootstrap", help="Kafka bootstrap host:port (env PIPELINE_BOOTSTRAP, default 127.0.0.1:9092)"
+    )
 
 
 def settings_from(args: argparse.Namespace, **more: Any) -> Settings:

@@ -28,9 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Runs until Ctrl-C (or --exit-after). Everything runs on loopback; nothing is kept.",
     )
     p.add_argument("--sample", type=Path, default=SAMPLE, help="JSONL of raw articles to publish")
-    p.add_argument("--exit-after", type=float, default=None, metavar="SECONDS",
-                   help="stop after this many seconds of no new revisions (for scripts and tests)")
-    p.add_argument("--json", action="store_true", help="print each story revision as JSON instead of a live table")
+    p.add_argument(
+        "--exit-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds of no new revisions (for scripts and tests)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print each story revision as JSON instead of a live table"
+    )
     p.add_argument("--no-entities", action="store_true", help="skip named-entity recognition")
     p.set_defaults(func=run)
 
@@ -68,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
             PIPELINE_ENTITIES="1" if settings.entities else "0",
         )
         with (workdir / "worker.log").open("wb") as wlog:
-            worker = subprocess.Popen([sys.executable, "-m", "pipeline", "worker"], env=env,
-                                      stdout=wlog, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "worker"], env=env, stdout=wlog, stderr=subprocess.STDOUT
+            )
         published = asyncio.run(_publish_sample(settings, args.sample))
         err.print(f"published {published} sample articles from {args.sample.name}; waiting for stories...")
         asyncio.run(_show(settings, args, started, worker))
@@ -99,7 +107,9 @@ async def _publish_sample(settings: Any, path: Path) -> int:
         return pub.published
 
 
-async def _show(settings: Any, args: argparse.Namespace, started: float, worker: subprocess.Popen[bytes]) -> None:
+async def _show(
+    settings: Any, args: argparse.Namespace, started: float, worker: subprocess.Popen[bytes]
+) -> None:
     import orjson
 
     from pipeline.kafka import read_topic
@@ -134,14 +144,19 @@ async def _show(settings: Any, args: argparse.Namespace, started: float, worker:
                     sys.stdout.flush()
                 elif live:
                     live.update(story_table(stories))
-            if args.exit_after is not None and first_at is not None and (
-                time.monotonic() - last_change > args.exit_after
+            if (
+                args.exit_after is not None
+                and first_at is not None
+                and (time.monotonic() - last_change > args.exit_after)
             ):
                 break
-        await agen.aclose()
+        await agen.aclose()  # type: ignore[attr-defined]
     finally:
         if live:
             live.stop()
     members = sum(len(s["members"]) for s in stories.values())
-    err.print(f"{len(stories)} stories from {members} articles; first story after "
-              f"{first_at:.1f}s" if first_at is not None else "no story arrived")
+    err.print(
+        f"{len(stories)} stories from {members} articles; first story after {first_at:.1f}s"
+        if first_at is not None
+        else "no story arrived"
+    )

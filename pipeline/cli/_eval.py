@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 
-EVALUATIONS = ("pipeline.evaluation.clean_eval", "pipeline.evaluation.dedup_eval", "pipeline.evaluation.enrich_eval")
+EVALUATIONS = (
+    "pipeline.evaluation.clean_eval",
+    "pipeline.evaluation.dedup_eval",
+    "pipeline.evaluation.enrich_eval",
+)
 
 
 def register(sub: argparse._SubParsersAction, *, load: bool = True) -> None:

@@ -36,8 +36,14 @@ def run(args: argparse.Namespace) -> int:
     with args.input.open("rb") as fh:
         total = sum(1 for line in fh if line.strip())
     started = time.perf_counter()
-    with Progress(TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+    with Progress(
+        TextColumn("processing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
         task = progress.add_task("", total=total)
         result = run_batch(iter_lines(args.input), settings, progress=lambda n: progress.advance(task, n))
     elapsed = time.perf_counter() - started
@@ -50,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             for record in result.dead_letters:
                 fh.write(orjson.dumps(record) + b"\n")
     for record in result.dead_letters:
-        err.print(f"[yellow]dead letter[/yellow] line {record['offset'] + 1}: {record['reason']}: {record['error'][:200]}")
+        line = record["offset"] + 1
+        err.print(f"[yellow]dead letter[/yellow] line {line}: {record['reason']}: {record['error'][:200]}")
     err.print(
         f"{result.articles} article(s) -> {len(result.stories)} story(ies), "
         f"{len(result.dead_letters)} dead letter(s) in {elapsed:.1f}s "

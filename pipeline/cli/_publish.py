@@ -24,8 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add_connection_args(p)
     p.add_argument("--source", help="publisher name for .html/.txt files and feeds without a title")
-    p.add_argument("--wait", type=float, default=5.0,
-                   help="seconds to wait for an unreachable broker (default 5; 0 = fail at once)")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=5.0,
+        help="seconds to wait for an unreachable broker (default 5; 0 = fail at once)",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,21 +56,33 @@ async def _publish(args: argparse.Namespace, settings: object) -> int:
         err.print(f"[red]pipeline publish: {exc}[/red]")
         return 2
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, transient=False) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        ) as progress:
             task = progress.add_task("publishing", total=len(paths))
             for path in paths:
                 progress.update(task, description=f"publishing {path.name}")
                 for item in read_items(path, source=args.source):
                     if item.doc is None:
-                        exc = StageError(item.reason or "schema_invalid", item.error or "unreadable", stage="publish")
-                        progress.console.print(f"[red]rejected[/red] {item.where}: {exc.reason}: {exc.detail}")
-                        await pub.reject(b"", item.where, exc, None)
+                        bad = StageError(
+                            item.reason or "schema_invalid", item.error or "unreadable", stage="publish"
+                        )
+                        progress.console.print(
+                            f"[red]rejected[/red] {item.where}: {bad.reason}: {bad.detail}"
+                        )
+                        await pub.reject(b"", item.where, bad, None)
                         continue
                     try:
                         await pub.publish(item.doc)
                     except StageError as exc:
-                        progress.console.print(f"[red]rejected[/red] {item.where}: {exc.reason}: {exc.detail}")
+                        progress.console.print(
+                            f"[red]rejected[/red] {item.where}: {exc.reason}: {exc.detail}"
+                        )
                         article_id = item.doc.get("id") if isinstance(item.doc.get("id"), str) else None
                         await pub.reject(orjson.dumps(item.doc), item.where, exc, article_id)
                 progress.advance(task)
@@ -74,6 +90,8 @@ async def _publish(args: argparse.Namespace, settings: object) -> int:
     finally:
         await pub.__aexit__(None, None, None)
     rejected = pub.rejected + len(missing)
-    err.print(f"published [bold]{pub.published}[/bold], rejected [bold]{rejected}[/bold] "
-              f"to {settings.raw_topic} at {settings.bootstrap}")
+    err.print(
+        f"published [bold]{pub.published}[/bold], rejected [bold]{rejected}[/bold] "
+        f"to {settings.raw_topic} at {settings.bootstrap}"
+    )
     return 0 if pub.published > 0 else 1

@@ -41,6 +41,12 @@ def story_table(stories: dict[str, dict[str, Any]]) -> Table:
         lang = (enr.get("language") or {}).get("code") or s["canonical"].get("language") or ""
         sources = ", ".join(f"{m['source']} ({m['relation']})" for m in s["members"])
         ents = ", ".join(e.get("name", "") for e in (enr.get("entities") or [])[:5])
-        table.add_row(s["story_id"], str(s["revision"]), s["canonical"].get("title") or "(untitled)",
-                      sources, lang, ents)
+        table.add_row(
+            s["story_id"],
+            str(s["revision"]),
+            s["canonical"].get("title") or "(untitled)",
+            sources,
+            lang,
+            ents,
+        )
     return table

@@ -13,7 +13,9 @@ from pipeline.cli._common import add_connection_args, err, settings_from
 
 def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("broker", help="run the embedded Kafka-compatible broker (Tansu) on loopback")
-    b.add_argument("--host", default=None, help="listen address (env PIPELINE_BROKER_HOST, default 127.0.0.1)")
+    b.add_argument(
+        "--host", default=None, help="listen address (env PIPELINE_BROKER_HOST, default 127.0.0.1)"
+    )
     b.add_argument("--port", type=int, default=None, help="port (env PIPELINE_BROKER_PORT, default 9092)")
     b.add_argument("--cert", help="TLS certificate (PEM); with --key the broker speaks TLS")
     b.add_argument("--key", help="TLS private key (PEM)")
@@ -24,8 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_connection_args(w)
     w.add_argument("--app-id", help="consumer group / app id (env PIPELINE_APP_ID)")
     w.add_argument("--no-entities", action="store_true", help="skip named-entity recognition (faster)")
-    w.add_argument("--wait", type=float, default=None,
-                   help="seconds to wait for an unreachable broker before giving up (env PIPELINE_WAIT_FOR_BROKER_S)")
+    w.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        help="seconds to wait for an unreachable broker before giving up (env PIPELINE_WAIT_FOR_BROKER_S)",
+    )
     w.set_defaults(func=run_worker_cmd)
 
 
@@ -33,11 +39,13 @@ def run_broker(args: argparse.Namespace) -> int:
     from pipeline.broker import BrokerError, start_broker
     from pipeline.kafka import ensure_topics
 
-    settings = settings_from(args, broker_host=args.host, broker_port=args.port,
-                             broker_cert=args.cert, broker_key=args.key)
+    settings = settings_from(
+        args, broker_host=args.host, broker_port=args.port, broker_cert=args.cert, broker_key=args.key
+    )
     try:
-        broker = start_broker(settings.broker_host, settings.broker_port,
-                              cert=settings.broker_cert, key=settings.broker_key)
+        broker = start_broker(
+            settings.broker_host, settings.broker_port, cert=settings.broker_cert, key=settings.broker_key
+        )
     except BrokerError as exc:
         err.print(f"[red]pipeline broker: {exc}[/red]")
         return 1
@@ -62,7 +70,9 @@ def run_worker_cmd(args: argparse.Namespace) -> int:
     from pipeline.worker import run_worker
 
     settings = settings_from(
-        args, app_id=args.app_id, entities=False if args.no_entities else None,
+        args,
+        app_id=args.app_id,
+        entities=False if args.no_entities else None,
         wait_for_broker_s=args.wait,
     )
     try:

@@ -41,9 +41,22 @@ def fresh_settings(bootstrap: str, tmp_path: Path, **overrides: Any) -> Settings
 
 def settings_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("bootstrap", "raw_topic", "prepared_topic", "stories_topic", "dead_letter_topic",
-                 "app_id", "session_timeout_s", "data_dir", "raw_partitions", "max_message_bytes",
-                 "security_protocol", "ssl_cafile", "ssl_check_hostname", "wait_for_broker_s"):
+    for name in (
+        "bootstrap",
+        "raw_topic",
+        "prepared_topic",
+        "stories_topic",
+        "dead_letter_topic",
+        "app_id",
+        "session_timeout_s",
+        "data_dir",
+        "raw_partitions",
+        "max_message_bytes",
+        "security_protocol",
+        "ssl_cafile",
+        "ssl_check_hostname",
+        "wait_for_broker_s",
+    ):
         value = getattr(settings, name)
         if value is not None:
             env[f"PIPELINE_{name.upper()}"] = str(value)
@@ -71,8 +84,12 @@ class WorkerProcess:
 
 def start_worker(settings: Settings, log_path: Path, *extra: str) -> WorkerProcess:
     fh = log_path.open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "worker", *extra],
-                            env=settings_env(settings), stdout=fh, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "worker", *extra],
+        env=settings_env(settings),
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+    )
     return WorkerProcess(proc, log_path)
 
 
@@ -128,9 +145,7 @@ def collect_until(
             raise AssertionError(f"worker exited with {worker.proc.returncode}:\n{worker.log()}")
         if time.monotonic() > deadline:
             log = worker.log() if worker else ""
-            raise AssertionError(
-                f"timed out: {len(c.stories)} stories, {len(c.dead)} dead letters\n{log}"
-            )
+            raise AssertionError(f"timed out: {len(c.stories)} stories, {len(c.dead)} dead letters\n{log}")
         time.sleep(0.5)
 
 

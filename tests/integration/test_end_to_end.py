@@ -27,15 +27,24 @@ def test_seeds_become_one_story_with_two_sources(broker: str, seeds_dir: Path, t
     sentinel = dict(SENTINEL)
     try:
         asyncio.run(publish_values(settings, [article_value(d) for d in seeds]))
-        c = collect_until(settings, lambda c: sum(len(s["members"]) for s in c.stories.values()) >= 2,
-                          timeout_s=120, worker=worker)
+        c = collect_until(
+            settings,
+            lambda c: sum(len(s["members"]) for s in c.stories.values()) >= 2,
+            timeout_s=120,
+            worker=worker,
+        )
         assert len(c.stories) == 1, [s["canonical"]["title"] for s in c.stories.values()]
         # Replay both (as at-least-once redelivery would), then an unrelated article in the same
         # partition: once its story is out, the replays have been processed.
         asyncio.run(publish_values(settings, [article_value(d) for d in [*seeds, sentinel]]))
-        c = collect_until(settings, lambda c: any(
-            m["article_id"] == sentinel["id"] for s in c.stories.values() for m in s["members"]
-        ), timeout_s=60, worker=worker)
+        c = collect_until(
+            settings,
+            lambda c: any(
+                m["article_id"] == sentinel["id"] for s in c.stories.values() for m in s["members"]
+            ),
+            timeout_s=60,
+            worker=worker,
+        )
     finally:
         worker.stop()
     seed_story = [s for s in c.stories.values() if s["members"][0]["article_id"] != sentinel["id"]]
@@ -68,17 +77,28 @@ def test_bad_input_goes_to_dead_letters_and_worker_keeps_going(broker: str, tmp_
         "for repairs after inspectors found cracks in two of its supports.\n\nRepairs are expected "
         "to take six weeks and cost about 2.4 million euros, the authority's director Mara Lind said.",
     }
-    schema_bad = {"id": 42, "url": "https://news.example/x", "source": "news.example", "content": "x",
-                  "content_type": "text/plain"}
+    schema_bad = {
+        "id": 42,
+        "url": "https://news.example/x",
+        "source": "news.example",
+        "content": "x",
+        "content_type": "text/plain",
+    }
     try:
-        asyncio.run(publish_values(settings, [
-            (b"bad-json", b'{"id": "a", "url": '),
-            (b"bad-schema", orjson.dumps(schema_bad)),
-            (b"bad-utf8", b'{"id": "b", "content": "caf\xe9"}'),
-            article_value(good),
-        ]))
-        c = collect_until(settings, lambda c: len(c.dead) >= 3 and len(c.stories) >= 1,
-                          timeout_s=120, worker=worker)
+        asyncio.run(
+            publish_values(
+                settings,
+                [
+                    (b"bad-json", b'{"id": "a", "url": '),
+                    (b"bad-schema", orjson.dumps(schema_bad)),
+                    (b"bad-utf8", b'{"id": "b", "content": "caf\xe9"}'),
+                    article_value(good),
+                ],
+            )
+        )
+        c = collect_until(
+            settings, lambda c: len(c.dead) >= 3 and len(c.stories) >= 1, timeout_s=120, worker=worker
+        )
         assert worker.proc.poll() is None, "worker died"
     finally:
         worker.stop()
@@ -86,7 +106,11 @@ def test_bad_input_goes_to_dead_letters_and_worker_keeps_going(broker: str, tmp_
     import base64
 
     by_key = {base64.b64decode(k).decode(): r for k, r in reasons.items()}
-    assert by_key == {"bad-json": "malformed_json", "bad-schema": "schema_invalid", "bad-utf8": "invalid_encoding"}
+    assert by_key == {
+        "bad-json": "malformed_json",
+        "bad-schema": "schema_invalid",
+        "bad-utf8": "invalid_encoding",
+    }
     for d in c.dead:
         assert d["topic"] == settings.raw_topic and d["offset"] >= 0 and d["error"]
         assert base64.b64decode(d["original"])  # original bytes kept

@@ -14,8 +14,13 @@ from tests.seeds import assert_clean_seed_story, seed_articles
 def test_process_seeds_and_bad_lines(seeds_dir: Path, tmp_path: Path) -> None:
     seeds = seed_articles(seeds_dir)
     src = tmp_path / "in.jsonl"
-    lines = [orjson.dumps(seeds[0]), b"{not json", orjson.dumps({"id": "x"}), orjson.dumps(seeds[1]),
-             orjson.dumps(seeds[0])]
+    lines = [
+        orjson.dumps(seeds[0]),
+        b"{not json",
+        orjson.dumps({"id": "x"}),
+        orjson.dumps(seeds[1]),
+        orjson.dumps(seeds[0]),
+    ]
     src.write_bytes(b"\n".join(lines) + b"\n")
     out, dl = tmp_path / "stories.jsonl", tmp_path / "dl.jsonl"
     assert main(["process", str(src), "-o", str(out), "--dead-letters", str(dl)]) == 0
