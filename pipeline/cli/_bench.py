@@ -10,9 +10,13 @@ PARTS = ("pipeline.evaluation.index_bench", "pipeline.evaluation.enrich_bench", 
 
 def register(sub: argparse._SubParsersAction, *, load: bool = True) -> None:
     p = sub.add_parser("bench", help="benchmarks: per-stage cost, dedup index, end-to-end throughput")
-    inner = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    inner = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=False)
     if not load:
         return
+    from pipeline.evaluation import bench
+
+    bench.add_options(p)  # `pipeline bench [--quick]` runs the whole benchmark
+    p.set_defaults(func=bench.run)
     for name in PARTS:
         try:
             module = importlib.import_module(name)

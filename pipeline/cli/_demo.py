@@ -120,14 +120,21 @@ async def _show(
     live = None if args.json else Live(story_table(stories), console=out, refresh_per_second=4)
     if live:
         live.start()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def pump() -> None:
+        async for rec in read_topic(settings, settings.stories_topic, from_beginning=True, follow=True):
+            await queue.put(rec)
+
+    reader = asyncio.create_task(pump())
     try:
-        agen = read_topic(settings, settings.stories_topic, from_beginning=True, follow=True)
         while True:
             try:
-                record = await asyncio.wait_for(agen.__anext__(), timeout=0.5)
+                record = await asyncio.wait_for(queue.get(), timeout=0.5)
             except TimeoutError:
                 record = None
-            except StopAsyncIteration:
+            if reader.done():
+                reader.result()  # re-raise a consumer failure
                 break
             if worker.poll() is not None:
                 err.print(f"[red]worker exited with code {worker.returncode}; see its log[/red]")
@@ -144,14 +151,12 @@ async def _show(
                     sys.stdout.flush()
                 elif live:
                     live.update(story_table(stories))
-            if (
-                args.exit_after is not None
-                and first_at is not None
-                and (time.monotonic() - last_change > args.exit_after)
+            if args.exit_after is not None and first_at is not None and (
+                time.monotonic() - last_change > args.exit_after
             ):
                 break
-        await agen.aclose()  # type: ignore[attr-defined]
     finally:
+        reader.cancel()
         if live:
             live.stop()
     members = sum(len(s["members"]) for s in stories.values())

@@ -1,0 +1,429 @@
+"""``pipeline bench run``: the whole benchmark in one run, numbers side by side (table + JSON).
+
+What it measures on this machine, in this order:
+
+1. per-stage cost on one core (clean text, clean HTML, fingerprint, index lookup+insert, enrich
+   with and without entities): median and p99 microseconds per article, articles/second;
+2. the dedup index at 10k / 100k / 1M entries (lookup+insert median/p99, bytes per article),
+   next to the naive path (the ``simhash`` package's defaults with ``SimhashIndex`` k=3);
+3. in-process throughput of the full pipeline (the ``pipeline process`` path);
+4. end-to-end throughput and publish-to-story latency (p50, p99) through the real embedded broker
+   and a worker process, plain text (entities off and on) and HTML; the floor beside it: a plain
+   aiokafka consume->produce loop over the same messages; and the ratio end-to-end / in-process.
+
+Nothing here asserts on time: it prints numbers. The corpus is :mod:`bench_corpus` (fixed seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.evaluation import bench_corpus
+
+console = Console(stderr=True, highlight=False)
+
+
+def _stats(name: str, seconds: Sequence[float], **extra: Any) -> dict[str, Any]:
+    arr = np.asarray(seconds, dtype=float)
+    return {
+        "name": name,
+        "n": int(arr.size),
+        "median_us": float(np.median(arr) * 1e6),
+        "p99_us": float(np.percentile(arr, 99) * 1e6),
+        "per_second": float(arr.size / arr.sum()) if arr.sum() > 0 else 0.0,
+        **extra,
+    }
+
+
+def _time_each(fn: Callable[[Any], Any], items: Sequence[Any]) -> tuple[list[float], list[Any]]:
+    times, outs = [], []
+    for item in items:
+        t = time.perf_counter()
+        outs.append(fn(item))
+        times.append(time.perf_counter() - t)
+    return times, outs
+
+
+def stage_costs(plain: list[dict[str, Any]], pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from pipeline.clean import CleanConfig, clean_article
+    from pipeline.dedup import DedupConfig, DedupIndex, signature, story_id_for
+    from pipeline.enrich import EnrichConfig, Enricher
+    from pipeline.records import RawArticle
+
+    rows = []
+    cc, dc = CleanConfig(), DedupConfig()
+    raws = [RawArticle.from_dict(d) for d in plain]
+    t, cleaned = _time_each(lambda r: clean_article(r, cc), raws)
+    rows.append(_stats("clean text/plain", t))
+    html_raws = [RawArticle.from_dict(d) for d in pages]
+    t, _ = _time_each(lambda r: clean_article(r, cc), html_raws)
+    rows.append(_stats("clean text/html", t))
+    t, sigs = _time_each(lambda a: signature(a, dc), cleaned)
+    rows.append(_stats("fingerprint (signature)", t))
+    index = DedupIndex(dc, {})
+    times = []
+    for art, sig in zip(cleaned, sigs, strict=True):
+        t0 = time.perf_counter()
+        m = index.lookup(art.id, sig)
+        index.insert(art.id, m.story_id if m else story_id_for(art.id), sig, 1.79e9)
+        times.append(time.perf_counter() - t0)
+    rows.append(_stats(f"index lookup+insert (to {len(index)})", times))
+    for label, cfg in (
+        ("enrich, entities off", EnrichConfig(entities=False)),
+        ("enrich, entities on", EnrichConfig(entities=True)),
+    ):
+        enricher = Enricher(cfg)
+        enricher.enrich(cleaned[0])  # load models outside the timing
+        t, _ = _time_each(enricher.enrich, cleaned)
+        rows.append(_stats(label, t))
+    return rows
+
+
+def naive_path(plain: list[dict[str, Any]]) -> dict[str, Any]:
+    from simhash import Simhash, SimhashIndex
+
+    index = SimhashIndex([], k=3)
+    times = []
+    for i, d in enumerate(plain):
+        t0 = time.perf_counter()
+        fp = Simhash(d["content"])
+        index.get_near_dups(fp)
+        index.add(str(i), fp)
+        times.append(time.perf_counter() - t0)
+    return _stats("naive: simhash pkg + SimhashIndex k=3 (fingerprint+lookup+insert)", times)
+
+
+def index_sizes(sizes: Sequence[int], queries: int) -> list[dict[str, Any]]:
+    from pipeline.evaluation.index_bench import bench_ours, bench_simhash_package
+
+    rows = []
+    for size in sizes:
+        console.print(f"  index at {size:,} entries...")
+        rows.append(bench_ours(size, queries))
+        if size <= 100_000:
+            rows.append(bench_simhash_package(size, min(queries, 1000)))
+    return rows
+
+
+def in_process(plain: list[dict[str, Any]], entities: bool) -> dict[str, Any]:
+    from pipeline.processor import RawMessage
+    from pipeline.runner import run_batch
+    from pipeline.settings import Settings
+
+    msgs = [RawMessage(orjson.dumps(d), None, "bench", 0, i) for i, d in enumerate(plain)]
+    settings = Settings(entities=entities)
+    run_batch(msgs[:20], settings)  # warm up: models, caches
+    t0 = time.perf_counter()
+    result = run_batch(msgs, settings)
+    elapsed = time.perf_counter() - t0
+    return {
+        "name": f"in-process pipeline, entities {'on' if entities else 'off'}",
+        "n": len(msgs),
+        "seconds": elapsed,
+        "per_second": len(msgs) / elapsed,
+        "stories": len(result.stories),
+    }
+
+
+# ---------------------------------------------------------------------------------------- broker
+
+
+async def _publish_all(settings: Any, docs: list[dict[str, Any]]) -> float:
+    from pipeline.kafka import make_producer
+
+    producer = make_producer(settings)
+    await producer.start()
+    t0 = time.perf_counter()
+    try:
+        for d in docs:
+            await producer.send(settings.raw_topic, value=orjson.dumps(d), key=d["id"].encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return time.perf_counter() - t0
+
+
+async def _drain(settings: Any, want: int, timeout_s: float) -> tuple[dict[str, int], int, float]:
+    """Read stories + dead letters until ``want`` articles are accounted for.
+
+    Returns (article id -> story record timestamp ms of its first appearance, dead letters, end time).
+    """
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        settings.stories_topic,
+        settings.dead_letter_topic,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **settings.kafka_client_kwargs(),
+    )
+    await consumer.start()
+    first_seen: dict[str, int] = {}
+    dead = 0
+    deadline = time.monotonic() + timeout_s
+    last = time.perf_counter()
+    try:
+        while len(first_seen) + dead < want and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for tp, records in batch.items():
+                for r in records:
+                    last = time.perf_counter()
+                    if tp.topic == settings.dead_letter_topic:
+                        dead += 1
+                        continue
+                    for m in orjson.loads(r.value)["members"]:
+                        first_seen.setdefault(m["article_id"], r.timestamp)
+    finally:
+        await consumer.stop()
+    return first_seen, dead, last
+
+
+async def _raw_timestamps(settings: Any) -> dict[str, int]:
+    from pipeline.kafka import read_topic
+
+    out = {}
+    async for r in read_topic(settings, settings.raw_topic, from_beginning=True, follow=False):
+        out[r.key.decode()] = r.timestamp
+    return out
+
+
+def end_to_end(bootstrap: str, docs: list[dict[str, Any]], label: str, entities: bool) -> dict[str, Any]:
+    from pipeline.kafka import ensure_topics
+    from pipeline.settings import Settings
+
+    ns = uuid.uuid4().hex[:8]
+    settings = Settings(
+        bootstrap=bootstrap,
+        raw_topic=f"b{ns}.raw",
+        prepared_topic=f"b{ns}.prepared",
+        stories_topic=f"b{ns}.stories",
+        dead_letter_topic=f"b{ns}.dead",
+        app_id=f"bench-{ns}",
+        session_timeout_s=4.0,
+        raw_partitions=4,
+        entities=entities,
+        data_dir=tempfile.mkdtemp(prefix="bench-worker-"),
+    )
+    asyncio.run(ensure_topics(settings))
+    env = dict(
+        os.environ,
+        PIPELINE_BOOTSTRAP=bootstrap,
+        PIPELINE_RAW_TOPIC=settings.raw_topic,
+        PIPELINE_PREPARED_TOPIC=settings.prepared_topic,
+        PIPELINE_STORIES_TOPIC=settings.stories_topic,
+        PIPELINE_DEAD_LETTER_TOPIC=settings.dead_letter_topic,
+        PIPELINE_APP_ID=settings.app_id,
+        PIPELINE_SESSION_TIMEOUT_S="4",
+        PIPELINE_RAW_PARTITIONS="4",
+        PIPELINE_ENTITIES="1" if entities else "0",
+        PIPELINE_LOG_LEVEL="WARNING",
+        PIPELINE_DATA_DIR=settings.data_dir,
+    )
+    log = Path(settings.data_dir) / "worker.log"
+    with log.open("wb") as fh:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "worker"], env=env, stdout=fh, stderr=subprocess.STDOUT
+        )
+    try:
+        warm = [dict(docs[0], id=f"warmup-{ns}")]
+        asyncio.run(_publish_all(settings, warm))
+        asyncio.run(_drain(settings, 1, 120))  # worker joined, models loaded
+        t0 = time.perf_counter()
+        publish_s = asyncio.run(_publish_all(settings, docs))
+        seen, dead, t_end = asyncio.run(_drain(settings, len(docs) + 1, 600))
+        elapsed = t_end - t0
+        raw_ts = asyncio.run(_raw_timestamps(settings))
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    lat = [seen[k] - raw_ts[k] for k in seen if k in raw_ts and not k.startswith("warmup")]
+    done = len(seen) + dead - 1
+    return {
+        "name": f"end-to-end {label}",
+        "n": len(docs),
+        "accounted": done,
+        "seconds": elapsed,
+        "per_second": done / elapsed if elapsed > 0 else 0.0,
+        "publish_seconds": publish_s,
+        "latency_p50_ms": float(np.percentile(lat, 50)) if lat else None,
+        "latency_p99_ms": float(np.percentile(lat, 99)) if lat else None,
+    }
+
+
+async def _floor(bootstrap: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A plain aiokafka consume->produce loop over the same messages: the broker's ceiling."""
+    from aiokafka import AIOKafkaConsumer
+
+    from pipeline.kafka import ensure_topics, make_producer
+    from pipeline.settings import Settings
+
+    ns = uuid.uuid4().hex[:8]
+    settings = Settings(
+        bootstrap=bootstrap,
+        raw_topic=f"f{ns}.raw",
+        prepared_topic=f"f{ns}.p",
+        stories_topic=f"f{ns}.out",
+        dead_letter_topic=f"f{ns}.d",
+        raw_partitions=4,
+    )
+    await ensure_topics(settings)
+    await _publish_all(settings, docs)
+    consumer = AIOKafkaConsumer(
+        settings.raw_topic,
+        group_id=f"floor-{ns}",
+        auto_offset_reset="earliest",
+        bootstrap_servers=bootstrap,
+        max_partition_fetch_bytes=8 << 20,
+    )
+    producer = make_producer(settings)
+    await consumer.start()
+    await producer.start()
+    moved = 0
+    t0 = None
+    try:
+        while moved < len(docs):
+            batch = await consumer.getmany(timeout_ms=1000, max_records=2000)
+            if t0 is None and batch:
+                t0 = time.perf_counter()
+            for records in batch.values():
+                for r in records:
+                    await producer.send(settings.stories_topic, value=r.value, key=r.key)
+                    moved += 1
+            await consumer.commit()
+        await producer.flush()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    elapsed = time.perf_counter() - (t0 or time.perf_counter())
+    return {
+        "name": "floor: aiokafka consume->produce",
+        "n": moved,
+        "seconds": elapsed,
+        "per_second": moved / elapsed if elapsed else 0.0,
+    }
+
+
+# -------------------------------------------------------------------------------------- command
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.broker import start_broker
+
+    quick = args.quick
+    n = args.articles or (300 if quick else 3000)
+    data = Path(args.data)
+    if not data.is_dir():
+        console.print(f"[yellow]{data} not found: using the synthetic corpus[/yellow]")
+    plain = bench_corpus.build(n, data if data.is_dir() else None)
+    pages = bench_corpus.build(max(100, n // 5), data if data.is_dir() else None, html_pages=True)
+    results: dict[str, Any] = {"machine": {"cores": os.cpu_count()}, "quick": quick, "articles": n}
+
+    console.print(f"[bold]1/4 per-stage cost[/bold] on one core ({n} plain, {len(pages)} HTML articles)")
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        results["stages"] = stage_costs(plain, pages)
+        results["stages"].append(naive_path(plain))
+        console.print("[bold]2/4 dedup index sizes[/bold]")
+        sizes = [10_000] if quick else [10_000, 100_000, 1_000_000]
+        results["index"] = index_sizes(sizes, 2000 if quick else 5000)
+        console.print("[bold]3/4 in-process pipeline[/bold]")
+        results["in_process"] = [in_process(plain, entities=False), in_process(plain, entities=True)]
+    finally:
+        os.sched_setaffinity(0, cores)
+
+    console.print("[bold]4/4 through the broker[/bold] (embedded Tansu + one worker process)")
+    broker = start_broker()
+    try:
+        e2e = [asyncio.run(_floor(broker.bootstrap, plain))]
+        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", entities=False))
+        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", entities=True))
+        e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", entities=True))
+        results["end_to_end"] = e2e
+    finally:
+        broker.stop()
+    inproc = {r["name"].rsplit(" ", 1)[-1]: r["per_second"] for r in results["in_process"]}
+    for r in e2e[1:3]:
+        key = "off" if "off" in r["name"] else "on"
+        r["ratio_to_in_process"] = r["per_second"] / inproc[key] if inproc.get(key) else None
+
+    _print(results)
+    if args.json:
+        Path(args.json).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+        console.print(f"JSON written to {args.json}")
+    return 0
+
+
+def _print(results: dict[str, Any]) -> None:
+    out = Console(highlight=False)
+    t = Table(title="per-stage cost (one core)")
+    for col in ("stage", "n", "median µs", "p99 µs", "articles/s"):
+        t.add_column(col, justify="right" if col != "stage" else "left")
+    for r in results["stages"]:
+        t.add_row(
+            r["name"], str(r["n"]), f"{r['median_us']:.0f}", f"{r['p99_us']:.0f}", f"{r['per_second']:.0f}"
+        )
+    out.print(t)
+    t = Table(title="dedup index: lookup+insert")
+    for col in (
+        "method",
+        "entries",
+        "median µs",
+        "p99 µs",
+        "bytes/article (index)",
+        "bytes/article (entries)",
+    ):
+        t.add_column(col, justify="right" if col != "method" else "left")
+    for r in results["index"]:
+        t.add_row(
+            r["method"],
+            f"{r['size']:,}",
+            f"{r['median_us']:.0f}",
+            f"{r['p99_us']:.0f}",
+            f"{r.get('index_bytes_per_article', r.get('bytes_per_article', 0)):.1f}",
+            f"{r.get('entries_bytes_per_article', 0):.0f}",
+        )
+    out.print(t)
+    t = Table(title="throughput")
+    for col in ("path", "articles", "seconds", "articles/s", "p50 ms", "p99 ms", "vs in-process"):
+        t.add_column(col, justify="right" if col != "path" else "left")
+    for r in results["in_process"] + results["end_to_end"]:
+        ratio = r.get("ratio_to_in_process")
+        t.add_row(
+            r["name"],
+            str(r.get("accounted", r["n"])),
+            f"{r['seconds']:.1f}",
+            f"{r['per_second']:.0f}",
+            f"{r['latency_p50_ms']:.0f}" if r.get("latency_p50_ms") is not None else "",
+            f"{r['latency_p99_ms']:.0f}" if r.get("latency_p99_ms") is not None else "",
+            f"{ratio:.2f}x" if ratio else "",
+        )
+    out.print(t)
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="small sizes, for CI (about a minute)")
+    p.add_argument("--articles", type=int, default=None, help="plain-text articles (default 3000; quick 300)")
+    p.add_argument("--data", default=str(Path.cwd().parent / "shared" / "data"), help="shared corpora folder")
+    p.add_argument("--json", help="also write the results as JSON to this file")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("run", help="the whole benchmark: stages, index, in-process, end-to-end")
+    add_options(p)
+    p.set_defaults(func=run)
