@@ -42,9 +42,9 @@ def _synthetic_bases(n: int, rng: random.Random) -> list[dict[str, Any]]:
         "energy prices water road train airport museum festival team coach"
     ).split()
     names = ["Ardent", "Belmar", "Corvo", "Dunmore", "Elspeth", "Farrow", "Galen", "Halden", "Isolde"]
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(n):
-        sents = []
+        sents: list[str] = []
         while sum(len(s.split()) for s in sents) < WORDS:
             words = rng.sample(vocab, 9)
             sents.append(f"{rng.choice(names)} {' '.join(words)} {rng.randint(2, 900)} on Monday.")
@@ -63,7 +63,7 @@ def _ecb_bases(path: Path, n: int) -> list[dict[str, Any]]:
     by_topic: dict[Any, list[dict[str, Any]]] = {}
     for d in docs:
         by_topic.setdefault(d["topic"], []).append(d)
-    out = []
+    out: list[dict[str, Any]] = []
     for i, d in enumerate(docs):
         if len(out) >= n:
             break
