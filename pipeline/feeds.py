@@ -11,6 +11,7 @@ import calendar
 import hashlib
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -124,7 +125,9 @@ def _source_of(url: str | None, fallback: str) -> str:
 
 
 def _feed_items(path: Path, data: bytes, source: str | None) -> Iterator[Item]:
-    parsed = feedparser.parse(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # feedparser's updated/published mapping
+        parsed = feedparser.parse(data)
     feed = parsed.get("feed", {})
     entries = parsed.get("entries", [])
     if not entries:
@@ -146,7 +149,9 @@ def _feed_items(path: Path, data: bytes, source: str | None) -> Iterator[Item]:
         link = entry.get("link") or feed_link or path.resolve().as_uri()
         guid = entry.get("id") or link
         title = entry.get("title") or None
-        published = _rfc3339(entry.get("published_parsed") or entry.get("updated_parsed"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            published = _rfc3339(entry.get("published_parsed") or entry.get("updated_parsed"))
         authors = [a.get("name") for a in entry.get("authors", []) if isinstance(a, dict) and a.get("name")]
         doc: dict[str, Any] = {
             "id": article_id(str(guid), str(link)),

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from pipeline.settings import Settings
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 
 

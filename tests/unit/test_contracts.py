@@ -1,0 +1,91 @@
+"""Decoding and validation at the edges: every bad input gets its own stable reason code."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from pipeline import errors
+from pipeline.contracts import contracts, dead_letter, decode_raw, parse_rfc3339, schema_error
+from pipeline.errors import StageError
+
+GOOD = {
+    "id": "x1",
+    "url": "https://example.org/x1",
+    "source": "example.org",
+    "content": "Some text.",
+    "content_type": "text/plain",
+}
+
+
+def reason_of(value: bytes | None, max_bytes: int = 10_000) -> str:
+    with pytest.raises(StageError) as exc:
+        decode_raw(value, max_bytes=max_bytes)
+    return exc.value.reason
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, errors.EMPTY_BODY),
+        (b"", errors.EMPTY_BODY),
+        (b"\xff\xfe{}", errors.INVALID_ENCODING),
+        (b'{"id": "caf\xe9"}', errors.INVALID_ENCODING),
+        (b'{"id": "a",', errors.MALFORMED_JSON),
+        (b"[" * 5000 + b"]" * 5000, errors.MALFORMED_JSON),
+        (b"[1, 2]", errors.SCHEMA_INVALID),
+        (b'"just a string"', errors.SCHEMA_INVALID),
+        (orjson.dumps({**GOOD, "id": 5}), errors.SCHEMA_INVALID),
+        (orjson.dumps({k: v for k, v in GOOD.items() if k != "url"}), errors.SCHEMA_INVALID),
+        (orjson.dumps({**GOOD, "content_type": "application/pdf"}), errors.SCHEMA_INVALID),
+        (orjson.dumps({**GOOD, "published_at": "yesterday"}), errors.SCHEMA_INVALID),
+        (orjson.dumps({**GOOD, "content": " \n\t "}), errors.EMPTY_BODY),
+    ],
+)
+def test_reason_codes(value: bytes | None, reason: str) -> None:
+    assert reason_of(value) == reason
+
+
+def test_oversize_is_checked_before_parsing() -> None:
+    assert reason_of(orjson.dumps({**GOOD, "content": "x" * 20_000}), max_bytes=10_000) == errors.OVERSIZE
+
+
+def test_schema_error_names_the_field() -> None:
+    with pytest.raises(StageError) as exc:
+        decode_raw(orjson.dumps({**GOOD, "source": 12}), max_bytes=10_000)
+    assert "source" in exc.value.detail
+
+
+def test_valid_article_keeps_unknown_fields() -> None:
+    raw = decode_raw(orjson.dumps({**GOOD, "section": "world", "published_at": "2026-01-02T03:04:05Z"}),
+                     max_bytes=10_000)
+    assert raw.extra == {"section": "world"}
+    assert raw.to_dict()["section"] == "world"
+    assert raw.published_at == "2026-01-02T03:04:05Z"
+
+
+def test_rfc3339() -> None:
+    assert parse_rfc3339("2026-01-02T03:04:05+02:00") is not None
+    assert parse_rfc3339("2026-01-02T03:04:05.123Z") is not None
+    assert parse_rfc3339("2026-01-02") is None
+    assert parse_rfc3339("2026-01-02T03:04:05") is None  # no offset
+
+
+def test_dead_letter_record_is_schema_valid_and_keeps_bytes() -> None:
+    import base64
+
+    original = b"\x00\xffnot json"
+    record = dead_letter(original=original, key=b"k", topic="news.raw", partition=3, offset=42,
+                         error=StageError(errors.MALFORMED_JSON, "bad", stage="decode"))
+    assert schema_error(contracts().dead_letter, record) is None
+    assert base64.b64decode(record["original"]) == original
+    assert (record["partition"], record["offset"], record["reason"]) == (3, 42, "malformed_json")
+
+
+def test_reason_codes_match_the_schema() -> None:
+    import json
+
+    from pipeline.contracts import SCHEMA_DIR
+
+    schema = json.loads((SCHEMA_DIR / "dead_letter.schema.json").read_text())
+    assert set(schema["properties"]["reason"]["enum"]) == set(errors.REASON_CODES)

@@ -1,0 +1,48 @@
+"""The one settings object: environment names, validation, secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
+
+
+def test_defaults_and_env() -> None:
+    s = Settings.from_env({"PIPELINE_BOOTSTRAP": "kafka:9093", "PIPELINE_ENTITIES": "false",
+                           "PIPELINE_DEDUP_WINDOW_DAYS": "2.5", "PIPELINE_RAW_PARTITIONS": "8"})
+    assert (s.bootstrap, s.entities, s.dedup_window_days, s.raw_partitions) == ("kafka:9093", False, 2.5, 8)
+    assert Settings.from_env({}).raw_topic == "news.raw"
+
+
+def test_overrides_win_over_env() -> None:
+    s = Settings.from_env({"PIPELINE_BOOTSTRAP": "a:1"}, bootstrap="b:2")
+    assert s.bootstrap == "b:2"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PIPELINE_RAW_PARTITIONS": "many"},
+        {"PIPELINE_ENTITIES": "maybe"},
+        {"PIPELINE_SECURITY_PROTOCOL": "TLS"},
+        {"PIPELINE_SECURITY_PROTOCOL": "SASL_SSL"},  # no credentials
+        {"PIPELINE_MAX_MESSAGE_BYTES": "10"},
+    ],
+)
+def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env(env)
+
+
+def test_password_is_never_printed() -> None:
+    s = Settings.from_env({"PIPELINE_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "PIPELINE_SASL_USERNAME": "u",
+                           "PIPELINE_SASL_PASSWORD": "hunter2"})
+    assert "hunter2" not in repr(s) and "hunter2" not in str(s.sasl_password)
+    assert s.kafka_client_kwargs()["sasl_plain_password"] == "hunter2"
+
+
+def test_settings_are_frozen() -> None:
+    s = Settings()
+    with pytest.raises(AttributeError):
+        s.bootstrap = "x"  # type: ignore[misc]

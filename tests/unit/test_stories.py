@@ -1,0 +1,115 @@
+"""Story assembly: membership, canonical choice, revisions, replay and the time window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from pipeline.contracts import contracts, schema_error
+from pipeline.prepare import PreparedArticle
+from pipeline.processor import Processor, RawMessage, StoryStage
+from pipeline.settings import Settings
+
+FERRY = (
+    "The ferry operator Bluewater Lines said on Tuesday it would cancel all crossings between Port Arlan "
+    "and the island of Merrow for two weeks after one of its two vessels failed a safety inspection.\n\n"
+    "Inspectors from the Maritime Safety Board found corrosion in the hull of the MV Corran Star, the "
+    "company's chief executive Dana Holm told reporters in Port Arlan.\n\n"
+    "About 1,400 passengers a day use the route, which also carries fuel and food to the island's "
+    "3,200 residents. The island council asked the government for an emergency supply boat."
+)
+EXTRA = (
+    "\n\nThe second vessel, the MV Tessa, is in dry dock until the end of the month, Holm said, adding "
+    "that the company expected to pay about 2.1 million euros for repairs."
+)
+OTHER = (
+    "Farmers in the Kestrel Valley began the grape harvest three weeks early on Monday after the hottest "
+    "summer recorded in the region, the growers' cooperative said.\n\nThe cooperative's president Luis "
+    "Ferrant said yields were down by a fifth but quality was high, and that 600 seasonal workers had "
+    "been hired."
+)
+
+
+def doc(aid: str, text: str, published: str = "2026-03-03T10:00:00Z") -> dict[str, Any]:
+    return {"id": aid, "url": f"https://news.example/{aid}", "source": f"{aid}.example", "content": text,
+            "content_type": "text/plain", "published_at": published}
+
+
+@pytest.fixture(scope="module")
+def processor() -> Processor:
+    return Processor(Settings(entities=False))
+
+
+def prepare(processor: Processor, *docs: dict[str, Any]) -> list[PreparedArticle]:
+    msgs = [RawMessage(orjson.dumps(d), None, "t", 0, i) for i, d in enumerate(docs)]
+    prepared, dead = processor.prepare_batch(msgs)
+    assert dead == []
+    return [p for _, p in prepared]
+
+
+def stage() -> StoryStage:
+    return StoryStage(Settings(entities=False), entries={}, stories={})
+
+
+def test_copy_joins_and_more_complete_version_becomes_canonical(processor: Processor) -> None:
+    a, b, c = prepare(processor, doc("a", FERRY), doc("b", FERRY + EXTRA), doc("c", OTHER))
+    st = stage()
+    s1 = st.assemble(a)
+    s2 = st.assemble(b)
+    s3 = st.assemble(c)
+    assert s1 and s2 and s3
+    assert s1["story_id"] == s2["story_id"] != s3["story_id"]
+    assert s2["revision"] == 2 and [m["article_id"] for m in s2["members"]] == ["a", "b"]
+    assert s2["canonical"]["article_id"] == "b"  # the longer version
+    assert s2["members"][1]["relation"] in ("copy", "rewrite") and s2["members"][1]["matched"] == "a"
+    for s in (s1, s2, s3):
+        assert schema_error(contracts().story, s) is None
+
+
+def test_replay_adds_nothing(processor: Processor) -> None:
+    a, b = prepare(processor, doc("a", FERRY), doc("b", FERRY + EXTRA))
+    st = stage()
+    st.assemble(a)
+    latest = st.assemble(b)
+    assert st.assemble(a) is None  # not the latest change: nothing to emit
+    again = st.assemble(b)  # the article that made the latest revision: same revision again
+    assert again is not None and latest is not None
+    assert again["revision"] == latest["revision"] == 2
+    assert [m["article_id"] for m in again["members"]] == ["a", "b"]
+
+
+def test_equal_length_tie_goes_to_the_earliest(processor: Processor) -> None:
+    late, early = prepare(processor, doc("late", FERRY, "2026-03-03T12:00:00Z"),
+                          doc("early", FERRY, "2026-03-03T08:00:00Z"))
+    st = stage()
+    st.assemble(late)
+    story = st.assemble(early)
+    assert story is not None and story["canonical"]["article_id"] == "early"
+
+
+def test_window_evicts_old_index_entries_and_stories(processor: Processor) -> None:
+    old, new, copy_of_old = prepare(
+        processor, doc("old", FERRY, "2026-03-01T00:00:00Z"), doc("new", OTHER, "2026-03-20T00:00:00Z"),
+        doc("late-copy", FERRY, "2026-03-20T01:00:00Z"),
+    )
+    entries: dict[str, bytes] = {}
+    stories: dict[str, bytes] = {}
+    st = StoryStage(Settings(entities=False, dedup_window_days=7), entries=entries, stories=stories)
+    first = st.assemble(old)
+    st.assemble(new)  # 19 days later: "old" leaves the window
+    assert first is not None and first["story_id"] not in stories
+    assert "old" not in entries
+    late = st.assemble(copy_of_old)
+    assert late is not None and late["story_id"] != first["story_id"]  # a new story, memory bounded
+
+
+def test_restart_recovers_from_stores(processor: Processor) -> None:
+    a, b = prepare(processor, doc("a", FERRY), doc("b", FERRY + EXTRA))
+    entries: dict[str, bytes] = {}
+    stories: dict[str, bytes] = {}
+    StoryStage(Settings(entities=False), entries=entries, stories=stories).assemble(a)
+    restarted = StoryStage(Settings(entities=False), entries=entries, stories=stories)
+    story = restarted.assemble(b)
+    assert story is not None and [m["article_id"] for m in story["members"]] == ["a", "b"]
