@@ -1,7 +1,7 @@
 """Dedup stage: find which earlier article (within a time window) a new article is a version of.
 
 What goes in: a :class:`~pipeline.records.CleanedArticle`. ``signature(article, config)`` (pure,
-parallel stage) turns it into a 45-byte :class:`Signature`; :class:`DedupIndex` (global stage)
+parallel stage) turns it into a 93-byte :class:`Signature`; :class:`DedupIndex` (global stage)
 answers ``lookup(article_id, sig) -> Match | None`` and is updated with ``insert``/``evict``.
 What comes out: a :class:`Match` naming the matched article, its story, the relation
 ("exact", "copy", "rewrite") and a similarity in [0, 1]. This stage raises no reason codes.
@@ -14,8 +14,9 @@ Design (see README, "Dedup"):
   numbers and toward the top of the story.
 - Index: 4 tables keyed on 16-bit blocks of the fingerprint, multi-probed to radius 2, so every
   indexed fingerprint within 11 bits is a candidate; candidates up to ``max_distance`` bits kept.
-- Verification: a 16-byte b-bit MinHash of salient words (names, numbers, long words) near the top,
-  so different events of the same kind (other names, places, numbers) stay apart.
+- Verification: a 64-byte one-permutation MinHash (32 bins of 16 bits) of the content keys of the
+  first 120 content tokens, so different events of the same kind (other names, places, numbers)
+  stay apart. It is kept in the durable entry and read only for candidates near in fingerprint.
 
 Partitioning: a story can only be found on the worker that holds its candidates, so the dedup
 stage is keyed by one global partition key (the index is not sharded by article id): the parallel

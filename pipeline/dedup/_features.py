@@ -44,7 +44,7 @@ _STOPWORDS = frozenset(
     yourself said says say told according mr mrs ms also just new newly monday tuesday wednesday
     thursday friday saturday sunday yesterday today tomorrow tonight week weekend day days earlier
     later last next ago
-    """.split()  # noqa: SIM905
+    """.split()
 )
 
 _MONTHS = {

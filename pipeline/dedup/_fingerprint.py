@@ -4,11 +4,10 @@ What goes in: the weighted features of :mod:`pipeline.dedup._features`. What com
 
 - a 64-bit simhash (Charikar) over the unique feature keys, each weighted by its type weight,
   its best position factor and ``1 + ln(count)``; keys are hashed with xxh64.
-- a verification sketch: ``SKETCH_SIZE`` one-byte b-bit MinHash values (one-permutation
-  hashing with ``SKETCH_SIZE`` bins) over the *salient* keys (names, numbers, long words) of the
-  first ``SKETCH_TOKENS`` content tokens. Two articles' sketches estimate the Jaccard index of
-  their salient vocabulary near the top of the story, which stays high under paraphrase and is
-  low for different events of the same kind (other names, other places, other numbers).
+- a verification sketch: ``SKETCH_BINS`` 16-bit MinHash minima (one-permutation hashing) over
+  the keys of the first ``SKETCH_TOKENS`` content tokens. Two articles' sketches estimate the
+  Jaccard index of their vocabulary near the top of the story, which stays high under paraphrase
+  and is low for different events of the same kind (other names, other places, other numbers).
 """
 
 from __future__ import annotations
@@ -21,7 +20,8 @@ import xxhash
 
 from pipeline.dedup._features import Feature, position_factor
 
-SKETCH_SIZE = 16
+SKETCH_BINS = 32
+SKETCH_SIZE = 2 * SKETCH_BINS  # bytes: one 16-bit minimum per bin
 SKETCH_TOKENS = 120
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
@@ -52,7 +52,7 @@ def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int]]:
         if w > best.get(f.key, 0.0):
             best[f.key] = w
         count[f.key] = count.get(f.key, 0) + 1
-        if f.salient and i < SKETCH_TOKENS:
+        if i < SKETCH_TOKENS:
             salient.add(key_hash(f.key))
     hashes = [key_hash(k) for k in best]
     weights = [w * (1.0 + math.log(count[k])) for k, w in best.items()]
@@ -71,29 +71,33 @@ def simhash64(hashes: list[int], weights: list[float]) -> int:
     return int(np.bitwise_or.reduce(np.uint64(1) << set_bits)) if set_bits.size else 0
 
 
-def sketch(salient: set[int]) -> bytes:
-    """One-permutation b-bit MinHash of a set of 64-bit hashes: ``SKETCH_SIZE`` bytes."""
-    if not salient:
+def sketch(keys: set[int]) -> bytes:
+    """One-permutation MinHash of a set of 64-bit hashes: ``SKETCH_BINS`` 16-bit minima.
+
+    The mixed hash picks the bin (top bits) and the value (low 16 bits, shifted into 1..65535);
+    0 marks an empty bin.
+    """
+    if not keys:
         return bytes(SKETCH_SIZE)
-    h = np.array(sorted(salient), dtype=np.uint64)
+    h = np.fromiter(keys, dtype=np.uint64, count=len(keys))
     mixed = h * np.uint64(0x9E3779B97F4A7C15)  # wraps; spreads the hash before binning
-    bins = (mixed >> np.uint64(60)).astype(np.int64) % SKETCH_SIZE
-    low = mixed & np.uint64(0x0FFFFFFFFFFFFFFF)
-    mins = np.full(SKETCH_SIZE, np.iinfo(np.uint64).max, dtype=np.uint64)
+    bins = (mixed >> np.uint64(59)).astype(np.int64) % SKETCH_BINS
+    low = mixed & np.uint64(0x07FFFFFFFFFFFFFF)
+    mins = np.full(SKETCH_BINS, np.iinfo(np.uint64).max, dtype=np.uint64)
     np.minimum.at(mins, bins, low)
-    out = np.zeros(SKETCH_SIZE, dtype=np.uint8)
+    out = np.zeros(SKETCH_BINS, dtype=np.uint16)
     filled = mins != np.iinfo(np.uint64).max
-    out[filled] = (mins[filled] % np.uint64(255) + np.uint64(1)).astype(np.uint8)
-    return out.tobytes()
+    out[filled] = ((mins[filled] >> np.uint64(43)) % np.uint64(65535) + np.uint64(1)).astype(np.uint16)
+    return out.astype("<u2").tobytes()
 
 
-def sketch_similarity(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-    """Estimated Jaccard of sketches; ``a`` is one sketch (S,), ``b`` is (n, S). Returns (n,)."""
+def sketch_similarity(a: npt.NDArray[np.uint16], b: npt.NDArray[np.uint16]) -> npt.NDArray[np.float64]:
+    """Estimated Jaccard of sketches; ``a`` is one sketch (B,), ``b`` is (n, B). Returns (n,)."""
     both = (a != _EMPTY_BIN) & (b != _EMPTY_BIN)
     either = (a != _EMPTY_BIN) | (b != _EMPTY_BIN)
     eq = (a == b) & both
-    n_either = either.sum(axis=-1)
-    raw = eq.sum(axis=-1) / np.maximum(n_either, 1)
-    # b-bit correction: two unrelated bins collide with probability 1/255
-    est = (raw - 1.0 / 255.0) / (1.0 - 1.0 / 255.0)
-    return np.clip(est, 0.0, 1.0).astype(np.float64)
+    return (eq.sum(axis=-1) / np.maximum(either.sum(axis=-1), 1)).astype(np.float64)
+
+
+def sketch_array(sk: bytes) -> npt.NDArray[np.uint16]:
+    return np.frombuffer(sk, dtype="<u2")

@@ -4,9 +4,10 @@ Durable state is ``entries: MutableMapping[str, bytes]`` (article id -> story id
 signature), one key per indexed article, deleted on eviction: a dict in batch mode, a changelogged
 Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupIndex.rebuild`.
 
-In memory, per indexed article (row): fingerprint (8 bytes), sketch (16), published time (4),
-32 bits of the body hash (4) and of the URL key (4), the row in each of the 4 block tables (16) and
-the URL table (4), and a reference to the article id (8): 64 bytes.
+In memory, per indexed article (row): fingerprint (8 bytes), published time (4), 32 bits of the
+body hash (4) and of the URL key (4), the row in each of the 4 block tables (16) and the URL table
+(4), and a reference to the article id (8): 48 bytes. The verification sketch is not held in memory:
+it is read from the candidate's durable entry, only for the few candidates within ``max_distance``.
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
 Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
@@ -28,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.dedup._fingerprint import SKETCH_SIZE, sketch_similarity
-from pipeline.dedup._signature import SIGNATURE_SIZE, DedupConfig, Signature
+from pipeline.dedup._fingerprint import SKETCH_BINS, SKETCH_SIZE, sketch_array, sketch_similarity
+from pipeline.dedup._signature import SIGNATURE_SIZE, SKETCH_OFFSET, DedupConfig, Signature
 
 _ENTRY_VERSION = 1
 _ENTRY_HEAD = struct.Struct("<Bd")
@@ -97,7 +98,6 @@ class DedupIndex:
         self._cap = capacity
         self._n = 0
         self._fp: U64 = np.zeros(capacity, dtype=np.uint64)
-        self._sk: npt.NDArray[np.uint8] = np.zeros((capacity, SKETCH_SIZE), dtype=np.uint8)
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
         self._bh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
@@ -106,8 +106,6 @@ class DedupIndex:
         self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
         self._offsets: list[npt.NDArray[np.int32]] = []
         self._rows: list[U32] = []
-        self._band_offsets: list[npt.NDArray[np.int32]] = []
-        self._band_rows: list[U32] = []
         self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
 
@@ -120,9 +118,6 @@ class DedupIndex:
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self._n] = old[: self._n]
             setattr(self, name, new)
-        sk = np.zeros((capacity, SKETCH_SIZE), dtype=np.uint8)
-        sk[: self._n] = self._sk[: self._n]
-        self._sk = sk
         self._cap = capacity
 
     def _append(self, article_id: str, sig: Signature, published_ts: float) -> None:
@@ -130,7 +125,6 @@ class DedupIndex:
             self.reserve(max(1024, self._cap + self._cap // 4))
         i = self._n
         self._fp[i] = sig.simhash
-        self._sk[i] = np.frombuffer(sig.sketch, dtype=np.uint8)
         self._ts[i] = _ts32(published_ts)
         self._bh[i] = sig.body_hash & _MASK32
         self._uh[i] = sig.url_key & _MASK32
@@ -152,7 +146,6 @@ class DedupIndex:
             return
         n = int(keep.size)
         self._fp[:n] = self._fp[keep]
-        self._sk[:n] = self._sk[keep]
         self._ts[:n] = self._ts[keep]
         self._bh[:n] = self._bh[keep]
         self._uh[:n] = self._uh[keep]
@@ -169,13 +162,6 @@ class DedupIndex:
             off, rows = _csr(keys)
             self._offsets.append(off)
             self._rows.append(rows)
-        self._band_offsets, self._band_rows = [], []
-        if self.config.sketch_bands:
-            sk = self._sk[:n].astype(np.uint16)
-            for b in range(SKETCH_SIZE // 2):
-                off, rows = _csr(sk[:, 2 * b] | (sk[:, 2 * b + 1] << np.uint16(8)))
-                self._band_offsets.append(off)
-                self._band_rows.append(rows)
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._built = n
 
@@ -188,12 +174,8 @@ class DedupIndex:
         value = self.entries.get(article_id)
         return None if value is None else decode_entry(value)[0]
 
-    def _candidates(self, q: int, sk: npt.NDArray[np.uint8]) -> I64:
+    def _candidates(self, q: int) -> I64:
         parts: list[I64] = []
-        for b, off in enumerate(self._band_offsets):
-            key = int(sk[2 * b]) | (int(sk[2 * b + 1]) << 8)
-            if key and off[key + 1] > off[key]:
-                parts.append(self._band_rows[b][int(off[key]) : int(off[key + 1])].astype(np.int64))
         if self._built:
             masks = self._masks
             for t in range(_NBLOCKS):
@@ -213,6 +195,13 @@ class DedupIndex:
         if not parts:
             return np.zeros(0, dtype=np.int64)
         return np.unique(np.concatenate(parts))
+
+    def _sketch_of(self, row: int) -> npt.NDArray[np.uint16]:
+        value = self.entries.get(self._ids[row])
+        if value is None:
+            return np.zeros(SKETCH_BINS, dtype=np.uint16)
+        start = _ENTRY_HEAD.size + SKETCH_OFFSET
+        return sketch_array(value[start : start + SKETCH_SIZE])
 
     def _url_rows_for(self, key32: int) -> I64:
         off = self._url_offsets
@@ -237,15 +226,15 @@ class DedupIndex:
                 found.append(("exact", 1.0, row, self._ids[row]))
 
         q = sig.simhash
-        qsk = np.frombuffer(sig.sketch, dtype=np.uint8)
-        rows = self._candidates(q, qsk)
+        rows = self._candidates(q)
         if rows.size:
             rows = rows[self._ts[rows] > 0]
             dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
             near = dist <= cfg.max_distance
             rows, dist = rows[near], dist[near]
         if rows.size:
-            sims = sketch_similarity(qsk, self._sk[rows])
+            sketches = np.stack([self._sketch_of(row) for row in rows.tolist()])
+            sims = sketch_similarity(sketch_array(sig.sketch), sketches)
             exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
             for row, d, s, ex in zip(
                 rows.tolist(), dist.tolist(), sims.tolist(), exact.tolist(), strict=True
@@ -308,9 +297,8 @@ class DedupIndex:
 
     def memory_bytes(self) -> int:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
-        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._sk, self._ts, self._bh, self._uh]
+        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._bh, self._uh]
         arrays += [self._url_offsets, self._url_rows, *self._offsets, *self._rows]
-        arrays += [*self._band_offsets, *self._band_rows]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 

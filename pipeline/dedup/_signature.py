@@ -1,7 +1,7 @@
 """Configuration, the per-article :class:`Signature`, and :func:`signature`.
 
 ``signature(article, config)`` is pure and runs in the parallel stage: everything the global dedup
-stage needs about one article, in 45 bytes (``Signature.to_bytes``). No text goes further.
+stage needs about one article, in 93 bytes (``Signature.to_bytes``). No text goes further.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pipeline.dedup._features import fold
 from pipeline.dedup._fingerprint import SKETCH_SIZE, aggregate, simhash64, sketch
 from pipeline.records import CleanedArticle
 
-_SIG_VERSION = 1
+_SIG_VERSION = 2
 _SIG_STRUCT = struct.Struct(f"<BQQQI{SKETCH_SIZE}s")
 _WORDS_RE = re.compile(r"\w+")
 _TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ref$|ref_src$|cmpid$|ocid$|smid$)")
@@ -38,9 +38,6 @@ class DedupConfig:
       much, is accepted (near-copy); its relation is "copy" when within 3 bits, or 12 bits with sketch >= 0.8.
     - ``rewrite_min_sketch``: any other candidate within ``max_distance`` needs this estimated
       Jaccard of salient words (names, numbers, long words near the top) to be accepted.
-    - ``sketch_bands``: also find candidates through 8 band tables over the sketch (2 bytes per
-      band; catches abridged and teaser-laden versions whose fingerprint moved too far; +32 bytes
-      per indexed article).
     - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
     """
 
@@ -48,12 +45,11 @@ class DedupConfig:
     bits: int = 64
     blocks: int = 4
     probe_radius: int = 2
-    max_distance: int = 14
-    copy_distance: int = 5
+    max_distance: int = 20
+    copy_distance: int = 6
     copy_min_sketch: float = 0.3
-    rewrite_min_sketch: float = 0.55
+    rewrite_min_sketch: float = 0.58
     delta_max: int = 8192
-    sketch_bands: bool = False
 
     def __post_init__(self) -> None:
         if self.bits != 64:
@@ -100,6 +96,7 @@ class Signature:
 
 
 SIGNATURE_SIZE = _SIG_STRUCT.size
+SKETCH_OFFSET = _SIG_STRUCT.size - SKETCH_SIZE  # where the sketch starts in ``to_bytes``
 
 
 def normalise_url(url: str | None) -> str:
