@@ -118,7 +118,10 @@ def raw_from_doc(doc: Any) -> RawArticle:
         raise StageError(
             errors.SCHEMA_INVALID, f"expected a JSON object, got {type(doc).__name__}", stage="decode"
         )
-    problem = schema_error(contracts().raw_article, doc)
+    try:
+        problem = schema_error(contracts().raw_article, doc)
+    except RecursionError:  # a field nested ~1000 deep: the validator's error message recurses
+        problem = "a field is nested too deeply (arrays/objects ~1000 levels) to validate"
     if problem is not None:
         raise StageError(errors.SCHEMA_INVALID, problem, stage="decode")
     if not doc["content"].strip():
