@@ -6,8 +6,9 @@ Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupInd
 
 In memory, per indexed article (row): fingerprint (8 bytes), published time (4), 32 bits of the
 body hash (4) and of the URL key (4), the row in each of the 4 block tables (16) and the URL table
-(4), and a reference to the article id (8): 48 bytes. The verification sketch is not held in memory:
-it is read from the candidate's durable entry, only for the few candidates within ``max_distance``.
+(4), the first 8 of the 32 sketch bins (16), and a reference to the article id (8): 64 bytes. The
+full verification sketch is read from the candidate's durable entry, only for candidates within
+``max_distance`` bits that share one of the in-memory bins (or are within ``copy_distance``).
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
 Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
@@ -40,6 +41,7 @@ _NBUCKETS = 1 << _BLOCK_BITS
 _MASK32 = 0xFFFFFFFF
 _COPY_BITS = 12  # relation "copy" (vs "rewrite") for an accepted match this close ...
 _COPY_SKETCH = 0.8  # ... with this much salient-word agreement (or within 3 bits)
+_PRE_BINS = 8  # sketch bins also held in memory, to skip entry reads of unrelated candidates
 _RELATION_RANK = {"exact": 2, "copy": 1, "rewrite": 0}
 
 U64 = npt.NDArray[np.uint64]
@@ -89,6 +91,7 @@ class DedupIndex:
         self.config = config
         self.entries: MutableMapping[str, bytes] = entries if entries is not None else {}
         self._masks = _probe_masks(config.probe_radius)
+        self._table_base = np.arange(_NBLOCKS, dtype=np.int64) * _NBUCKETS
         self._alloc(1024)
         self.rebuild()
 
@@ -101,11 +104,14 @@ class DedupIndex:
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
         self._bh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
+        self._pre: npt.NDArray[np.uint16] = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
         self._ids: list[str] = []
         self._alive = 0
         self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
         self._offsets: list[npt.NDArray[np.int32]] = []
         self._rows: list[U32] = []
+        self._flat_offsets: npt.NDArray[np.int32] = np.zeros(_NBLOCKS * _NBUCKETS + 1, dtype=np.int32)
+        self._flat_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
 
@@ -113,6 +119,9 @@ class DedupIndex:
         """Grow the arrays to hold ``capacity`` rows without reallocating."""
         if capacity <= self._cap:
             return
+        pre = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
+        pre[: self._n] = self._pre[: self._n]
+        self._pre = pre
         for name in ("_fp", "_ts", "_bh", "_uh"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
@@ -128,6 +137,7 @@ class DedupIndex:
         self._ts[i] = _ts32(published_ts)
         self._bh[i] = sig.body_hash & _MASK32
         self._uh[i] = sig.url_key & _MASK32
+        self._pre[i] = sketch_array(sig.sketch)[:_PRE_BINS]
         self._ids.append(article_id)
         self._n += 1
         self._alive += 1
@@ -149,6 +159,7 @@ class DedupIndex:
         self._ts[:n] = self._ts[keep]
         self._bh[:n] = self._bh[keep]
         self._uh[:n] = self._uh[keep]
+        self._pre[:n] = self._pre[keep]
         self._ids = [self._ids[i] for i in keep.tolist()]
         self._n = n
 
@@ -162,6 +173,13 @@ class DedupIndex:
             off, rows = _csr(keys)
             self._offsets.append(off)
             self._rows.append(rows)
+        # the 4 tables as one: offsets of table t shifted by t * n, rows concatenated
+        self._flat_offsets = np.concatenate(
+            [off[:-1] + np.int32(t * n) for t, off in enumerate(self._offsets)]
+            + [np.array([_NBLOCKS * n], dtype=np.int32)]
+        )
+        self._flat_rows = np.concatenate(self._rows) if n else np.zeros(0, dtype=np.uint32)
+        self._offsets, self._rows = [], []
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._built = n
 
@@ -174,27 +192,39 @@ class DedupIndex:
         value = self.entries.get(article_id)
         return None if value is None else decode_entry(value)[0]
 
-    def _candidates(self, q: int) -> I64:
+    def _near_rows(self, q: int) -> tuple[I64, I64]:
+        """Live rows within ``max_distance`` bits of ``q`` found by the probes, and their distances.
+
+        All 4 tables are probed in one gather: ``_probe_keys`` holds, per table, the flat offsets
+        index of every probed block value; duplicates (a row found in two tables) are dropped
+        after the distance filter, when few rows are left.
+        """
         parts: list[I64] = []
+        qq = np.uint64(q)
+        maxd = self.config.max_distance
         if self._built:
-            masks = self._masks
-            for t in range(_NBLOCKS):
-                block = (q >> (t * _BLOCK_BITS)) & 0xFFFF
-                keys = block ^ masks
-                off = self._offsets[t]
-                starts = off[keys].astype(np.int64)
-                lengths = off[keys + 1].astype(np.int64) - starts
-                total = int(lengths.sum())
-                if total == 0:
-                    continue
+            blocks = np.array([(q >> (16 * t)) & 0xFFFF for t in range(_NBLOCKS)], dtype=np.int64)
+            keys = (blocks[:, None] ^ self._masks[None, :]) + self._table_base[:, None]
+            keys = keys.ravel()
+            off = self._flat_offsets
+            starts = off[keys].astype(np.int64)
+            lengths = off[keys + 1].astype(np.int64) - starts
+            total = int(lengths.sum())
+            if total:
                 ends = np.cumsum(lengths)
                 pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
-                parts.append(self._rows[t][pos].astype(np.int64))
+                rows = self._flat_rows[pos]
+                dist = np.bitwise_count(self._fp[rows] ^ qq)
+                keep = dist <= maxd
+                parts.append(rows[keep].astype(np.int64))
         if self._n > self._built:
-            parts.append(np.arange(self._built, self._n, dtype=np.int64))
+            dist = np.bitwise_count(self._fp[self._built : self._n] ^ qq)
+            parts.append(np.flatnonzero(dist <= maxd) + self._built)
         if not parts:
-            return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate(parts))
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        rows = np.unique(np.concatenate(parts)) if len(parts) > 1 else np.unique(parts[0])
+        rows = rows[self._ts[rows] > 0]
+        return rows, np.bitwise_count(self._fp[rows] ^ qq).astype(np.int64)
 
     def _sketch_of(self, row: int) -> npt.NDArray[np.uint16]:
         value = self.entries.get(self._ids[row])
@@ -226,15 +256,17 @@ class DedupIndex:
                 found.append(("exact", 1.0, row, self._ids[row]))
 
         q = sig.simhash
-        rows = self._candidates(q)
+        rows, dist = self._near_rows(q)
         if rows.size:
-            rows = rows[self._ts[rows] > 0]
-            dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
-            near = dist <= cfg.max_distance
-            rows, dist = rows[near], dist[near]
-        if rows.size:
-            sketches = np.stack([self._sketch_of(row) for row in rows.tolist()])
-            sims = sketch_similarity(sketch_array(sig.sketch), sketches)
+            qsk = sketch_array(sig.sketch)
+            qpre = qsk[:_PRE_BINS]
+            # pre-filter on the in-memory bins: a row sharing none of them cannot reach the
+            # rewrite threshold (except by chance), so only near-copies and these read the entry
+            shares = ((self._pre[rows] == qpre) & (qpre != 0)).any(axis=1) | (dist <= cfg.copy_distance)
+            sims = np.zeros(rows.size, dtype=np.float64)
+            if shares.any():
+                sketches = np.stack([self._sketch_of(row) for row in rows[shares].tolist()])
+                sims[shares] = sketch_similarity(qsk, sketches)
             exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
             for row, d, s, ex in zip(
                 rows.tolist(), dist.tolist(), sims.tolist(), exact.tolist(), strict=True
@@ -297,8 +329,8 @@ class DedupIndex:
 
     def memory_bytes(self) -> int:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
-        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._bh, self._uh]
-        arrays += [self._url_offsets, self._url_rows, *self._offsets, *self._rows]
+        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._bh, self._uh, self._pre]
+        arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dedup import DedupConfig, DedupIndex, Signature, signature_of_text, story_id_for
+from pipeline.dedup._fingerprint import SKETCH_SIZE
 from pipeline.evaluation.dedup_eval import DEFAULT_DATA
 
 
@@ -50,7 +51,7 @@ def _random_sigs(n: int, seed: int) -> list[Signature]:
     rng = np.random.default_rng(seed)
     fps = rng.integers(0, 2**63, size=n, dtype=np.int64).astype(np.uint64) << np.uint64(1)
     fps |= rng.integers(0, 2, size=n, dtype=np.int64).astype(np.uint64)
-    sks = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    sks = rng.integers(0, 256, size=(n, SKETCH_SIZE), dtype=np.uint8)
     other = rng.integers(0, 2**63, size=(n, 2), dtype=np.int64)
     return [Signature(simhash=int(fps[i]), body_hash=int(other[i, 0]), url_key=int(other[i, 1]),
                       sketch=sks[i].tobytes(), length=3000) for i in range(n)]  # fmt: skip
