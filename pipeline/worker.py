@@ -13,7 +13,10 @@ many workers share the (expensive, partitioned) prepare stage.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+import threading
 from typing import Any
 
 import faust
@@ -89,14 +92,26 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     entries = app.Table("dedup-entries", key_type=str, value_type=bytes, partitions=1)
     story_state = app.Table("story-state", key_type=str, value_type=bytes, partitions=1)
 
-    proc_holder: dict[str, Processor] = {}
+    # Models load once per worker, in a thread started with the app, so loading overlaps the
+    # broker connection and the consumer-group join instead of delaying the first article.
+    loading: concurrent.futures.Future[Processor] = concurrent.futures.Future()
     if processor is not None:
-        proc_holder["p"] = processor
+        loading.set_result(processor)
 
-    def get_processor() -> Processor:
-        if "p" not in proc_holder:
-            proc_holder["p"] = Processor(settings)  # models load once per worker
-        return proc_holder["p"]
+    def _start_loading() -> None:
+        if not loading.done() and not loading.running():
+            loading.set_running_or_notify_cancel()
+            threading.Thread(target=_load, name="load-models", daemon=True).start()
+
+    def _load() -> None:
+        try:
+            loading.set_result(Processor(settings))
+        except BaseException as exc:  # surfaced when the agent awaits it
+            loading.set_exception(exc)
+
+    async def get_processor() -> Processor:
+        _start_loading()
+        return await asyncio.wrap_future(loading)
 
     story_stage = StoryStage(settings, entries=entries, stories=story_state)
 
@@ -128,7 +143,7 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
 
     @app.agent(raw_topic, name="prepare")
     async def prepare_agent(stream: StreamT[bytes]) -> None:
-        proc = get_processor()
+        proc = await get_processor()
         async for events in stream.take_events(  # type: ignore[attr-defined]
             PREPARE_BATCH, within=PREPARE_WITHIN_S
         ):
@@ -162,6 +177,7 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             if story is not None:
                 await stories_topic.send(key=story["story_id"], value=dumps(story))
 
+    _start_loading()
     return app
 
 

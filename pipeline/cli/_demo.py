@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     settings = base.replace(
         bootstrap=broker.bootstrap,
         app_id=f"demo-{uuid.uuid4().hex[:8]}",
-        session_timeout_s=6.0,
+        session_timeout_s=4.0,
         data_dir=str(workdir / "worker"),
         entities=not args.no_entities,
     )
