@@ -11,11 +11,12 @@ class CleanConfig:
 
     ``favor_precision`` is passed to trafilatura for HTML. ``min_body_chars``: a body shorter than
     this after cleaning raises ``empty_after_cleaning``. ``max_chrome_words``: lines without final
-    punctuation up to this many words are treated as navigation/chrome unless they read as a
-    sub-heading of the paragraph that follows. ``teaser_min_overlap`` / ``teaser_cued_overlap``:
-    a trailing paragraph sharing fewer content words than this with the body above is a teaser
-    of another story (the second, higher bar applies when it opens with an upper-case kicker or is
-    cut off mid-sentence). ``teaser_min_words``: shorter trailing paragraphs are never teasers.
+    punctuation up to this many words are treated as navigation/chrome unless they share a content
+    word with the line above or below (sub-heading, list item). ``teaser_min_overlap`` /
+    ``teaser_cued_overlap``: a trailing paragraph sharing fewer content words than this with the body
+    above is a teaser of another story (the second, higher bar applies when it opens with an upper-case
+    kicker or is cut off mid-sentence). ``teaser_min_words``: shorter trailing paragraphs are
+    never teasers.
     """
 
     favor_precision: bool = True

@@ -26,6 +26,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
 _NON_LATIN = re.compile(r"[\u0370-\u1dff\u2c00-\ud7ff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
+_SAMPLE = 6_000  # characters read to guess the document language (about 1,000 words)
 
 
 @cache
@@ -49,13 +50,14 @@ def stopwords(code: str) -> frozenset[str]:
 
 def stopword_votes(text: str) -> Counter[str]:
     """Count of language-specific stopwords per language code."""
-    langs = _word_langs()
-    return Counter(code for code in map(langs.get, _WORD.findall(text.lower())) if code)
+    votes = Counter(map(_word_langs().get, _WORD.findall(text.lower())))
+    votes.pop(None, None)
+    return votes  # type: ignore[return-value]
 
 
 def guess_language(text: str) -> str | None:
     """Most likely language code by stopwords, or ``None`` when there is too little evidence."""
-    votes = stopword_votes(text[:20_000])
+    votes = stopword_votes(text[:_SAMPLE])
     if not votes:
         return None
     code, count = votes.most_common(1)[0]
@@ -70,13 +72,32 @@ def latin_share(text: str) -> float:
     return len(_LATIN.findall(text)) / letters if letters else 1.0
 
 
+@cache
+def _any_stopwords() -> frozenset[str]:
+    return frozenset().union(*(stopwords(code) for code, _ in _LANGS))
+
+
 def is_foreign(line: str, doc_lang: str | None, doc_latin: float) -> bool:
-    """True when ``line`` is clearly in another language or script than the document."""
+    """True when ``line`` is clearly in another language or script than the document.
+
+    Votes for another language: stopwords (3+ letters) of a known language that are not stopwords of
+    the document's language, plus half a vote per word with a diacritic when the document is
+    English. Votes against: the document language's stopwords. At least one stopword vote needed.
+    """
     if doc_latin > 0.8 and latin_share(line) < 0.3:
         return True
     if doc_lang is None:
         return False
-    votes = stopword_votes(line)
-    own = votes.get(doc_lang, 0)
-    other = max((n for code, n in votes.items() if code != doc_lang), default=0)
-    return other >= 1 and other > own
+    own_stop = stopwords(doc_lang)
+    if not own_stop:
+        return False
+    every = _any_stopwords()
+    own = other = accented = 0
+    for word in _WORD.findall(line.lower()):
+        if word in own_stop:
+            own += 1
+        elif word in every and len(word) > 2:
+            other += 1
+        elif doc_lang == "en" and not word.isascii():
+            accented += 1
+    return other >= 1 and other + 0.5 * accented > own

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-_F = re.IGNORECASE
+# The patterns are written in lower case and matched against the lower-cased text: Python's
+# ``re.IGNORECASE`` made the scan about 2.5 times slower.
+_F = 0
 
 # Kinds reported in CleanedArticle.removed.
 COOKIE = "cookie"
@@ -55,6 +57,9 @@ _NEWSLETTER = (
     r"|\bsupport (?:our|independent|quality) journalism\b"
     r"|\bunlimited (?:digital )?access\b"
     r"|\babonnieren\b|\bsuscr[ií]bete\b|\babonnez-vous\b"
+    r"|\bplease subscribe\b|\bsubscribers? (?:also )?receive\b"
+    r"|\b(?:instant|immediate) (?:online )?access to\b"
+    r"|\bdownload (?:the|our) [\w.-]+(?: [\w.-]+)? apps?\b|\bpush notifications\b"
 )
 _SHARE = (
     r"^\s*(?:share|tweet|email|e-mail|print|save|pin|whatsapp|facebook|twitter|linkedin|reddit|copy link|"
@@ -68,6 +73,10 @@ _SHARE = (
     r"|\bcomments? (?:are|is) (?:closed|moderated)\b|\bthere are no comments\b"
     r"|^\s*(?:(?:facebook|twitter|x|linkedin|whatsapp|reddit|email|pinterest|telegram|flipboard|print)"
     r"[\s,|/·•]*){2,}$"
+    r"|\byour email address will not be published\b|\brequired fields are marked\b"
+    r"|\bsave my name,? email\b|\bnotify me (?:of|when)\b|^\s*leave a (?:reply|comment)\b|\bcancel reply\b"
+    r"|\bplease enter your (?:name|email|comment)\b|\bcomments? (?:are|is|will be) (?:reviewed|approved)\b"
+    r"|\bcomments? may be (?:republished|edited)\b|^\s*(?:like (?:it|this)\?\s*)?share (?:it|this)\s*!?$"
     r"|\b(?:kommentar(?:e)? (?:schreiben|verfassen)|schreibe einen kommentar|teilen sie|folgen sie uns)\b"
 )
 _ADVERTISEMENT = (
@@ -96,6 +105,8 @@ _PHOTO = (
 )
 _COPYRIGHT = (
     r"^\s*(?:©|\(c\)|copyright\b)"
+    r"|\b(?:proudly )?powered by (?:wordpress|blogger|drupal|ghost)\b|\bforum software by\b"
+    r"|\bthis copy is for your personal,? non-commercial use\b|\border (?:presentation-ready )?reprints\b"
     r"|\ball rights reserved\b|\balle rechte vorbehalten\b|\btodos los derechos reservados\b"
     r"|\b(?:terms of (?:use|service)|privacy policy|datenschutz(?:erkl[äa]rung)?|impressum)\b"
 )
@@ -109,6 +120,35 @@ LINE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (RELATED, re.compile(_RELATED, _F)),
     (PHOTO_CREDIT, re.compile(_PHOTO, _F)),
     (COPYRIGHT, re.compile(_COPYRIGHT, _F)),
+)
+
+# Short full sentences: only wording of comment forms, sign-up prompts and footers, which never
+# reads as reporting (a sentence merely mentioning a newsletter or comments is kept).
+FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        SHARE,
+        re.compile(
+            r"\byour email address will not be published\b|\brequired fields are marked\b"
+            r"|\bsave my name,? email\b|\bnotify me (?:of|when)\b|^\s*leave a (?:reply|comment)\b"
+            r"|\bcancel reply\b|\bplease enter your (?:name|email|comment)\b"
+            r"|\bcomments? (?:are|is) (?:closed|moderated)\b|\bcomments? may be (?:republished|edited)\b"
+        ),
+    ),
+    (
+        NEWSLETTER,
+        re.compile(
+            r"^\s*(?:sign up|subscribe) (?:for|to) (?:our|the)\b|\bplease subscribe\b"
+            r"|\bsubscribers? (?:also )?receive\b|\b(?:instant|immediate) (?:online )?access to\b"
+            r"|\bdownload (?:the|our) [\w.-]+(?: [\w.-]+)? apps?\b|\bpush notifications\b"
+            r"|\bdelivered to your inbox\b|\balready (?:a subscriber|have an account)\b"
+        ),
+    ),
+    (
+        COPYRIGHT,
+        re.compile(
+            r"^\s*(?:©|\(c\)|copyright\b)|\ball rights reserved\b|\bpowered by (?:wordpress|blogger)\b"
+        ),
+    ),
 )
 
 # Inside long paragraphs, only sentence-level notices that are unambiguous wherever they appear.
@@ -150,7 +190,8 @@ def has_strong_hint(text: str) -> bool:
 
 def match_kind(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] = LINE_PATTERNS) -> str | None:
     """First boilerplate kind whose pattern matches ``text``, else ``None``."""
+    low = text.lower()
     for kind, pattern in patterns:
-        if pattern.search(text):
+        if pattern.search(low):
             return kind
     return None

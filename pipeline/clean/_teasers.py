@@ -22,11 +22,21 @@ from collections.abc import Sequence
 from pipeline.clean._patterns import KICKER, TERMINAL
 
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")
+_LIST_ITEM = re.compile(r"\s*(?:[-*•–|]\s|\d{1,2}[.)]\s)")
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
     """Lower-cased content-word stems (6-char prefixes of words of 4+ letters, no stopwords)."""
     return {w[:6] for w in set(_LONG_WORD.findall(text.lower())) - stop}
+
+
+def word_counts(text: str, stop: frozenset[str]) -> Counter[str]:
+    """Occurrences of each content-word stem of ``text`` (same stems as :func:`content_words`)."""
+    counts: Counter[str] = Counter()
+    for word, n in Counter(_LONG_WORD.findall(text.lower())).items():
+        if word not in stop:
+            counts[word[:6]] += n
+    return counts
 
 
 def overlap(unit: str, body_words: set[str], stop: frozenset[str]) -> float:
@@ -48,22 +58,24 @@ def trailing_teasers(
 ) -> int:
     """Number of trailing units (from the end of ``units``) that are teasers of other stories."""
     n = len(units)
+    if n <= keep_units:
+        return 0
     cut = n
-    sets = [content_words(unit, stop) for unit in units]
-    counts: Counter[str] = Counter()
-    for words in sets:
-        counts.update(words)
+    counts = word_counts("\n".join(units), stop)  # one pass; tail units are subtracted below
     pending = 0  # short units passed over at the tail, removed only if a teaser lies above them
     while cut - pending > keep_units:
         index = cut - pending - 1
-        unit, words = units[index], sets[index]
-        counts.subtract(words)  # body = everything above this unit
+        unit = units[index]
+        if _LIST_ITEM.match(unit):
+            break  # list items and table rows belong to the article (teasers are leads)
+        mine = word_counts(unit, stop)
+        counts.subtract(mine)  # body = everything above this unit
         if len(unit.split()) < min_words:
             if pending >= 3:
                 break
             pending += 1
             continue
-        score = len([w for w in words if counts[w] > 0]) / len(words) if words else 1.0
+        score = sum(counts[w] > 0 for w in mine) / len(mine) if mine else 1.0
         cues = bool(KICKER.match(unit)) + (not TERMINAL.search(unit))
         if score < min_overlap or (cues and score < cued_overlap + 0.15 * (cues - 1)):
             cut = index

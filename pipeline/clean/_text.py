@@ -14,8 +14,9 @@ Steps:
 4. each unit is kept or dropped with a reason: cookie and disclaimer notices anywhere (sentence by
    sentence inside long paragraphs); newsletter, share/follow/comment prompts, advertisement
    markers, "Read more"/"Related" lists, photo credits and copyright lines when the unit is short;
-   short lines without final punctuation (navigation, link lists, captions) unless they read as a
-   sub-heading of the paragraph below; short lines in another language or script than the body;
+   short lines without final punctuation (navigation, link lists, captions) unless they share a
+   content word with the line above or below (a sub-heading, an item of a list); short lines in
+   another language or script than the body;
 5. trailing teasers of other stories (see :mod:`pipeline.clean._teasers`).
 """
 
@@ -81,8 +82,16 @@ def _strip_sentences(unit: str) -> tuple[str, str | None]:
     return rest, kind
 
 
+_FORM_MAX_WORDS = 12
+
+
 def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
-    """Kind of chrome a short unit is (long units are handled sentence by sentence)."""
+    """Kind of chrome a short unit is (long units are handled sentence by sentence).
+
+    Any line pattern for units under 8 words or without a sentence end; for full sentences of up
+    to ``_FORM_MAX_WORDS`` words only the newsletter, share/comment-form and copyright patterns
+    ("Your email address will not be published.").
+    """
     if n_words > config.weak_pattern_max_words:
         return None
     if P.has_strong_hint(unit):
@@ -91,6 +100,8 @@ def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
             return kind
     if n_words < 8 or not P.SENTENCE_END.search(unit):
         return P.match_kind(unit)
+    if n_words <= _FORM_MAX_WORDS:
+        return P.match_kind(unit, P.FORM_PATTERNS)
     return None
 
 
@@ -139,10 +150,9 @@ def clean_text_detailed(
         if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
         open_ended = not P.TERMINAL.search(unit) or (n <= 6 and unit.endswith(":"))
-        if kind is None and n <= config.max_chrome_words and open_ended:
-            nxt = units[i + 1] if i + 1 < len(units) else ""
-            if not _is_heading(unit, nxt, stop):
-                kind = P.CHROME
+        short_open = n <= config.max_chrome_words and open_ended
+        if kind is None and short_open and not _belongs(unit, units, i, stop):
+            kind = P.CHROME
         if kind:
             removed.append(kind)
         else:
@@ -166,11 +176,18 @@ def _looks_like_title(line: str, config: CleanConfig) -> bool:
     return 0 < n <= config.max_title_words and len(line) <= 300 and not line.rstrip().endswith(".")
 
 
-def _is_heading(unit: str, following: str, stop: frozenset[str]) -> bool:
-    """A short line is a sub-heading when prose follows that shares a content word with it."""
-    if len(P.WORD.findall(following)) < 15 or not P.SENTENCE_END.search(following):
+def _belongs(unit: str, units: list[str], i: int, stop: frozenset[str]) -> bool:
+    """A short open line belongs to the article when it shares a content word with a neighbour.
+
+    That covers a sub-heading followed by the paragraph it introduces and the items of a list
+    ("June 26 -- ...", "June 27 -- ..."); chrome inserted between paragraphs shares nothing.
+    """
+    mine = content_words(unit, stop)
+    if not mine:
         return False
-    return bool(content_words(unit, stop) & content_words(following, stop))
+    prev = units[i - 1] if i > 0 else ""
+    following = units[i + 1] if i + 1 < len(units) else ""
+    return bool(mine & (content_words(prev, stop) | content_words(following, stop)))
 
 
 def clean_text(text: str, config: CleanConfig, title_hint: str | None = None) -> tuple[str, str]:

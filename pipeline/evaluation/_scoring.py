@@ -7,6 +7,10 @@ differences, normalised by their sum. Corpus precision is the mean of per-docume
 documents with TP+FP > 0, recall likewise over TP+FN > 0 (a document where FP = FN = 0 scores 1),
 and F1 is the harmonic mean of those two means.
 
+Checked against the benchmark's own ``evaluate.py`` (run unchanged from a scratch folder on the
+same 181 predictions of our cleaner and of ``trafilatura.extract``): precision, recall and F1
+agree to the last printed digit (differences below 1e-15).
+
 For fundus, optional ground-truth paragraphs (in ``[brackets]``) are neutral: predicted shingles
 that occur in optional paragraphs are neither false positives (when present) nor false negatives
 (when missing).

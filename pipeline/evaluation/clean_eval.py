@@ -3,7 +3,8 @@
 Corpora (under ``--data``, default ``../shared/data``):
 
 * ``zyte``: Zyte article-extraction benchmark, 181 pages; 4-gram shingle P/R/F1 as its
-  ``evaluate.py`` computes it (see :mod:`pipeline.evaluation._scoring`).
+  ``evaluate.py`` computes it (see :mod:`pipeline.evaluation._scoring`; verified against that
+  script on the same predictions).
 * ``fundus``: fundus-evaluation, 80 English news pages; same shingle metric against the required
   paragraphs, optional ``[bracketed]`` paragraphs neutral (neither rewarded nor penalised).
 * ``plain:design`` / ``plain:holdout``: the labelled plain-text set of

@@ -204,3 +204,46 @@ def test_clean_article_plain_and_empty(config: CleanConfig) -> None:
             config,
         )
     assert info.value.reason == EMPTY_AFTER_CLEANING and info.value.stage == "clean"
+
+
+def test_short_sentences_mentioning_chrome_words_kept(config: CleanConfig) -> None:
+    tricky = [
+        "Ortiz said the newsletter would reach every home.",
+        "He did not post a comment on the ferry plan.",
+    ]
+    _, body = clean_text("\n\n".join([BODY[0], *tricky, *BODY[1:]]), config)
+    for sentence in [*BODY, *tricky]:
+        assert sentence in body
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Your email address will not be published.",
+        "Sign up for our newsletter. We won't share your email address.",
+        "Proudly powered by WordPress.",
+        "Besuchen Sie unseren Fan-Shop!",
+    ],
+)
+def test_comment_forms_and_foreign_lines_removed(config: CleanConfig, line: str) -> None:
+    _, body = clean_text(_text(middle=(line,)), config)
+    assert line not in body
+    _assert_body(body)
+
+
+def test_list_items_kept(config: CleanConfig) -> None:
+    items = ("Harbour Hall, Northbridge -- June 26", "Harbour Hall, Southport -- June 27")
+    _, body = clean_text(_text(middle=items), config)
+    for item in items:
+        assert item in body
+    _assert_body(body)
+
+
+def test_teaser_walk_stops_at_list_items(config: CleanConfig) -> None:
+    bullets = (
+        "- Additional ferry crossings at weekends, with later departures during the summer season",
+        "- Discounted monthly passes for students and pensioners living along the northern shore",
+    )
+    result = clean_text_detailed(_text(tail=bullets), config, extracted=True)
+    for bullet in bullets:
+        assert bullet in result.body
