@@ -28,6 +28,11 @@ from pipeline.prepare import PreparedArticle
 
 log = logging.getLogger(__name__)
 
+# Story-level enrichment merges the per-article enrichments of at most this many members (the
+# canonical one always among them): later copies of a big story add no new spellings worth the
+# cost of re-merging hundreds of members on every revision.
+MAX_MERGED_ENRICHMENTS = 32
+
 
 @dataclass
 class _StoryState:
@@ -163,10 +168,11 @@ class StoryAssembler:
                 "matched": matched,
             }
         )
-        state.enrichments[art.id] = prepared.enrichment.to_dict()
         more_complete = words > state.canonical_words or (
             words == state.canonical_words and prepared.published_ts < state.canonical_ts
         )
+        if len(state.enrichments) < MAX_MERGED_ENRICHMENTS or more_complete:
+            state.enrichments[art.id] = prepared.enrichment.to_dict()
         if more_complete:
             state.canonical, state.canonical_words, state.canonical_ts = version, words, prepared.published_ts
         state.revision += 1
