@@ -202,7 +202,9 @@ async def _raw_timestamps(settings: Any) -> dict[str, int]:
     return out
 
 
-def end_to_end(bootstrap: str, docs: list[dict[str, Any]], label: str, entities: bool) -> dict[str, Any]:
+def end_to_end(
+    bootstrap: str, docs: list[dict[str, Any]], label: str, entities: bool, workers: int = 1
+) -> dict[str, Any]:
     from pipeline.kafka import ensure_topics
     from pipeline.settings import Settings
 
@@ -234,11 +236,12 @@ def end_to_end(bootstrap: str, docs: list[dict[str, Any]], label: str, entities:
         PIPELINE_LOG_LEVEL="WARNING",
         PIPELINE_DATA_DIR=settings.data_dir,
     )
-    log = Path(settings.data_dir) / "worker.log"
-    with log.open("wb") as fh:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "worker"], env=env, stdout=fh, stderr=subprocess.STDOUT
-        )
+    procs = []
+    for i in range(workers):
+        with (Path(settings.data_dir) / f"worker{i}.log").open("wb") as fh:
+            wenv = dict(env, PIPELINE_DATA_DIR=f"{settings.data_dir}/w{i}")
+            cmd = [sys.executable, "-m", "pipeline", "worker"]
+            procs.append(subprocess.Popen(cmd, env=wenv, stdout=fh, stderr=subprocess.STDOUT))
     try:
         warm = [dict(docs[0], id=f"warmup-{ns}")]
         asyncio.run(_publish_all(settings, warm))
@@ -249,8 +252,10 @@ def end_to_end(bootstrap: str, docs: list[dict[str, Any]], label: str, entities:
         elapsed = t_end - t0
         raw_ts = asyncio.run(_raw_timestamps(settings))
     finally:
-        worker.terminate()
-        worker.wait(timeout=20)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
     lat = [seen[k] - raw_ts[k] for k in seen if k in raw_ts and not k.startswith("warmup")]
     done = len(seen) + dead - 1
     return {
@@ -351,15 +356,21 @@ def run(args: argparse.Namespace) -> int:
     broker = start_broker()
     try:
         e2e = [asyncio.run(_floor(broker.bootstrap, plain))]
-        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", entities=False))
-        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", entities=True))
-        e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", entities=True))
+        w = args.workers
+        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, 1))
+        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, 1))
+        if w > 1:
+            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, w))
+            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, w))
+        e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, w))
         results["end_to_end"] = e2e
     finally:
         broker.stop()
     inproc = {r["name"].rsplit(" ", 1)[-1]: r["per_second"] for r in results["in_process"]}
-    for r in e2e[1:3]:
-        key = "off" if "off" in r["name"] else "on"
+    for r in e2e[1:]:
+        if "plain" not in r["name"]:
+            continue
+        key = "off" if "entities off" in r["name"] else "on"
         r["ratio_to_in_process"] = r["per_second"] / inproc[key] if inproc.get(key) else None
 
     _print(results)
@@ -421,6 +432,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--articles", type=int, default=None, help="plain-text articles (default 3000; quick 300)")
     p.add_argument("--data", default=str(Path.cwd().parent / "shared" / "data"), help="shared corpora folder")
     p.add_argument("--json", help="also write the results as JSON to this file")
+    p.add_argument("--workers", type=int, default=2, help="worker processes for the multi-worker runs")
 
 
 def register(subparsers: Any) -> None:
