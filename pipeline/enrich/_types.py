@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+NerMode = Literal["fast", "spacy", "off"]
+NER_MODES: tuple[NerMode, ...] = ("fast", "spacy", "off")
 EntityType = Literal["person", "organization", "place", "other"]
 PlaceKind = Literal["country", "city", "region"]
 
@@ -20,12 +22,17 @@ FORMAT_VERSION = 1
 class EnrichConfig:
     """Settings of the enrich stage.
 
-    ``ner_max_chars`` bounds the text given to the spaCy model (the dominant cost): the text is cut
-    at the last paragraph or sentence end before it, and entity names found there are then also
-    counted, by exact match, in the rest of the text. ``batch_size`` is used by ``enrich_many``.
+    ``ner`` picks the entity extractor: ``"fast"`` (default, rule-based, ~1 ms per 600-word
+    article, no model), ``"spacy"`` (en_core_web_sm NER, more accurate, ~100 ms per article) or
+    ``"off"``. ``entities=False`` is kept as an alias of ``ner="off"`` (and ``ner="off"`` sets
+    ``entities`` to False). ``ner_max_chars`` bounds the text given to the extractor (spaCy's cost
+    dominates): the text is cut at the last paragraph or sentence end before it, and entity names
+    found there are then also counted, by exact match, in the rest of the text. ``batch_size`` is
+    used by ``enrich_many`` in spaCy mode.
     """
 
     entities: bool = True
+    ner: NerMode = "fast"
     keywords: int = 10
     ner_max_chars: int = 20_000
     summary_max_chars: int = 300
@@ -34,6 +41,12 @@ class EnrichConfig:
     language_min_confidence: float = 0.5
 
     def __post_init__(self) -> None:
+        if self.ner not in NER_MODES:
+            raise ValueError(f"ner must be one of {NER_MODES}, not {self.ner!r}")
+        if not self.entities:
+            object.__setattr__(self, "ner", "off")
+        elif self.ner == "off":
+            object.__setattr__(self, "entities", False)
         if self.keywords < 0 or self.ner_max_chars < 0 or self.batch_size < 1:
             raise ValueError("keywords, ner_max_chars must be >= 0 and batch_size >= 1")
         if self.words_per_minute < 1 or self.summary_max_chars < 1:

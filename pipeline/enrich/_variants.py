@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import jellyfish
 
@@ -20,6 +21,7 @@ _VOWELS = re.compile(r"[aeiou]")
 _REPEATS = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """Casefold, strip diacritics, drop everything that is not a letter or digit."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
@@ -35,16 +37,25 @@ def translit_key(norm: str) -> str:
     return _REPEATS.sub(r"\1", s)
 
 
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> tuple[str, str]:
+    """``(normalised name, its transliteration key)``; names that are variants share the key."""
+    norm = normalise(name)
+    return norm, translit_key(norm)
+
+
+def variant_norms(na: str, nb: str) -> bool:
+    """:func:`is_variant` for two normalised names with equal transliteration keys."""
+    return na == nb or jellyfish.jaro_winkler_similarity(na, nb) >= JW_MIN
+
+
 def is_variant(a: str, b: str) -> bool:
     """True if ``a`` and ``b`` spell the same name."""
-    na, nb = normalise(a), normalise(b)
-    if not na or not nb:
+    na, ka = name_key(a)
+    nb, kb = name_key(b)
+    if not na or not nb or ka != kb:
         return False
-    if na == nb:
-        return True
-    if translit_key(na) != translit_key(nb):
-        return False
-    return jellyfish.jaro_winkler_similarity(na, nb) >= JW_MIN
+    return variant_norms(na, nb)
 
 
 def tokens(name: str) -> list[str]:
@@ -57,9 +68,18 @@ def surname_of(full: str, single: str) -> bool:
     return len(parts) > 1 and len(tokens(single)) == 1 and is_variant(parts[-1], single)
 
 
+def is_acronym_shape(short: str) -> bool:
+    return 2 <= len(short) <= 8 and short.isupper() and short.isalpha()
+
+
+_WORD_SPLIT = re.compile(r"[\s-]+")
+
+
+def initials(long: str) -> str:
+    """Initials of the capitalised words: "Collective Security Treaty Organization" -> "CSTO"."""
+    return "".join(w[0] for w in _WORD_SPLIT.split(long) if w[:1].isupper())
+
+
 def is_acronym_of(short: str, long: str) -> bool:
     """ "CSTO" for "Collective Security Treaty Organization" (initials of capitalised words)."""
-    if not (2 <= len(short) <= 8 and short.isupper() and short.isalpha()):
-        return False
-    initials = "".join(w[0] for w in re.split(r"[\s-]+", long) if w[:1].isupper())
-    return initials == short
+    return is_acronym_shape(short) and initials(long) == short

@@ -17,7 +17,9 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 @pytest.mark.corpus
-def test_seed_story_entities(enricher: Enricher) -> None:
+def test_seed_story_entities(any_enricher: Enricher) -> None:
+    """Runs in both NER modes (fast, the default, and spaCy)."""
+    enricher = any_enricher
     paths = sorted(SEEDS.glob("*.txt"))
     if len(paths) < 2:
         if os.environ.get("CI") == "true":
