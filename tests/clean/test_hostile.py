@@ -31,7 +31,7 @@ def test_patterns_are_linear(text: str) -> None:
     P.KICKER.match(text)
     P.SENTENCE_SPLIT.split(text)
     sniff_charset(text.encode())
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 15.0  # catastrophic backtracking takes minutes
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
@@ -39,7 +39,7 @@ def test_clean_text_on_adversarial(config: CleanConfig, text: str) -> None:
     start = time.perf_counter()
     clean_text(text, config)
     clean_text("\n".join([text[:2000]] * 50), config)
-    assert time.perf_counter() - start < 3.0
+    assert time.perf_counter() - start < 30.0
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_deeply_nested_html(config: CleanConfig) -> None:
     page = "<html><body>" + "<div>" * 10_000 + paragraph * 5 + "</div>" * 10_000 + "</body></html>"
     start = time.perf_counter()
     result = clean_html(page, config)
-    assert time.perf_counter() - start < 20.0
+    assert time.perf_counter() - start < 60.0
     assert isinstance(result.body, str)
 
 
@@ -69,4 +69,4 @@ def test_many_lines(config: CleanConfig) -> None:
     text = "\n".join(f"Line number {i} of a very long feed item." for i in range(20_000))
     start = time.perf_counter()
     clean_text(text, config)
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < 30.0
