@@ -5,9 +5,12 @@ What goes in: the weighted features of :mod:`pipeline.dedup._features`. What com
 - a 64-bit simhash (Charikar) over the unique feature keys, each weighted by its type weight,
   its best position factor and ``1 + ln(count)``; keys are hashed with xxh64.
 - a verification sketch: ``SKETCH_BINS`` 16-bit MinHash minima (one-permutation hashing) over
-  the keys of the first ``SKETCH_TOKENS`` content tokens. Two articles' sketches estimate the
-  Jaccard index of their vocabulary near the top of the story, which stays high under paraphrase
-  and is low for different events of the same kind (other names, other places, other numbers).
+  the pairs of adjacent content keys (key bigrams) of the first ``SKETCH_TOKENS`` content tokens,
+  and the number of distinct pairs. Two articles' sketches estimate the Jaccard index of those
+  sets, and with the two sizes the containment of the smaller in the larger (a lead or an
+  abridged copy in its full story). Key pairs keep some word order: they survive a paraphrase
+  that keeps names, numbers and most words, while two reports of the same event by different
+  writers share words but few pairs.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import xxhash
 
 from pipeline.dedup._features import Feature, position_factor
 
-SKETCH_BINS = 32
+SKETCH_BINS = 64
 SKETCH_SIZE = 2 * SKETCH_BINS  # bytes: one 16-bit minimum per bin
 SKETCH_TOKENS = 120
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
@@ -43,7 +46,7 @@ def key_hash(key: str) -> int:
 
 
 def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int]]:
-    """Unique key hashes with their weights, and the hashes of salient keys near the top."""
+    """Unique key hashes with their weights, and the hashes of key pairs near the top."""
     best: dict[str, float] = {}
     count: dict[str, int] = {}
     salient: set[int] = set()
@@ -52,8 +55,10 @@ def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int]]:
         if w > best.get(f.key, 0.0):
             best[f.key] = w
         count[f.key] = count.get(f.key, 0) + 1
-        if i < SKETCH_TOKENS:
-            salient.add(key_hash(f.key))
+        if 0 < i < SKETCH_TOKENS:
+            salient.add(key_hash(feats[i - 1].key + " " + f.key))
+    if len(feats) == 1:
+        salient.add(key_hash(feats[0].key))
     hashes = [key_hash(k) for k in best]
     weights = [w * (1.0 + math.log(count[k])) for k, w in best.items()]
     return hashes, weights, salient
@@ -81,13 +86,13 @@ def sketch(keys: set[int]) -> bytes:
         return bytes(SKETCH_SIZE)
     h = np.fromiter(keys, dtype=np.uint64, count=len(keys))
     mixed = h * np.uint64(0x9E3779B97F4A7C15)  # wraps; spreads the hash before binning
-    bins = (mixed >> np.uint64(59)).astype(np.int64) % SKETCH_BINS
-    low = mixed & np.uint64(0x07FFFFFFFFFFFFFF)
+    bins = (mixed >> np.uint64(58)).astype(np.int64) % SKETCH_BINS
+    low = mixed & np.uint64(0x03FFFFFFFFFFFFFF)
     mins = np.full(SKETCH_BINS, np.iinfo(np.uint64).max, dtype=np.uint64)
     np.minimum.at(mins, bins, low)
     out = np.zeros(SKETCH_BINS, dtype=np.uint16)
     filled = mins != np.iinfo(np.uint64).max
-    out[filled] = ((mins[filled] >> np.uint64(43)) % np.uint64(65535) + np.uint64(1)).astype(np.uint16)
+    out[filled] = ((mins[filled] >> np.uint64(42)) % np.uint64(65535) + np.uint64(1)).astype(np.uint16)
     return out.astype("<u2").tobytes()
 
 
@@ -97,6 +102,12 @@ def sketch_similarity(a: npt.NDArray[np.uint16], b: npt.NDArray[np.uint16]) -> n
     either = (a != _EMPTY_BIN) | (b != _EMPTY_BIN)
     eq = (a == b) & both
     return (eq.sum(axis=-1) / np.maximum(either.sum(axis=-1), 1)).astype(np.float64)
+
+
+def containment(jaccard: npt.NDArray[np.float64], size_a: float, sizes_b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Estimated share of the smaller set inside the larger, from their Jaccard and sizes."""
+    smaller = np.maximum(np.minimum(sizes_b, size_a), 1.0)
+    return np.minimum(1.0, jaccard * (sizes_b + size_a) / ((1.0 + jaccard) * smaller))
 
 
 def sketch_array(sk: bytes) -> npt.NDArray[np.uint16]:

@@ -30,7 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.dedup._fingerprint import SKETCH_BINS, SKETCH_SIZE, sketch_array, sketch_similarity
+from pipeline.dedup._fingerprint import (
+    SKETCH_BINS,
+    SKETCH_SIZE,
+    containment,
+    sketch_array,
+    sketch_similarity,
+)
 from pipeline.dedup._signature import SIGNATURE_SIZE, SKETCH_OFFSET, DedupConfig, Signature
 
 _ENTRY_VERSION = 1
@@ -114,6 +120,8 @@ class DedupIndex:
         self._flat_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
+        self._bin_offsets: npt.NDArray[np.int32] = np.zeros(_PRE_BINS * _NBUCKETS + 1, dtype=np.int32)
+        self._bin_rows: U32 = np.zeros(0, dtype=np.uint32)
 
     def reserve(self, capacity: int) -> None:
         """Grow the arrays to hold ``capacity`` rows without reallocating."""
@@ -181,6 +189,19 @@ class DedupIndex:
         self._flat_rows = np.concatenate(self._rows) if n else np.zeros(0, dtype=np.uint32)
         self._offsets, self._rows = [], []
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
+        # sketch-bin tables: rows grouped by the value of each in-memory bin (empty bins left out)
+        offs, rows = [], []
+        base = 0
+        for b in range(_PRE_BINS):
+            values = self._pre[:n, b]
+            filled = np.flatnonzero(values != 0).astype(np.uint32)
+            off, order = _csr(values[filled])
+            off[0] = 0
+            offs.append(off[:-1] + np.int32(base))
+            rows.append(filled[order])
+            base += int(filled.size)
+        self._bin_offsets = np.concatenate([*offs, np.array([base], dtype=np.int32)])
+        self._bin_rows = np.concatenate(rows) if n else np.zeros(0, dtype=np.uint32)
         self._built = n
 
     # -- queries ---------------------------------------------------------------------------------
@@ -226,12 +247,36 @@ class DedupIndex:
         rows = rows[self._ts[rows] > 0]
         return rows, np.bitwise_count(self._fp[rows] ^ qq).astype(np.int64)
 
-    def _sketch_of(self, row: int) -> npt.NDArray[np.uint16]:
+    def _bin_rows_for(self, qpre: npt.NDArray[np.uint16]) -> I64:
+        """Live rows sharing at least one non-empty in-memory sketch bin with ``qpre``."""
+        parts: list[I64] = []
+        filled = np.flatnonzero(qpre != 0)
+        if self._built and filled.size:
+            keys = filled.astype(np.int64) * _NBUCKETS + qpre[filled].astype(np.int64)
+            off = self._bin_offsets
+            starts = off[keys].astype(np.int64)
+            lengths = off[keys + 1].astype(np.int64) - starts
+            total = int(lengths.sum())
+            if total:
+                ends = np.cumsum(lengths)
+                pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+                parts.append(self._bin_rows[pos].astype(np.int64))
+        if self._n > self._built:
+            pre = self._pre[self._built : self._n]
+            hit = ((pre == qpre) & (qpre != 0)).any(axis=1)
+            parts.append(np.flatnonzero(hit) + self._built)
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.unique(np.concatenate(parts))
+        return rows[self._ts[rows] > 0]
+
+    def _sketch_of(self, row: int) -> tuple[npt.NDArray[np.uint16], int]:
         value = self.entries.get(self._ids[row])
         if value is None:
-            return np.zeros(SKETCH_BINS, dtype=np.uint16)
+            return np.zeros(SKETCH_BINS, dtype=np.uint16), 0
         start = _ENTRY_HEAD.size + SKETCH_OFFSET
-        return sketch_array(value[start : start + SKETCH_SIZE])
+        count = int.from_bytes(value[start - 2 : start], "little")
+        return sketch_array(value[start : start + SKETCH_SIZE]), count
 
     def _url_rows_for(self, key32: int) -> I64:
         off = self._url_offsets
@@ -256,27 +301,33 @@ class DedupIndex:
                 found.append(("exact", 1.0, row, self._ids[row]))
 
         q = sig.simhash
-        rows, dist = self._near_rows(q)
+        near, near_dist = self._near_rows(q)
+        qsk = sketch_array(sig.sketch)
+        qpre = qsk[:_PRE_BINS]
+        # candidates: near in fingerprint and within ``copy_distance``, or sharing an in-memory
+        # sketch bin (with a Jaccard of 0.3 over 64 bins, 94% of pairs share one of the 8)
+        rows = np.union1d(near[near_dist <= cfg.copy_distance], self._bin_rows_for(qpre))
+        rows = np.union1d(rows, near[near_dist == 0])
         if rows.size:
-            qsk = sketch_array(sig.sketch)
-            qpre = qsk[:_PRE_BINS]
-            # pre-filter on the in-memory bins: a row sharing none of them cannot reach the
-            # rewrite threshold (except by chance), so only near-copies and these read the entry
-            shares = ((self._pre[rows] == qpre) & (qpre != 0)).any(axis=1) | (dist <= cfg.copy_distance)
-            sims = np.zeros(rows.size, dtype=np.float64)
-            if shares.any():
-                sketches = np.stack([self._sketch_of(row) for row in rows[shares].tolist()])
-                sims[shares] = sketch_similarity(qsk, sketches)
+            dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
+            read = [self._sketch_of(row) for row in rows.tolist()]
+            sketches = np.stack([sk for sk, _ in read])
+            counts = np.array([c for _, c in read], dtype=np.float64)
+            sims = sketch_similarity(qsk, sketches)
+            conts = containment(sims, float(sig.sketch_count), counts)
+            smaller = np.minimum(counts, float(sig.sketch_count))
             exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
-            for row, d, s, ex in zip(
-                rows.tolist(), dist.tolist(), sims.tolist(), exact.tolist(), strict=True
-            ):
+            for row, d, s, c, m, ex in zip(
+                rows.tolist(), dist.tolist(), sims.tolist(), conts.tolist(), smaller.tolist(),
+                exact.tolist(), strict=True,
+            ):  # fmt: skip
                 if ex:
                     found.append(("exact", 1.0, row, self._ids[row]))
                     continue
-                similarity = 0.5 * (1.0 - d / 32.0) + 0.5 * s
+                similarity = (s + 0.5 * c) / 1.5
                 near_copy = d <= cfg.copy_distance and s >= cfg.copy_min_sketch
-                if near_copy or s >= cfg.rewrite_min_sketch:
+                contained = c >= cfg.min_containment and m >= cfg.containment_min_count
+                if near_copy or contained or s >= cfg.rewrite_min_sketch:
                     # relation: a copy keeps (almost) the fingerprint and the salient words
                     copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
                     found.append(("copy" if copy else "rewrite", similarity, row, self._ids[row]))
@@ -331,6 +382,7 @@ class DedupIndex:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
         arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._bh, self._uh, self._pre]
         arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows]
+        arrays += [self._bin_offsets, self._bin_rows]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 

@@ -1,7 +1,7 @@
 """Configuration, the per-article :class:`Signature`, and :func:`signature`.
 
 ``signature(article, config)`` is pure and runs in the parallel stage: everything the global dedup
-stage needs about one article, in 93 bytes (``Signature.to_bytes``). No text goes further.
+stage needs about one article, in 159 bytes (``Signature.to_bytes``). No text goes further.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pipeline.dedup._features import fold
 from pipeline.dedup._fingerprint import SKETCH_SIZE, aggregate, simhash64, sketch
 from pipeline.records import CleanedArticle
 
-_SIG_VERSION = 2
-_SIG_STRUCT = struct.Struct(f"<BQQQI{SKETCH_SIZE}s")
+_SIG_VERSION = 3
+_SIG_STRUCT = struct.Struct(f"<BQQQIH{SKETCH_SIZE}s")
 _WORDS_RE = re.compile(r"\w+")
 _TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ref$|ref_src$|cmpid$|ocid$|smid$)")
 
@@ -36,8 +36,11 @@ class DedupConfig:
     - ``max_distance``: candidates farther than this many bits are dropped.
     - ``copy_distance``/``copy_min_sketch``: a candidate this close, whose sketch agrees this
       much, is accepted (near-copy); its relation is "copy" when within 3 bits, or 12 bits with sketch >= 0.8.
-    - ``rewrite_min_sketch``: any other candidate within ``max_distance`` needs this estimated
-      Jaccard of salient words (names, numbers, long words near the top) to be accepted.
+    - ``rewrite_min_sketch``: any other candidate (near in fingerprint, or sharing a sketch bin
+      held in memory) is accepted with this estimated Jaccard of key pairs near the top ...
+    - ``min_containment``/``containment_min_count``: ... or when this share of the smaller
+      article's key pairs is estimated to be in the larger one and the smaller has at least
+      ``containment_min_count`` pairs (a lead, or an abridged copy, of a longer story).
     - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
     """
 
@@ -47,8 +50,10 @@ class DedupConfig:
     probe_radius: int = 2
     max_distance: int = 20
     copy_distance: int = 6
-    copy_min_sketch: float = 0.3
-    rewrite_min_sketch: float = 0.58
+    copy_min_sketch: float = 0.15
+    rewrite_min_sketch: float = 0.3
+    min_containment: float = 0.6
+    containment_min_count: int = 15
     delta_max: int = 8192
 
     def __post_init__(self) -> None:
@@ -72,8 +77,9 @@ class Signature:
 
     ``simhash``: 64-bit weighted simhash; ``body_hash``: xxh64 of the normalised body (folded,
     lower-cased words); ``url_key``: xxh64 of the normalised canonical URL (0 when unknown);
-    ``sketch``: ``SKETCH_SIZE``-byte b-bit MinHash of salient words; ``length``: characters of
-    clean text (for the story's choice of canonical version).
+    ``sketch``: ``SKETCH_SIZE``-byte MinHash of the key pairs near the top; ``sketch_count``: how
+    many distinct pairs it summarises (capped at 65535); ``length``: characters of clean text (for
+    the story's choice of canonical version).
     """
 
     simhash: int
@@ -81,18 +87,21 @@ class Signature:
     url_key: int
     sketch: bytes
     length: int
+    sketch_count: int = 0
 
     def to_bytes(self) -> bytes:
         return _SIG_STRUCT.pack(
-            _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.length, self.sketch
-        )
+            _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.length,
+            min(self.sketch_count, 0xFFFF), self.sketch,
+        )  # fmt: skip
 
     @classmethod
     def from_bytes(cls, b: bytes) -> Signature:
-        version, simhash, body_hash, url_key, length, sk = _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])
+        version, simhash, body_hash, url_key, length, count, sk = _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])
         if version != _SIG_VERSION:
             raise ValueError(f"unknown signature version {version}")
-        return cls(simhash=simhash, body_hash=body_hash, url_key=url_key, sketch=sk, length=length)
+        return cls(simhash=simhash, body_hash=body_hash, url_key=url_key, sketch=sk, length=length,
+                   sketch_count=count)  # fmt: skip
 
 
 SIGNATURE_SIZE = _SIG_STRUCT.size
@@ -126,22 +135,60 @@ def body_hash(text: str) -> int:
     return xxhash.xxh64_intdigest(" ".join(words).encode())
 
 
-def signature_of_text(text: str, url: str | None = None) -> Signature:
-    """Signature of a clean body text (and its canonical URL, if any)."""
-    hashes, weights, salient = aggregate(extract_features(text))
+_HEADING_MAX_WORDS = 16
+_HEADING_MAX_LINES = 3
+_FINAL_PUNCT = tuple(".!?\"'”’:;)")
+
+
+def _norm_words(line: str) -> list[str]:
+    return _WORDS_RE.findall(fold(line).lower())
+
+
+def strip_heading(text: str, title: str | None = None) -> str:
+    """``text`` without leading lines that repeat ``title`` or look like a headline or site chrome.
+
+    A headline-like line is short (at most ``_HEADING_MAX_WORDS`` words) and has no final
+    sentence punctuation. Sites keep or drop the headline on top of the body, so versions of one
+    story only agree on their fingerprint once it is left out. At most ``_HEADING_MAX_LINES`` lines
+    go, and never the whole text.
+    """
+    lines = text.lstrip().split("\n")
+    title_words = _norm_words(title) if title else []
+    dropped = 0
+    i = 0
+    while i < len(lines) and dropped < _HEADING_MAX_LINES:
+        line = lines[i].strip()
+        if not line:
+            i += 1
+            continue
+        words = _norm_words(line)
+        same_as_title = bool(title_words) and words == title_words
+        headline = 0 < len(words) <= _HEADING_MAX_WORDS and not line.endswith(_FINAL_PUNCT)
+        if not (same_as_title or headline or not words):
+            break
+        dropped += 1
+        i += 1
+    rest = "\n".join(lines[i:])
+    return rest if rest.strip() else text
+
+
+def signature_of_text(text: str, url: str | None = None, title: str | None = None) -> Signature:
+    """Signature of a clean body text (and its canonical URL and title, if any)."""
+    hashes, weights, salient = aggregate(extract_features(strip_heading(text, title)))
     return Signature(
         simhash=simhash64(hashes, weights),
         body_hash=body_hash(text),
         url_key=url_key(url),
         sketch=sketch(salient),
         length=min(len(text), 0xFFFFFFFF),
+        sketch_count=len(salient),
     )
 
 
 def signature(article: CleanedArticle, config: DedupConfig) -> Signature:
     """Signature of a cleaned article: fingerprint of its body text, key of its canonical URL."""
     del config  # the feature settings are fixed per signature version
-    return signature_of_text(article.text, article.canonical_url or article.url)
+    return signature_of_text(article.text, article.canonical_url or article.url, article.title)
 
 
 def story_id_for(article_id: str) -> str:
