@@ -1,8 +1,11 @@
 """The per-article enrich stage: :class:`Enricher` (models loaded once per worker).
 
 In: a :class:`~pipeline.records.CleanedArticle`. Out: an :class:`ArticleEnrichment` whose offsets
-refer to ``article.text``. The stage raises no reason codes of its own: every field degrades to an
-empty value on odd input (no letters, no publish date, empty text).
+refer to ``article.text``. Entities come from ``EnrichConfig.ner``: ``"fast"`` (default) uses the
+rule-based :class:`~pipeline.enrich._fastner.FastNer` and never imports spaCy; ``"spacy"`` loads
+en_core_web_sm (NER only) on first use; ``"off"`` skips entities, places and countries. The stage
+raises no reason codes of its own: every field degrades to an empty value on odd input (no letters,
+no publish date, empty text).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ class Enricher:
         self._nlp: Any = None
         self._language = LanguageDetector()
         self._places = PlaceResolver()
-        self._fast: FastNer | None = None
+        self._fast = FastNer(self._places)  # cheap: regexes and word lists, no model
 
     @property
     def nlp(self) -> Any:
@@ -87,8 +90,6 @@ class Enricher:
         text = article.text
         cut = ner_cut(text, self.config.ner_max_chars)
         if mode == "fast":
-            if self._fast is None:
-                self._fast = FastNer(self._places)
             return propagate(self._fast.mentions(text[:cut]), text, cut)
         if doc is None:
             doc = self.nlp(text[:cut])

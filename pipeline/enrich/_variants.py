@@ -58,8 +58,10 @@ def is_variant(a: str, b: str) -> bool:
     return variant_norms(na, nb)
 
 
-def tokens(name: str) -> list[str]:
-    return [t for t in re.split(r"\s+", name.strip()) if t]
+@lru_cache(maxsize=65536)
+def tokens(name: str) -> tuple[str, ...]:
+    """The whitespace-separated words of ``name``."""
+    return tuple(name.split())
 
 
 def surname_of(full: str, single: str) -> bool:
