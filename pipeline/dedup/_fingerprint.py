@@ -104,7 +104,9 @@ def sketch_similarity(a: npt.NDArray[np.uint16], b: npt.NDArray[np.uint16]) -> n
     return (eq.sum(axis=-1) / np.maximum(either.sum(axis=-1), 1)).astype(np.float64)
 
 
-def containment(jaccard: npt.NDArray[np.float64], size_a: float, sizes_b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def containment(
+    jaccard: npt.NDArray[np.float64], size_a: float, sizes_b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """Estimated share of the smaller set inside the larger, from their Jaccard and sizes."""
     smaller = np.maximum(np.minimum(sizes_b, size_a), 1.0)
     return np.minimum(1.0, jaccard * (sizes_b + size_a) / ((1.0 + jaccard) * smaller))

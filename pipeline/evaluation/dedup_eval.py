@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xxhash
 
 from pipeline.dedup import DedupConfig, DedupIndex, signature_of_text, story_id_for
 from pipeline.records import RawArticle
@@ -219,9 +220,18 @@ def evaluate(rows: Sequence[dict[str, Any]], *, ecbplus: bool = False,
         else:
             scores = dict(pair_scores(pred, gold))
             scores["kind_recall"] = kind_recall(pred, gold, kinds)
+            for half in ("dev", "test"):
+                idx = [i for i, r in enumerate(rows) if _half(r) == half]
+                scores[half] = pair_scores([pred[i] for i in idx], [gold[i] for i in idx])
         scores["seconds"] = seconds
         result["methods"][name] = scores
     return result
+
+
+def _half(row: dict[str, Any]) -> str:
+    """Deterministic dev/test half of a generated row, by the hash of its base story."""
+    base = str(row.get("base_id") or row.get("story_label") or row.get("id"))
+    return "dev" if xxhash.xxh64_intdigest(base.encode()) % 2 == 0 else "test"
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -233,6 +243,12 @@ def _print(result: dict[str, Any]) -> None:
         print(
             f"{name:<18}{s['precision']:>8.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{ari:>8}{s['seconds']:>8.1f}"
         )
+    for half in ("dev", "test"):
+        if all(half in s for s in methods.values()):
+            print(f"\n{half} half (base stories by hash)")
+            for name, s in methods.items():
+                h = s[half]
+                print(f"{name:<18}{h['precision']:>8.4f}{h['recall']:>8.4f}{h['f1']:>8.4f}{h['ari']:>8.4f}")
     kinds = sorted({k for s in methods.values() for k in s.get("kind_recall", {})})
     if kinds:
         print("\nrecall per version kind")
