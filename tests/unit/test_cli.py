@@ -31,8 +31,20 @@ def test_publish_to_unreachable_broker_fails_fast(tmp_path: Path) -> None:
     f.write_text("A short article.", "utf-8")
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "publish", "--wait", "0", "--bootstrap", f"127.0.0.1:{free_port()}",
-         str(f)], capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "publish",
+            "--wait",
+            "0",
+            "--bootstrap",
+            f"127.0.0.1:{free_port()}",
+            str(f),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "unreachable" in proc.stderr

@@ -57,8 +57,9 @@ def test_schema_error_names_the_field() -> None:
 
 
 def test_valid_article_keeps_unknown_fields() -> None:
-    raw = decode_raw(orjson.dumps({**GOOD, "section": "world", "published_at": "2026-01-02T03:04:05Z"}),
-                     max_bytes=10_000)
+    raw = decode_raw(
+        orjson.dumps({**GOOD, "section": "world", "published_at": "2026-01-02T03:04:05Z"}), max_bytes=10_000
+    )
     assert raw.extra == {"section": "world"}
     assert raw.to_dict()["section"] == "world"
     assert raw.published_at == "2026-01-02T03:04:05Z"
@@ -75,8 +76,14 @@ def test_dead_letter_record_is_schema_valid_and_keeps_bytes() -> None:
     import base64
 
     original = b"\x00\xffnot json"
-    record = dead_letter(original=original, key=b"k", topic="news.raw", partition=3, offset=42,
-                         error=StageError(errors.MALFORMED_JSON, "bad", stage="decode"))
+    record = dead_letter(
+        original=original,
+        key=b"k",
+        topic="news.raw",
+        partition=3,
+        offset=42,
+        error=StageError(errors.MALFORMED_JSON, "bad", stage="decode"),
+    )
     assert schema_error(contracts().dead_letter, record) is None
     assert base64.b64decode(record["original"]) == original
     assert (record["partition"], record["offset"], record["reason"]) == (3, 42, "malformed_json")

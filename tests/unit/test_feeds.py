@@ -17,7 +17,8 @@ RSS = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
 <item><title>Br\xfccke gesperrt</title><link>https://courier.example/a</link><guid>a-1</guid>
 <pubDate>Tue, 03 Mar 2026 10:00:00 GMT</pubDate>
 <description>&lt;p&gt;Die alte Br&amp;uuml;cke bleibt bis Montag gesperrt.&lt;/p&gt;</description></item>
-<item><title>Markt</title><link>https://courier.example/b</link><description>Der Wochenmarkt zieht um.</description></item>
+<item><title>Markt</title><link>https://courier.example/b</link>
+<description>Der Wochenmarkt zieht um.</description></item>
 </channel></rss>"""
 
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -27,9 +28,18 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 <content type="html">&lt;p&gt;New tide tables were published.&lt;/p&gt;</content></entry></feed>"""
 
 JSON_FEED = {
-    "version": "https://jsonfeed.org/version/1.1", "title": "Lantern", "home_page_url": "https://lantern.example/",
-    "items": [{"id": "7", "url": "https://lantern.example/7", "title": "Night market",
-               "content_text": "The night market opens on Friday.", "date_published": "2026-03-04T19:00:00Z"}],
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "Lantern",
+    "home_page_url": "https://lantern.example/",
+    "items": [
+        {
+            "id": "7",
+            "url": "https://lantern.example/7",
+            "title": "Night market",
+            "content_text": "The night market opens on Friday.",
+            "date_published": "2026-03-04T19:00:00Z",
+        }
+    ],
 }
 
 
@@ -53,13 +63,17 @@ def test_atom_and_json_feed(tmp_path: Path) -> None:
     [atom] = list(read_items(tmp_path / "a.atom"))
     [jf] = list(read_items(tmp_path / "j.json"))
     assert atom.doc and atom.doc["authors"] == ["R. Quay"] and atom.doc["url"] == "https://notes.example/1"
-    assert jf.doc and jf.doc["content_type"] == "text/plain" and jf.doc["published_at"] == "2026-03-04T19:00:00Z"
+    assert (
+        jf.doc and jf.doc["content_type"] == "text/plain" and jf.doc["published_at"] == "2026-03-04T19:00:00Z"
+    )
 
 
 def test_jsonl_lines_each_judged(tmp_path: Path) -> None:
     p = tmp_path / "in.jsonl"
-    p.write_bytes(b'{"id": "a", "url": "u", "source": "s", "content": "c", "content_type": "text/plain"}\n'
-                  b"{broken\n\n[1]\n")
+    p.write_bytes(
+        b'{"id": "a", "url": "u", "source": "s", "content": "c", "content_type": "text/plain"}\n'
+        b"{broken\n\n[1]\n"
+    )
     items = list(read_items(p))
     assert items[0].doc is not None
     assert (items[1].reason, items[2].reason) == ("malformed_json", "schema_invalid")
@@ -67,8 +81,10 @@ def test_jsonl_lines_each_judged(tmp_path: Path) -> None:
 
 
 def test_html_and_text_files(tmp_path: Path) -> None:
-    (tmp_path / "page.html").write_bytes("<html><head><meta charset='windows-1252'></head><body><p>Caf\xe9 "
-                                         "owners protest</p></body></html>".encode("cp1252"))
+    (tmp_path / "page.html").write_bytes(
+        "<html><head><meta charset='windows-1252'></head><body><p>Caf\xe9 "
+        "owners protest</p></body></html>".encode("cp1252")
+    )
     (tmp_path / "note.txt").write_text("Plain words.", "utf-8")
     [page] = list(read_items(tmp_path / "page.html"))
     [note] = list(read_items(tmp_path / "note.txt", source="desk"))
@@ -97,8 +113,11 @@ def test_every_real_feed_is_read_or_rejected_clearly() -> None:
     from tests.conftest import shared_path
 
     root = shared_path("data", "realworld-feeds")
-    files = [p for p in root.rglob("*") if p.suffix.lower() in (".xml", ".rss", ".atom", ".json")
-             and "output" not in p.parts]
+    files = [
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in (".xml", ".rss", ".atom", ".json") and "output" not in p.parts
+    ]
     assert len(files) > 150
     published = rejected = 0
     for path in files:

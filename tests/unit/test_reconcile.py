@@ -20,14 +20,20 @@ def dead(i: int) -> dict:
 
 
 def test_all_accounted() -> None:
-    r = reconcile([raw(0, "a"), raw(1, "b"), raw(2, None), raw(3, "a")],
-                  [story("s1", 1, ["a"]), story("s1", 2, ["a", "b"])], [dead(2)])
+    r = reconcile(
+        [raw(0, "a"), raw(1, "b"), raw(2, None), raw(3, "a")],
+        [story("s1", 1, ["a"]), story("s1", 2, ["a", "b"])],
+        [dead(2)],
+    )
     assert r.ok and r.in_stories == 3 and r.dead_lettered == 1 and r.stories == 1
 
 
 def test_missing_and_doubled() -> None:
-    r = reconcile([raw(0, "a"), raw(1, "b"), raw(2, "c")],
-                  [story("s1", 1, ["a"]), story("s2", 1, ["b"]), story("s3", 1, ["b"])], [])
+    r = reconcile(
+        [raw(0, "a"), raw(1, "b"), raw(2, "c")],
+        [story("s1", 1, ["a"]), story("s2", 1, ["b"]), story("s3", 1, ["b"])],
+        [],
+    )
     assert not r.ok
     assert len(r.missing) == 1 and "c" in r.missing[0]
     assert len(r.doubled) == 1 and "b" in r.doubled[0]

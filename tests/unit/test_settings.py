@@ -9,8 +9,14 @@ from pipeline.settings import Settings
 
 
 def test_defaults_and_env() -> None:
-    s = Settings.from_env({"PIPELINE_BOOTSTRAP": "kafka:9093", "PIPELINE_ENTITIES": "false",
-                           "PIPELINE_DEDUP_WINDOW_DAYS": "2.5", "PIPELINE_RAW_PARTITIONS": "8"})
+    s = Settings.from_env(
+        {
+            "PIPELINE_BOOTSTRAP": "kafka:9093",
+            "PIPELINE_ENTITIES": "false",
+            "PIPELINE_DEDUP_WINDOW_DAYS": "2.5",
+            "PIPELINE_RAW_PARTITIONS": "8",
+        }
+    )
     assert (s.bootstrap, s.entities, s.dedup_window_days, s.raw_partitions) == ("kafka:9093", False, 2.5, 8)
     assert Settings.from_env({}).raw_topic == "news.raw"
 
@@ -36,8 +42,13 @@ def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
 
 
 def test_password_is_never_printed() -> None:
-    s = Settings.from_env({"PIPELINE_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "PIPELINE_SASL_USERNAME": "u",
-                           "PIPELINE_SASL_PASSWORD": "hunter2"})
+    s = Settings.from_env(
+        {
+            "PIPELINE_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "PIPELINE_SASL_USERNAME": "u",
+            "PIPELINE_SASL_PASSWORD": "hunter2",
+        }
+    )
     assert "hunter2" not in repr(s) and "hunter2" not in str(s.sasl_password)
     assert s.kafka_client_kwargs()["sasl_plain_password"] == "hunter2"
 

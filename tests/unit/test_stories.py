@@ -33,8 +33,14 @@ OTHER = (
 
 
 def doc(aid: str, text: str, published: str = "2026-03-03T10:00:00Z") -> dict[str, Any]:
-    return {"id": aid, "url": f"https://news.example/{aid}", "source": f"{aid}.example", "content": text,
-            "content_type": "text/plain", "published_at": published}
+    return {
+        "id": aid,
+        "url": f"https://news.example/{aid}",
+        "source": f"{aid}.example",
+        "content": text,
+        "content_type": "text/plain",
+        "published_at": published,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +87,9 @@ def test_replay_adds_nothing(processor: Processor) -> None:
 
 
 def test_equal_length_tie_goes_to_the_earliest(processor: Processor) -> None:
-    late, early = prepare(processor, doc("late", FERRY, "2026-03-03T12:00:00Z"),
-                          doc("early", FERRY, "2026-03-03T08:00:00Z"))
+    late, early = prepare(
+        processor, doc("late", FERRY, "2026-03-03T12:00:00Z"), doc("early", FERRY, "2026-03-03T08:00:00Z")
+    )
     st = stage()
     st.assemble(late)
     story = st.assemble(early)
@@ -91,7 +98,9 @@ def test_equal_length_tie_goes_to_the_earliest(processor: Processor) -> None:
 
 def test_window_evicts_old_index_entries_and_stories(processor: Processor) -> None:
     old, new, copy_of_old = prepare(
-        processor, doc("old", FERRY, "2026-03-01T00:00:00Z"), doc("new", OTHER, "2026-03-20T00:00:00Z"),
+        processor,
+        doc("old", FERRY, "2026-03-01T00:00:00Z"),
+        doc("new", OTHER, "2026-03-20T00:00:00Z"),
         doc("late-copy", FERRY, "2026-03-20T01:00:00Z"),
     )
     entries: dict[str, bytes] = {}
