@@ -59,12 +59,16 @@ _RELATIVE = (
 )
 _PATTERN = re.compile(
     rf"""
+    # every form starts at a word boundary with one of these characters: checked once per position
+    \b(?=[0-9JFMASONDTtYyLlNnW])
+    (?:
     (?P<iso>\b(?P<iy>{_YEAR})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01])\b)
   | (?P<md>\b(?P<m1>{_MONTH_RE})\s(?P<d1>{_DAY})\b(?:,?\s(?P<y1>{_YEAR})\b)?)
   | (?P<dm>\b(?P<d2>{_DAY})\s(?:of\s)?(?P<m2>{_MONTH_RE})(?:\s(?P<y2>{_YEAR}))?\b)
   | (?P<rel>\b(?:{_RELATIVE})\b)
   | (?P<wk>\b(?:(?P<wmod>[Ll]ast|[Nn]ext|[Tt]his)\s)?(?P<wd>{_WEEKDAY})\b)
   | (?P<week>\b(?P<wkmod>[Ll]ast|[Nn]ext)\sweek\b)
+    )
     """,
     re.VERBOSE,
 )

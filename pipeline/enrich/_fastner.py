@@ -51,7 +51,11 @@ _NOT_FIRST = (
     r"Their|Our|Then|Also|Even|Both|Each|Those|What|Which|Who|Where|Why|How|I|You|Yet|Or|Since|"
     r"Before|Although|Though|Because|Meanwhile|Instead|Still)\b)"
 )
-_SPAN = re.compile(rf"(?<![\w’'-]){_NOT_FIRST}{_TOKEN}(?:[ \u00a0](?:{_CONNECTOR}[ \u00a0])?{_TOKEN})*")
+_SPAN = re.compile(
+    # a capital or a particle ("al-") first: a cheap check before the function-word lookahead
+    rf"(?<![\w’'-])(?=[{_UP}]|[abdeiu][a-z]{{0,2}}[-’']){_NOT_FIRST}"
+    rf"{_TOKEN}(?:[ \u00a0](?:{_CONNECTOR}[ \u00a0])?{_TOKEN})*"
+)
 _TOKEN_RE = re.compile(rf"{_TOKEN}|\S+")
 _INITIAL = re.compile(r"(?:[.!?:;]['\"’”)\]]*\s+|\n\s*|[“\"‘'(\[–—-]\s*)$")
 _NEXT_WORD = re.compile(r"['’]s\b|\W*(\w+)")

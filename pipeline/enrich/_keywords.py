@@ -92,20 +92,32 @@ MAX_WORDS = 3
 MAX_CHARS = 6000
 
 
-def _runs(text: str) -> list[list[str]]:
+Run = tuple[list[str], list[str]]  # (words as written, casefolded words)
+
+
+def _runs(text: str) -> list[Run]:
     """Maximal runs of non-stop words between stop words and punctuation."""
-    runs: list[list[str]] = []
-    current: list[str] = []
-    for m in _TOKEN.finditer(text):
-        tok = m.group(0)
-        if not tok[0].isalpha() or tok.casefold().replace("’", "'") in _STOP or len(tok) < 2:
-            if current:
-                runs.append(current)
-            current = []
+    toks = _TOKEN.findall(text)
+    if not toks:
+        return []
+    folded = "\x00".join(toks).casefold()  # one casefold for the whole text
+    keys = folded.split("\x00")
+    if len(keys) != len(toks):  # cannot happen with _TOKEN, but stay correct if it did
+        keys = [t.casefold() for t in toks]
+    stop_keys = [k.replace("’", "'") for k in keys] if "’" in folded else keys
+    runs: list[Run] = []
+    words: list[str] = []
+    lowered: list[str] = []
+    for tok, key, stop_key in zip(toks, keys, stop_keys, strict=True):
+        if stop_key in _STOP or len(tok) < 2 or not tok[0].isalpha():
+            if words:
+                runs.append((words, lowered))
+                words, lowered = [], []
         else:
-            current.append(tok)
-    if current:
-        runs.append(current)
+            words.append(tok)
+            lowered.append(key)
+    if words:
+        runs.append((words, lowered))
     return runs
 
 
@@ -136,8 +148,7 @@ def rank_keywords(
     grams: list[str] = []
     surf: list[str] = []
     run_of: list[int] = []
-    for i, run in enumerate(runs):
-        keys = [w.casefold() for w in run]
+    for i, (run, keys) in enumerate(runs):
         n = len(grams)
         grams += keys
         surf += run
@@ -148,11 +159,11 @@ def rank_keywords(
             grams += [f"{a} {b} {c}" for a, b, c in zip(keys, keys[1:], keys[2:], strict=False)]
             surf += [f"{a} {b} {c}" for a, b, c in zip(run, run[1:], run[2:], strict=False)]
         run_of += [i] * (len(grams) - n)
-    word_freq: Counter[str] = Counter(w.casefold() for run in runs for w in run)
+    word_freq: Counter[str] = Counter(k for _, keys in runs for k in keys)
     gram_freq: Counter[str] = Counter(grams)
     surfaces: Counter[tuple[str, str]] = Counter(zip(grams, surf, strict=True))
     first_seen = dict(zip(reversed(grams), reversed(run_of), strict=True))  # earliest run wins
-    title_words = {w.casefold() for run in _runs(title) for w in run}
+    title_words = {k for _, keys in _runs(title) for k in keys}
     entity_keys = {" ".join(n.casefold().split()) for n in entity_names}
     n_runs = len(runs)
     scores: dict[str, float] = {}

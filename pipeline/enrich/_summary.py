@@ -61,7 +61,7 @@ def _is_sentence_end(flat: str, pos: int) -> bool:
 
 def word_count(text: str) -> int:
     """Number of words: runs of letters/digits, inner apostrophes and hyphens kept."""
-    return sum(1 for _ in _WORD.finditer(text))
+    return len(_WORD.findall(text))
 
 
 def reading_time_minutes(words: int, words_per_minute: int) -> int:
