@@ -73,10 +73,12 @@ _GROUPS = frozenset(
     buddhist hindu communist communists socialist socialists conservative conservatives liberal
     liberals""".split()
 )
+# Calendar words, time zones and a few capitalised common nouns: never (part of) a name here.
 _CALENDAR = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
     "july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec "
-    "i am pm edt est pdt pst cdt cst gmt utc bst cet".split()
+    "i am pm et edt est pdt pst cdt cst gmt utc bst cet christmas easter thanksgiving halloween "
+    "ramadan hanukkah tv web internet ok".split()
 )
 _ORG_CUES = frozenset(
     """organization organisation ministry bank inc inc. corp corp. corporation co co. ltd ltd. llc plc
