@@ -25,6 +25,10 @@ from pipeline.dedup._features import Feature, position_factor
 
 SKETCH_BINS = 64
 SKETCH_SIZE = 2 * SKETCH_BINS  # bytes: one 16-bit minimum per bin
+WORD_BINS = 32  # second sketch: content words (unigrams), which survive a paraphrase better
+WORD_SKETCH_SIZE = 2 * WORD_BINS
+NAME_BINS = 16  # third sketch: names and numbers anywhere in the text (what a paraphrase keeps)
+NAME_SKETCH_SIZE = 2 * NAME_BINS
 SKETCH_TOKENS = 120
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
@@ -45,11 +49,14 @@ def key_hash(key: str) -> int:
     return h
 
 
-def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int]]:
-    """Unique key hashes with their weights, and the hashes of key pairs near the top."""
+def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int], set[int], set[int]]:
+    """Unique key hashes with their weights; hashes of key pairs and of keys near the top; hashes
+    of the names and numbers."""
     best: dict[str, float] = {}
     count: dict[str, int] = {}
     salient: set[int] = set()
+    words = {key_hash(f.key) for f in feats[:SKETCH_TOKENS]}
+    names = {key_hash(f.key) for f in feats if f.key[:1] in "#="}
     for i, f in enumerate(feats):
         w = f.weight * position_factor(i)
         if w > best.get(f.key, 0.0):
@@ -61,7 +68,7 @@ def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int]]:
         salient.add(key_hash(feats[0].key))
     hashes = [key_hash(k) for k in best]
     weights = [w * (1.0 + math.log(count[k])) for k, w in best.items()]
-    return hashes, weights, salient
+    return hashes, weights, salient, words, names
 
 
 def simhash64(hashes: list[int], weights: list[float]) -> int:
@@ -76,21 +83,21 @@ def simhash64(hashes: list[int], weights: list[float]) -> int:
     return int(np.bitwise_or.reduce(np.uint64(1) << set_bits)) if set_bits.size else 0
 
 
-def sketch(keys: set[int]) -> bytes:
-    """One-permutation MinHash of a set of 64-bit hashes: ``SKETCH_BINS`` 16-bit minima.
+def sketch(keys: set[int], nbins: int = SKETCH_BINS) -> bytes:
+    """One-permutation MinHash of a set of 64-bit hashes: ``nbins`` 16-bit minima.
 
     The mixed hash picks the bin (top bits) and the value (low 16 bits, shifted into 1..65535);
     0 marks an empty bin.
     """
     if not keys:
-        return bytes(SKETCH_SIZE)
+        return bytes(2 * nbins)
     h = np.fromiter(keys, dtype=np.uint64, count=len(keys))
     mixed = h * np.uint64(0x9E3779B97F4A7C15)  # wraps; spreads the hash before binning
-    bins = (mixed >> np.uint64(58)).astype(np.int64) % SKETCH_BINS
+    bins = (mixed >> np.uint64(58)).astype(np.int64) % nbins
     low = mixed & np.uint64(0x03FFFFFFFFFFFFFF)
-    mins = np.full(SKETCH_BINS, np.iinfo(np.uint64).max, dtype=np.uint64)
+    mins = np.full(nbins, np.iinfo(np.uint64).max, dtype=np.uint64)
     np.minimum.at(mins, bins, low)
-    out = np.zeros(SKETCH_BINS, dtype=np.uint16)
+    out = np.zeros(nbins, dtype=np.uint16)
     filled = mins != np.iinfo(np.uint64).max
     out[filled] = ((mins[filled] >> np.uint64(42)) % np.uint64(65535) + np.uint64(1)).astype(np.uint16)
     return out.astype("<u2").tobytes()

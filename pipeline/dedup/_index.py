@@ -31,13 +31,22 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.dedup._fingerprint import (
+    NAME_BINS,
     SKETCH_BINS,
     SKETCH_SIZE,
+    WORD_BINS,
     containment,
     sketch_array,
     sketch_similarity,
 )
-from pipeline.dedup._signature import SIGNATURE_SIZE, SKETCH_OFFSET, DedupConfig, Signature
+from pipeline.dedup._signature import (
+    NAMES_OFFSET,
+    SIGNATURE_SIZE,
+    SKETCH_OFFSET,
+    WORDS_OFFSET,
+    DedupConfig,
+    Signature,
+)
 
 _ENTRY_VERSION = 1
 _ENTRY_HEAD = struct.Struct("<Bd")
@@ -52,6 +61,7 @@ _RELATION_RANK = {"exact": 2, "copy": 1, "rewrite": 0}
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
+U16 = npt.NDArray[np.uint16]
 I64 = npt.NDArray[np.int64]
 
 
@@ -190,18 +200,19 @@ class DedupIndex:
         self._offsets, self._rows = [], []
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         # sketch-bin tables: rows grouped by the value of each in-memory bin (empty bins left out)
-        offs, rows = [], []
+        bin_offs: list[npt.NDArray[np.int32]] = []
+        bin_rows: list[U32] = []
         base = 0
         for b in range(_PRE_BINS):
             values = self._pre[:n, b]
             filled = np.flatnonzero(values != 0).astype(np.uint32)
             off, order = _csr(values[filled])
             off[0] = 0
-            offs.append(off[:-1] + np.int32(base))
-            rows.append(filled[order])
+            bin_offs.append(off[:-1] + np.int32(base))
+            bin_rows.append(filled[order])
             base += int(filled.size)
-        self._bin_offsets = np.concatenate([*offs, np.array([base], dtype=np.int32)])
-        self._bin_rows = np.concatenate(rows) if n else np.zeros(0, dtype=np.uint32)
+        self._bin_offsets = np.concatenate([*bin_offs, np.array([base], dtype=np.int32)])
+        self._bin_rows = np.concatenate(bin_rows) if n else np.zeros(0, dtype=np.uint32)
         self._built = n
 
     # -- queries ---------------------------------------------------------------------------------
@@ -270,13 +281,19 @@ class DedupIndex:
         rows = np.unique(np.concatenate(parts))
         return rows[self._ts[rows] > 0]
 
-    def _sketch_of(self, row: int) -> tuple[npt.NDArray[np.uint16], int]:
+    def _sketch_of(self, row: int) -> tuple[U16, int, U16, U16]:
+        """The candidate's pair sketch, pair count, word sketch and name sketch (from its entry)."""
         value = self.entries.get(self._ids[row])
         if value is None:
-            return np.zeros(SKETCH_BINS, dtype=np.uint16), 0
+            return (np.zeros(SKETCH_BINS, dtype=np.uint16), 0, np.zeros(WORD_BINS, dtype=np.uint16),
+                    np.zeros(NAME_BINS, dtype=np.uint16))  # fmt: skip
         start = _ENTRY_HEAD.size + SKETCH_OFFSET
         count = int.from_bytes(value[start - 2 : start], "little")
-        return sketch_array(value[start : start + SKETCH_SIZE]), count
+        wstart = _ENTRY_HEAD.size + WORDS_OFFSET
+        words = sketch_array(value[wstart : wstart + 2 * WORD_BINS])
+        nstart = _ENTRY_HEAD.size + NAMES_OFFSET
+        names = sketch_array(value[nstart : nstart + 2 * NAME_BINS])
+        return sketch_array(value[start : start + SKETCH_SIZE]), count, words, names
 
     def _url_rows_for(self, key32: int) -> I64:
         off = self._url_offsets
@@ -306,20 +323,22 @@ class DedupIndex:
         qpre = qsk[:_PRE_BINS]
         # candidates: near in fingerprint and within ``copy_distance``, or sharing an in-memory
         # sketch bin (with a Jaccard of 0.3 over 64 bins, 94% of pairs share one of the 8)
-        rows = np.union1d(near[near_dist <= cfg.copy_distance], self._bin_rows_for(qpre))
+        rows = np.union1d(near[near_dist <= cfg.rewrite_distance], self._bin_rows_for(qpre))
         rows = np.union1d(rows, near[near_dist == 0])
         if rows.size:
             dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
             read = [self._sketch_of(row) for row in rows.tolist()]
-            sketches = np.stack([sk for sk, _ in read])
-            counts = np.array([c for _, c in read], dtype=np.float64)
+            sketches = np.stack([r[0] for r in read])
+            counts = np.array([r[1] for r in read], dtype=np.float64)
             sims = sketch_similarity(qsk, sketches)
+            wsims = sketch_similarity(sketch_array(sig.words), np.stack([r[2] for r in read]))
+            nsims = sketch_similarity(sketch_array(sig.names), np.stack([r[3] for r in read]))
             conts = containment(sims, float(sig.sketch_count), counts)
             smaller = np.minimum(counts, float(sig.sketch_count))
             exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
-            for row, d, s, c, m, ex in zip(
+            for row, d, s, c, m, ex, ws, ns in zip(
                 rows.tolist(), dist.tolist(), sims.tolist(), conts.tolist(), smaller.tolist(),
-                exact.tolist(), strict=True,
+                exact.tolist(), wsims.tolist(), nsims.tolist(), strict=True,
             ):  # fmt: skip
                 if ex:
                     found.append(("exact", 1.0, row, self._ids[row]))
@@ -327,7 +346,13 @@ class DedupIndex:
                 similarity = (s + 0.5 * c) / 1.5
                 near_copy = d <= cfg.copy_distance and s >= cfg.copy_min_sketch
                 contained = c >= cfg.min_containment and m >= cfg.containment_min_count
-                if near_copy or contained or s >= cfg.rewrite_min_sketch:
+                # a paraphrase changes word pairs but keeps most content words and the fingerprint
+                paraphrase = (
+                    d <= cfg.rewrite_distance and ws >= cfg.rewrite_min_words and ns >= cfg.rewrite_min_names
+                )
+                if paraphrase and s < cfg.rewrite_min_sketch:
+                    similarity = max(similarity, ws)
+                if near_copy or contained or paraphrase or s >= cfg.rewrite_min_sketch:
                     # relation: a copy keeps (almost) the fingerprint and the salient words
                     copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
                     found.append(("copy" if copy else "rewrite", similarity, row, self._ids[row]))

@@ -1,7 +1,7 @@
 """Configuration, the per-article :class:`Signature`, and :func:`signature`.
 
 ``signature(article, config)`` is pure and runs in the parallel stage: everything the global dedup
-stage needs about one article, in 159 bytes (``Signature.to_bytes``). No text goes further.
+stage needs about one article, in 259 bytes (``Signature.to_bytes``). No text goes further.
 """
 
 from __future__ import annotations
@@ -15,11 +15,21 @@ import xxhash
 
 from pipeline.dedup._features import features as extract_features
 from pipeline.dedup._features import fold
-from pipeline.dedup._fingerprint import SKETCH_SIZE, aggregate, simhash64, sketch
+from pipeline.dedup._fingerprint import (
+    NAME_BINS,
+    NAME_SKETCH_SIZE,
+    SKETCH_SIZE,
+    WORD_BINS,
+    WORD_SKETCH_SIZE,
+    aggregate,
+    simhash64,
+    sketch,
+)
 from pipeline.records import CleanedArticle
 
-_SIG_VERSION = 3
-_SIG_STRUCT = struct.Struct(f"<BQQQIH{SKETCH_SIZE}s")
+_SIG_VERSION = 4
+_SIG_HEAD = "<BQQQIH"
+_SIG_STRUCT = struct.Struct(f"{_SIG_HEAD}{SKETCH_SIZE}sH{WORD_SKETCH_SIZE}sH{NAME_SKETCH_SIZE}s")
 _WORDS_RE = re.compile(r"\w+")
 _TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ref$|ref_src$|cmpid$|ocid$|smid$)")
 
@@ -41,6 +51,10 @@ class DedupConfig:
     - ``min_containment``/``containment_min_count``: ... or when this share of the smaller
       article's key pairs is estimated to be in the larger one and the smaller has at least
       ``containment_min_count`` pairs (a lead, or an abridged copy, of a longer story).
+    - ``rewrite_distance``/``rewrite_min_words``: ... or when the fingerprints are within this many
+      bits and this estimated Jaccard of the content words near the top agree (a paraphrase: word
+      pairs change, words and names mostly stay), provided that this estimated Jaccard of their
+      names and numbers (``rewrite_min_names``) agree.
     - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
     """
 
@@ -54,6 +68,9 @@ class DedupConfig:
     rewrite_min_sketch: float = 0.3
     min_containment: float = 0.6
     containment_min_count: int = 15
+    rewrite_distance: int = 14
+    rewrite_min_words: float = 0.4
+    rewrite_min_names: float = 0.65
     delta_max: int = 8192
 
     def __post_init__(self) -> None:
@@ -88,24 +105,34 @@ class Signature:
     sketch: bytes
     length: int
     sketch_count: int = 0
+    words: bytes = bytes(WORD_SKETCH_SIZE)  # MinHash of the content words near the top
+    words_count: int = 0
+    names: bytes = bytes(NAME_SKETCH_SIZE)  # MinHash of the names and numbers
+    names_count: int = 0
 
     def to_bytes(self) -> bytes:
         return _SIG_STRUCT.pack(
             _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.length,
-            min(self.sketch_count, 0xFFFF), self.sketch,
+            min(self.sketch_count, 0xFFFF), self.sketch, min(self.words_count, 0xFFFF), self.words,
+            min(self.names_count, 0xFFFF), self.names,
         )  # fmt: skip
 
     @classmethod
     def from_bytes(cls, b: bytes) -> Signature:
-        version, simhash, body_hash, url_key, length, count, sk = _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])
+        version, simhash, body_hash, url_key, length, count, sk, wcount, words, ncount, names = (
+            _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])
+        )
         if version != _SIG_VERSION:
             raise ValueError(f"unknown signature version {version}")
         return cls(simhash=simhash, body_hash=body_hash, url_key=url_key, sketch=sk, length=length,
-                   sketch_count=count)  # fmt: skip
+                   sketch_count=count, words=words, words_count=wcount, names=names,
+                   names_count=ncount)  # fmt: skip
 
 
 SIGNATURE_SIZE = _SIG_STRUCT.size
-SKETCH_OFFSET = _SIG_STRUCT.size - SKETCH_SIZE  # where the sketch starts in ``to_bytes``
+SKETCH_OFFSET = struct.calcsize(_SIG_HEAD)  # where the pair sketch starts in ``to_bytes``
+WORDS_OFFSET = SKETCH_OFFSET + SKETCH_SIZE + 2  # where the word sketch starts
+NAMES_OFFSET = WORDS_OFFSET + WORD_SKETCH_SIZE + 2  # where the name sketch starts
 
 
 def normalise_url(url: str | None) -> str:
@@ -174,7 +201,7 @@ def strip_heading(text: str, title: str | None = None) -> str:
 
 def signature_of_text(text: str, url: str | None = None, title: str | None = None) -> Signature:
     """Signature of a clean body text (and its canonical URL and title, if any)."""
-    hashes, weights, salient = aggregate(extract_features(strip_heading(text, title)))
+    hashes, weights, salient, words, names = aggregate(extract_features(strip_heading(text, title)))
     return Signature(
         simhash=simhash64(hashes, weights),
         body_hash=body_hash(text),
@@ -182,6 +209,10 @@ def signature_of_text(text: str, url: str | None = None, title: str | None = Non
         sketch=sketch(salient),
         length=min(len(text), 0xFFFFFFFF),
         sketch_count=len(salient),
+        words=sketch(words, WORD_BINS),
+        words_count=len(words),
+        names=sketch(names, NAME_BINS),
+        names_count=len(names),
     )
 
 
