@@ -16,13 +16,14 @@ import logging
 import re
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pipeline import errors
 from pipeline.clean import CleanConfig
 from pipeline.contracts import contracts, dead_letter, decode_raw, schema_error
 from pipeline.dedup import DedupConfig
 from pipeline.enrich import EnrichConfig
+from pipeline.enrich._types import NerMode
 from pipeline.errors import StageError
 from pipeline.prepare import PreparedArticle, Preparer, StageConfigs
 from pipeline.records import CleanedArticle, RawArticle
@@ -47,7 +48,7 @@ def stage_configs(settings: Settings) -> StageConfigs:
     return StageConfigs(
         clean=CleanConfig(),
         dedup=DedupConfig(window_days=settings.dedup_window_days),
-        enrich=EnrichConfig(entities=settings.entities),
+        enrich=EnrichConfig(ner=cast(NerMode, settings.ner if settings.entities else "off")),
     )
 
 

@@ -62,6 +62,7 @@ class Settings:
     # Stages
     max_message_bytes: int = 2_000_000  # raw messages larger than this are dead-lettered (oversize)
     entities: bool = True
+    ner: str = "fast"  # fast (rules + gazetteers, ~1 ms) | spacy (en_core_web_sm, ~100 ms) | off
     dedup_window_days: float = 7.0
     # Embedded broker
     broker_host: str = "127.0.0.1"
@@ -102,6 +103,8 @@ class Settings:
             raise ConfigError("SASL needs PIPELINE_SASL_USERNAME and PIPELINE_SASL_PASSWORD")
         if self.max_message_bytes < 1024:
             raise ConfigError("PIPELINE_MAX_MESSAGE_BYTES must be at least 1024")
+        if self.ner not in ("fast", "spacy", "off"):
+            raise ConfigError(f"PIPELINE_NER={self.ner!r}: expected fast, spacy or off")
         if self.raw_partitions < 1:
             raise ConfigError("PIPELINE_RAW_PARTITIONS must be at least 1")
 
