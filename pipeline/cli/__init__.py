@@ -12,7 +12,7 @@ from pipeline.errors import ConfigError
 
 def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; evaluation and benchmark modules (heavy imports) load only when asked for."""
-    from pipeline.cli import _bench, _demo, _eval, _process, _publish, _reconcile, _run, _tail
+    from pipeline.cli import _bench, _demo, _eval, _process, _publish, _reconcile, _run, _soak, _tail
 
     parser = argparse.ArgumentParser(
         prog="pipeline",
@@ -22,7 +22,7 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_demo, _run, _publish, _tail, _process, _reconcile):
+    for module in (_demo, _run, _publish, _tail, _process, _reconcile, _soak):
         module.register(sub)
     _eval.register(sub, load=command in (None, "eval"))
     _bench.register(sub, load=command in (None, "bench"))
