@@ -1,0 +1,55 @@
+"""Two workers in one consumer group give the same grouping of articles into stories as one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.faults.support import assert_reconciled, corpus, grouping, reconcile_now
+from tests.integration.harness import (
+    Collected,
+    article_value,
+    collect_until,
+    fresh_settings,
+    member_count,
+    publish_values,
+    start_worker,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_two_workers_group_like_one(broker: str, tmp_path: Path) -> None:
+    docs, groups = corpus(n_stories=400, copies=200, seed=2)
+    values = [article_value(d) for d in docs]
+    one = fresh_settings(broker, tmp_path, entities=False)
+    two = fresh_settings(broker, tmp_path, entities=False)  # same input, its own namespace and group
+    workers = [
+        start_worker(one, tmp_path / "one.log"),
+        start_worker(two, tmp_path / "two-a.log"),
+        start_worker(two, tmp_path / "two-b.log"),
+    ]
+    try:
+        time.sleep(8)  # let both members of the second group join before the input arrives
+        asyncio.run(publish_values(one, values))
+        asyncio.run(publish_values(two, values))
+        got = {}
+        for settings, worker in ((one, workers[0]), (two, workers[1])):
+            c: Collected = collect_until(
+                settings, lambda c: member_count(c) >= len(docs), timeout_s=240, worker=worker
+            )
+            got[settings.app_id] = grouping(c.stories.values())
+            assert_reconciled(reconcile_now(settings), raw_messages=len(docs))
+        for w in workers:
+            assert w.proc.poll() is None, "a worker died:\n" + w.log()
+        logs = [w.log() for w in workers[1:]]
+    finally:
+        for w in workers:
+            w.stop()
+    assert got[one.app_id] == got[two.app_id]
+    assert got[one.app_id] == {frozenset(g) for g in groups}
+    # both workers of the second group took part (each owned raw partitions at some point)
+    assert all("prepare" in text or "Assigned" in text or "consuming" in text for text in logs)
