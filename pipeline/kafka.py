@@ -123,8 +123,16 @@ async def read_topic(
     )
     await consumer.start()
     try:
-        await consumer.topics()  # refreshes cluster metadata
-        parts = consumer.partitions_for_topic(topic) or set()
+        parts: set[int] = set()
+        waited = time.monotonic()
+        while True:  # the topic may not exist yet, or its metadata may lag behind its creation
+            await consumer.topics()  # refreshes cluster metadata
+            parts = consumer.partitions_for_topic(topic) or set()
+            if parts:
+                break
+            if not follow and time.monotonic() - waited > idle_timeout_s:
+                return
+            await asyncio.sleep(0.25)
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
         if from_beginning:
