@@ -160,8 +160,8 @@ async def group_lag(settings: Settings) -> tuple[int, int]:
         ends = await consumer.end_offsets(tps) if tps else {}
         done = 0
         for tp in tps:
-            offset = await consumer.committed(tp)
-            done += offset or 0
+            # Faust may commit one past the end offset; a partition is never more than done
+            done += min(await consumer.committed(tp) or 0, ends[tp])
         return sum(ends.values()), done
     finally:
         await consumer.stop()
@@ -235,7 +235,8 @@ async def _run(settings: Settings, config: SoakConfig, pid: int, say: Callable[[
     result = SoakResult()
     t0 = time.monotonic()
     stop = asyncio.Event()
-    say(f"{'t (s)':>7} {'published':>10} {'topic end':>10} {'committed':>10} {'lag':>9} {'RSS MiB':>9}")
+    say("lag = end offsets minus the worker group's committed offsets, raw + prepared topics")
+    say(f"{'t (s)':>7} {'published':>10} {'end offs':>10} {'committed':>10} {'lag':>9} {'RSS MiB':>9}")
     sampler = asyncio.create_task(_sampler(settings, pid, result, t0, config, say, stop))
     await _publish(settings, config, result, t0 + config.minutes * 60)
     say(f"-- publishing stopped after {result.publish_s:.0f}s: {result.published} sent "
@@ -271,6 +272,8 @@ def run_soak(base: Settings, config: SoakConfig, *, external: bool, say: Callabl
         # oversize payloads are limit + 1 bytes; a lower limit keeps the memory-only broker small
         max_message_bytes=min(base.max_message_bytes, 256 * 1024),
     )
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the worker and broker are stopped
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     broker = None
     if not external:
         broker = start_broker(log_path=Path(f"/tmp/pipeline-soak-{ns}-broker.log"))
