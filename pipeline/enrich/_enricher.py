@@ -11,6 +11,7 @@ no publish date, empty text).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -78,7 +79,7 @@ class Enricher:
         """Same results as :meth:`enrich` per article; in spaCy mode NER runs batched (``nlp.pipe``)."""
         if self.config.ner != "spacy":
             return [self.enrich(a) for a in articles]
-        texts = [a.text[: ner_cut(a.text, self.config.ner_max_chars)] for a in articles]
+        texts = [defuse_runs(a.text[: ner_cut(a.text, self.config.ner_max_chars)]) for a in articles]
         docs = self.nlp.pipe(texts, batch_size=self.config.batch_size)
         return [self._finish(a, self._mentions(a, doc)) for a, doc in zip(articles, docs, strict=True)]
 
@@ -92,7 +93,7 @@ class Enricher:
         if mode == "fast":
             return propagate(self._fast.mentions(text[:cut]), text, cut)
         if doc is None:
-            doc = self.nlp(text[:cut])
+            doc = self.nlp(defuse_runs(text[:cut]))
         return propagate(mentions_from_doc(doc, self._places), text, len(doc.text))
 
     def _finish(self, article: CleanedArticle, mentions: list[Mention] | None) -> ArticleEnrichment:
@@ -126,3 +127,12 @@ class Enricher:
             word_count=words,
             reading_time_minutes=reading_time_minutes(words, cfg.words_per_minute),
         )
+
+
+_PUNCT_RUN = re.compile(r"([^\w\s])\1{7,}")
+
+
+def defuse_runs(text: str) -> str:
+    """Blank out long runs of one punctuation character (keeping the text's length, so offsets
+    hold): spaCy's tokenizer is quadratic on them ('((((...' took ~6 s at 8k characters)."""
+    return _PUNCT_RUN.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - 1), text)

@@ -132,11 +132,6 @@ def test_feed_reader_is_linear_enough_on_adversarial_files(tmp_path: Path, suffi
     assert not slow, f"feed reader ({suffix}): catastrophic slowdown on {slow} (bound {BOUND_S}s each)"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "spaCy's tokenizer is quadratic on a long run of prefix punctuation ('((((', '<<<<', quote runs): "
-    "nlp.tokenizer('(' * n) took 0.39 s, 1.57 s, 5.98 s for n = 2k, 4k, 8k; with ner='spacy' the "
-    "enricher gives it up to ner_max_chars (20k) and took ~50 s on 200k '(' / '<' / quote runs. "
-    "The default ner='fast' is linear. Fix belongs to pipeline/enrich (collapse such runs before NER)."))
 def test_spacy_ner_is_not_quadratic_on_punctuation_runs() -> None:
     """Doubling the run should about double the time (quadratic: four times)."""
     enrich = functools.partial(_enrich, ner="spacy")
