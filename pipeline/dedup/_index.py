@@ -62,6 +62,10 @@ _RELATION_RANK = {"exact": 2, "copy": 1, "rewrite": 0}
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
 U16 = npt.NDArray[np.uint16]
+# A candidate is never accepted (short of an exact match) when both articles carry at least this
+# many distinct names/numbers and less than this share of the fewer is in the other.
+_NAMES_MIN_COUNT = 3
+_NAMES_MIN_CONTAINMENT = 0.7
 I64 = npt.NDArray[np.int64]
 
 
@@ -281,19 +285,20 @@ class DedupIndex:
         rows = np.unique(np.concatenate(parts))
         return rows[self._ts[rows] > 0]
 
-    def _sketch_of(self, row: int) -> tuple[U16, int, U16, U16]:
-        """The candidate's pair sketch, pair count, word sketch and name sketch (from its entry)."""
+    def _sketch_of(self, row: int) -> tuple[U16, int, U16, U16, int]:
+        """The candidate's pair sketch, pair count, word sketch, name sketch and name count."""
         value = self.entries.get(self._ids[row])
         if value is None:
             return (np.zeros(SKETCH_BINS, dtype=np.uint16), 0, np.zeros(WORD_BINS, dtype=np.uint16),
-                    np.zeros(NAME_BINS, dtype=np.uint16))  # fmt: skip
+                    np.zeros(NAME_BINS, dtype=np.uint16), 0)  # fmt: skip
         start = _ENTRY_HEAD.size + SKETCH_OFFSET
         count = int.from_bytes(value[start - 2 : start], "little")
         wstart = _ENTRY_HEAD.size + WORDS_OFFSET
         words = sketch_array(value[wstart : wstart + 2 * WORD_BINS])
         nstart = _ENTRY_HEAD.size + NAMES_OFFSET
         names = sketch_array(value[nstart : nstart + 2 * NAME_BINS])
-        return sketch_array(value[start : start + SKETCH_SIZE]), count, words, names
+        ncount = int.from_bytes(value[nstart - 2 : nstart], "little")
+        return sketch_array(value[start : start + SKETCH_SIZE]), count, words, names, ncount
 
     def _url_rows_for(self, key32: int) -> I64:
         off = self._url_offsets
@@ -333,16 +338,24 @@ class DedupIndex:
             sims = sketch_similarity(qsk, sketches)
             wsims = sketch_similarity(sketch_array(sig.words), np.stack([r[2] for r in read]))
             nsims = sketch_similarity(sketch_array(sig.names), np.stack([r[3] for r in read]))
+            ncounts = np.array([r[4] for r in read], dtype=np.float64)
+            # Share of the fewer names/numbers found in the other article: a template reused for
+            # another event (other names, places, numbers) shares word pairs but not these.
+            nconts = containment(nsims, float(sig.names_count), ncounts)
+            nsmaller = np.minimum(ncounts, float(sig.names_count))
             conts = containment(sims, float(sig.sketch_count), counts)
             smaller = np.minimum(counts, float(sig.sketch_count))
             exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
-            for row, d, s, c, m, ex, ws, ns in zip(
+            for row, d, s, c, m, ex, ws, ns, nc, nm in zip(
                 rows.tolist(), dist.tolist(), sims.tolist(), conts.tolist(), smaller.tolist(),
-                exact.tolist(), wsims.tolist(), nsims.tolist(), strict=True,
+                exact.tolist(), wsims.tolist(), nsims.tolist(), nconts.tolist(), nsmaller.tolist(),
+                strict=True,
             ):  # fmt: skip
                 if ex:
                     found.append(("exact", 1.0, row, self._ids[row]))
                     continue
+                if nm >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
+                    continue  # same wording, other names and numbers: another event of the same kind
                 similarity = (s + 0.5 * c) / 1.5
                 near_copy = d <= cfg.copy_distance and s >= cfg.copy_min_sketch
                 contained = c >= cfg.min_containment and m >= cfg.containment_min_count
