@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 _WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -82,11 +82,20 @@ class Feature(NamedTuple):
     salient: bool
 
 
+_fold_memo: tuple[str, str] = ("", "")  # the last non-ASCII text folded (a body is folded twice)
+
+
 def fold(text: str) -> str:
     """Compatibility-fold and strip diacritics (keeps case)."""
+    global _fold_memo
     if text.isascii():
         return text
-    return _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
+    memo = _fold_memo
+    if memo[0] == text:
+        return memo[1]
+    folded = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
+    _fold_memo = (text, folded)
+    return folded
 
 
 @functools.lru_cache(maxsize=65536)
@@ -143,59 +152,179 @@ def _fmt_number(value: float) -> str:
 
 def _names_in(folded: str) -> frozenset[str]:
     """Lower-cased words that appear capitalised inside a sentence somewhere in the text."""
-    names: set[str] = set()
-    for m in re.finditer(r"(?<=[a-z,] )[A-Z][A-Za-z]+", folded):
-        names.add(m.group(0).lower())
-    return frozenset(names)
+    return frozenset(map(str.lower, _NAME_RE.findall(folded)))
+
+
+# ``split`` on the token pattern gives [gap, token, gap, token, ..., gap]: the tokens of
+# ``_WORD_RE.finditer`` with the text between them, without a match object per token. Same
+# pattern with possessive quantifiers (nothing follows them, so the matches are the same; the
+# engine keeps no backtracking state).
+_SPLIT_RE = re.compile(r"([A-Za-z]++(?:['’][A-Za-z]++)?+|\d++(?:[.,]\d++)*+)")
+# ``(?<=[a-z,] )[A-Z][A-Za-z]+``, with the capital tested before the look-behind (same matches,
+# most positions fail on their first character).
+_NAME_RE = re.compile(r"[A-Z](?<=[a-z,] [A-Z])[A-Za-z]+")
+
+# What a raw token means on its own (context-free part of :func:`features`), memoised per raw
+# token: the vocabulary repeats. Entries are tuples starting with a kind:
+# ``(_K_FEAT, feature, multiplier)``: always this feature (a word, or a month);
+# ``(_K_CAP, name_feature, word_feature, low, multiplier)``: a capitalised content word, a name
+# unless it starts a sentence and is not capitalised inside a sentence elsewhere;
+# ``(_K_SKIP, None, multiplier)``: a function word, weekday word or short word;
+# ``(_K_NUMWORD, value, None)``: a number word; ``(_K_NUM, value, None)``: a digit token.
+_K_FEAT, _K_CAP, _K_SKIP, _K_NUMWORD, _K_NUM = range(5)
+_TOKEN_CACHE_MAX = 100_000
+_token_cache: dict[str, tuple[Any, ...]] = {}
+# Raw token -> its feature when the token always gives that feature, or ``()`` when it always
+# gives none (function words): what the loop needs while no number is pending.
+_fast_cache: dict[str, Feature | tuple[()]] = {}
+_number_feature_cache: dict[float, Feature] = {}
+
+
+def _token_entry(tok: str) -> tuple[Any, ...]:
+    first = tok[0]
+    if first.isdigit():
+        return (_K_NUM, _number_key(tok)[1], None)
+    low = tok.lower().replace("’", "'")
+    if low.endswith("'s"):
+        low = low[:-2]
+    mult = _MULTIPLIERS.get(low)
+    if low in _NUMBER_WORDS:
+        return (_K_NUMWORD, float(_NUMBER_WORDS[low]), None)
+    month = _MONTHS.get(low)
+    if month is not None and (low != "may" or first.isupper()):
+        return (_K_FEAT, Feature("@" + month, NUMBER_WEIGHT, True), mult)
+    if low in _STOPWORDS or len(low) < 3:
+        return (_K_SKIP, None, mult)
+    if len(low) >= LONG_WORD_LEN:
+        word = Feature(stem(low), LONG_WORD_WEIGHT, True)
+    else:
+        word = Feature(stem(low), WORD_WEIGHT, False)
+    if first.isupper():
+        return (_K_CAP, Feature("#" + skeleton(low), NAME_WEIGHT, True), word, low, mult)
+    return (_K_FEAT, word, mult)
+
+
+def _number_feature(value: float) -> Feature:
+    feat = _number_feature_cache.get(value)
+    if feat is None:
+        feat = Feature("=" + _fmt_number(value), NUMBER_WEIGHT, True)
+        if len(_number_feature_cache) >= _TOKEN_CACHE_MAX:
+            _number_feature_cache.clear()
+        _number_feature_cache[value] = feat
+    return feat
+
+
+def _cache_token(tok: str) -> tuple[Any, ...]:
+    entry = _token_entry(tok)
+    if len(_token_cache) >= _TOKEN_CACHE_MAX:
+        _token_cache.clear()
+        _fast_cache.clear()
+    _token_cache[tok] = entry
+    if entry[0] == _K_FEAT:
+        _fast_cache[tok] = entry[1]
+    elif entry[0] == _K_SKIP:
+        _fast_cache[tok] = ()
+    return entry
 
 
 def features(text: str) -> list[Feature]:
     """Content features of ``text`` in reading order (see module docstring)."""
     folded = fold(text)
-    names = _names_in(folded)
+    parts = _SPLIT_RE.split(folded)  # [gap, token, gap, token, ..., gap]
+    toks = parts[1::2]
+    n = len(toks)
+    # Tokens that always give the same feature (or none) map to it (or ``()``); the others
+    # (capitalised words, numbers, unseen tokens) to None and go through ``_context_tokens``.
+    fast = list(map(_fast_cache.get, toks))
     out: list[Feature] = []
-    last_end = 0
-    pending_number: float | None = None
-    for m in _WORD_RE.finditer(folded):
-        tok = m.group(0)
-        between = folded[last_end : m.start()]
-        last_end = m.end()
-        sentence_start = not out or bool(_SENT_END_RE.search(between)) or "\n" in between
-        first = tok[0]
-        if first.isdigit():
-            if pending_number is not None:
-                out.append(Feature("=" + _fmt_number(pending_number), NUMBER_WEIGHT, True))
-            _, pending_number = _number_key(tok)
-            continue
-        low = tok.lower().replace("’", "'")
-        if low.endswith("'s"):
-            low = low[:-2]
-        if pending_number is not None:
-            mult = _MULTIPLIERS.get(low)
-            if mult is not None:
-                out.append(Feature("=" + _fmt_number(pending_number * mult), NUMBER_WEIGHT, True))
-                pending_number = None
-                continue
-            out.append(Feature("=" + _fmt_number(pending_number), NUMBER_WEIGHT, True))
-            pending_number = None
-        if low in _NUMBER_WORDS:
-            pending_number = float(_NUMBER_WORDS[low])
-            continue
-        month = _MONTHS.get(low)
-        if month is not None and (low != "may" or first.isupper()):
-            out.append(Feature("@" + month, NUMBER_WEIGHT, True))
-            continue
-        if low in _STOPWORDS or len(low) < 3:
-            continue
-        if first.isupper() and (not sentence_start or low in names):
-            out.append(Feature("#" + skeleton(low), NAME_WEIGHT, True))
-        elif len(low) >= LONG_WORD_LEN:
-            out.append(Feature(stem(low), LONG_WORD_WEIGHT, True))
-        else:
-            out.append(Feature(stem(low), WORD_WEIGHT, False))
-    if pending_number is not None:
-        out.append(Feature("=" + _fmt_number(pending_number), NUMBER_WEIGHT, True))
+    names: frozenset[str] = frozenset()
+    if None in fast:
+        names = _names_in(folded)
+        _resolve_names(toks, fast, names)
+    i = 0
+    while i < n:
+        try:
+            j = fast.index(None, i)
+        except ValueError:
+            j = n
+        out.extend(filter(None, fast[i:j]))  # type: ignore[arg-type]
+        if j == n:
+            break
+        i = _context_tokens(toks, parts, j, out, names)
     return out
+
+
+def _resolve_names(toks: list[str], fast: list[Feature | tuple[()] | None], names: frozenset[str]) -> None:
+    """Fill in ``fast`` the capitalised words that are names in this text (capitalised inside a
+    sentence somewhere): they give their name feature wherever they stand."""
+    slow: list[int] = []
+    k = -1
+    try:
+        while True:
+            k = fast.index(None, k + 1)
+            slow.append(k)
+    except ValueError:
+        pass
+    local: dict[str, Feature | None] = {}
+    for k in slow:
+        tok = toks[k]
+        if tok in local:
+            feat = local[tok]
+        else:
+            entry = _token_cache.get(tok)
+            if entry is None:
+                entry = _cache_token(tok)
+            feat = local[tok] = entry[1] if entry[0] == _K_CAP and entry[3] in names else None
+        if feat is not None:
+            fast[k] = feat
+
+
+def _context_tokens(
+    toks: list[str], parts: list[str], i: int, out: list[Feature], names: frozenset[str]
+) -> int:
+    """Features of ``toks[i]`` and of the tokens after it while a number is pending (appended to
+    ``out``); returns the index of the next token to read."""
+    pending_number: float | None = None
+    n = len(toks)
+    while i < n:
+        tok = toks[i]
+        entry = _token_cache.get(tok)
+        if entry is None:
+            entry = _cache_token(tok)
+        kind = entry[0]
+        if pending_number is None:
+            empty = not out
+        else:
+            if kind == _K_NUM:
+                out.append(_number_feature(pending_number))
+                pending_number = entry[1]
+                i += 1
+                continue
+            mult = entry[-1]
+            if mult is not None:
+                out.append(_number_feature(pending_number * mult))
+                return i + 1
+            empty = not out  # before the flush, like the sentence-start test of the token
+            out.append(_number_feature(pending_number))
+            pending_number = None
+        if kind == _K_FEAT:
+            out.append(entry[1])
+        elif kind == _K_CAP:
+            # A name unless it starts a sentence (first token, after a line break or after
+            # sentence punctuation) and is never capitalised inside a sentence.
+            gap = parts[2 * i]
+            if entry[3] in names or not (empty or "\n" in gap or _SENT_END_RE.search(gap)):
+                out.append(entry[1])
+            else:
+                out.append(entry[2])
+        elif kind != _K_SKIP:  # a digit token or a number word
+            pending_number = entry[1]
+            i += 1
+            continue
+        return i + 1
+    if pending_number is not None:
+        out.append(_number_feature(pending_number))
+    return i
 
 
 def position_factor(index: int) -> float:

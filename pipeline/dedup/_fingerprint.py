@@ -16,6 +16,11 @@ What goes in: the weighted features of :mod:`pipeline.dedup._features`. What com
 from __future__ import annotations
 
 import math
+import operator
+import struct
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from itertools import pairwise, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +38,6 @@ SKETCH_TOKENS = 120
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
 
-_BIT_SHIFTS = np.arange(64, dtype=np.uint64)
 _key_hash_cache: dict[str, int] = {}
 _CACHE_MAX = 200_000
 
@@ -49,38 +53,91 @@ def key_hash(key: str) -> int:
     return h
 
 
+def _hashes(keys: list[str]) -> list[int]:
+    """:func:`key_hash` of each key (one C-level pass when all are memoised)."""
+    hs: list[int | None] = list(map(_key_hash_cache.get, keys))
+    if None in hs:
+        for i, h in enumerate(hs):
+            if h is None:
+                hs[i] = key_hash(keys[i])
+    return hs  # type: ignore[return-value]
+
+
+def _hashes_unmemoised(keys: list[str]) -> Iterator[int]:
+    """xxh64 of each key like :func:`key_hash`, not memoised (for key pairs, which rarely recur)."""
+    return map(xxhash.xxh64_intdigest, map(str.encode, keys), repeat(_HASH_SEED))
+
+
+_POSITION_TABLE_MAX = 8192
+_position: tuple[float, ...] = tuple(position_factor(i) for i in range(_POSITION_TABLE_MAX))
+
+
+def _position_factors(n: int) -> Sequence[float]:
+    """``position_factor(i)`` for ``i < n`` (at least: a prefix of a precomputed table)."""
+    if n <= _POSITION_TABLE_MAX:
+        return _position
+    return [position_factor(i) for i in range(n)]
+
+
+_one_plus_log: list[float] = [0.0] + [1.0 + math.log(c) for c in range(1, 1024)]
+
+
 def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int], set[int], set[int]]:
     """Unique key hashes with their weights; hashes of key pairs and of keys near the top; hashes
     of the names and numbers."""
+    if not feats:
+        return [], [], set(), set(), set()
+    n = len(feats)
+    keys: list[str]
+    keys, type_weights, _ = map(list, zip(*feats, strict=True))
+    top = keys[:SKETCH_TOKENS]
+    words = set(_hashes(top))
+    uniq = list(dict.fromkeys(keys))
+    names = set(_hashes([k for k in uniq if k[:1] in "#="]))
+    salient = set(_hashes_unmemoised([a + " " + b for a, b in pairwise(top)]))
+    if n == 1:
+        salient.add(key_hash(keys[0]))
+    # Best (type weight x position factor) per key, keys in order of first positive weight.
     best: dict[str, float] = {}
-    count: dict[str, int] = {}
-    salient: set[int] = set()
-    words = {key_hash(f.key) for f in feats[:SKETCH_TOKENS]}
-    names = {key_hash(f.key) for f in feats if f.key[:1] in "#="}
-    for i, f in enumerate(feats):
-        w = f.weight * position_factor(i)
-        if w > best.get(f.key, 0.0):
-            best[f.key] = w
-        count[f.key] = count.get(f.key, 0) + 1
-        if 0 < i < SKETCH_TOKENS:
-            salient.add(key_hash(feats[i - 1].key + " " + f.key))
-    if len(feats) == 1:
-        salient.add(key_hash(feats[0].key))
-    hashes = [key_hash(k) for k in best]
-    weights = [w * (1.0 + math.log(count[k])) for k, w in best.items()]
+    best_get = best.get
+    for k, w in zip(keys, map(operator.mul, type_weights, _position_factors(n)), strict=False):
+        if w > best_get(k, 0.0):
+            best[k] = w
+    count = Counter(keys)
+    hashes = _hashes(list(best))
+    counts = list(map(count.__getitem__, best))
+    if n < len(_one_plus_log):  # no count reaches the end of the table
+        factors = list(map(_one_plus_log.__getitem__, counts))
+    else:
+        factors = [1.0 + math.log(c) for c in counts]
+    weights = list(map(operator.mul, best.values(), factors))
     return hashes, weights, salient, words, names
+
+
+# Byte value -> its 8 bits (least significant first) as +1.0 (set) / -1.0 (clear).
+_BYTE_SIGNS = np.array(
+    [[1.0 if (v >> k) & 1 else -1.0 for k in range(8)] for v in range(256)], dtype=np.float64
+)
 
 
 def simhash64(hashes: list[int], weights: list[float]) -> int:
     """Charikar simhash of weighted 64-bit hashes (bit i set when the weighted vote is > 0)."""
     if not hashes:
         return 0
-    h = np.array(hashes, dtype=np.uint64)
-    w = np.array(weights, dtype=np.float64)
-    bits = ((h[:, None] >> _BIT_SHIFTS) & np.uint64(1)).astype(np.float64)
-    votes = w @ (2.0 * bits - 1.0)
-    set_bits = _BIT_SHIFTS[votes > 0]
-    return int(np.bitwise_or.reduce(np.uint64(1) << set_bits)) if set_bits.size else 0
+    n = len(hashes)
+    w = np.fromiter(weights, dtype=np.float64, count=n)
+    octets = np.frombuffer(struct.pack(f"<{n}Q", *hashes), dtype=np.uint8)
+    signs = _BYTE_SIGNS.take(octets, axis=0).reshape(n, 64)  # column i: +1 / -1 for bit i
+    votes = w @ signs
+    return int.from_bytes(np.packbits(votes > 0, bitorder="little").tobytes(), "little")
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_LOW_MASK = np.uint64(0x03FFFFFFFFFFFFFF)
+_U58 = np.uint64(58)
+_U42 = np.uint64(42)
+_U65535 = np.uint64(65535)
+_U1 = np.uint64(1)
 
 
 def sketch(keys: set[int], nbins: int = SKETCH_BINS) -> bytes:
@@ -92,7 +149,25 @@ def sketch(keys: set[int], nbins: int = SKETCH_BINS) -> bytes:
     if not keys:
         return bytes(2 * nbins)
     h = np.fromiter(keys, dtype=np.uint64, count=len(keys))
-    mixed = h * np.uint64(0x9E3779B97F4A7C15)  # wraps; spreads the hash before binning
+    mixed = h * _MIX  # wraps; spreads the hash before binning
+    if nbins <= 0 or nbins > 64 or nbins & (nbins - 1):
+        return _sketch_any(mixed, nbins)
+    # nbins is a power of two <= 64: the bin is bits 58.. of the mixed hash with the bits above
+    # the bin cleared, so in sorted order each bin's first value is its minimum.
+    if nbins != 64:
+        mixed &= np.uint64((nbins << 58) - 1)
+    mixed.sort()
+    bins = mixed >> _U58
+    first = np.empty(bins.size, dtype=bool)
+    first[0] = True
+    np.not_equal(bins[1:], bins[:-1], out=first[1:])
+    mins = mixed[first]
+    out = np.zeros(nbins, dtype="<u2")
+    out[(mins >> _U58).astype(np.intp)] = ((mins & _LOW_MASK) >> _U42) % _U65535 + _U1
+    return out.tobytes()
+
+
+def _sketch_any(mixed: npt.NDArray[np.uint64], nbins: int) -> bytes:
     bins = (mixed >> np.uint64(58)).astype(np.int64) % nbins
     low = mixed & np.uint64(0x03FFFFFFFFFFFFFF)
     mins = np.full(nbins, np.iinfo(np.uint64).max, dtype=np.uint64)

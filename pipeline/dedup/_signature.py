@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass
+from itertools import islice
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import xxhash
@@ -158,8 +159,33 @@ def url_key(url: str | None) -> int:
 
 
 def body_hash(text: str) -> int:
-    words = _WORDS_RE.findall(fold(text).lower())
-    return xxhash.xxh64_intdigest(" ".join(words).encode())
+    return xxhash.xxh64_intdigest(_joined_words(fold(text).lower()))
+
+
+# ASCII bytes that ``_WORDS_RE`` does not match -> space; other bytes (UTF-8 of non-ASCII) kept.
+_ASCII_NONWORD_TO_SPACE = bytes(c if _WORDS_RE.match(chr(c)) else 0x20 for c in range(128)) + bytes(
+    range(128, 256)
+)
+_NONWORD_PUNCT = ("“", "”", "‘", "’", "—", "–", "«", "»", "„", "‚")  # common, never in a word
+
+
+def _joined_words(s: str) -> bytes:
+    """UTF-8 of ``" ".join(_WORDS_RE.findall(s))`` without running the regex over ASCII runs."""
+    if not s.isascii():
+        for ch in _NONWORD_PUNCT:  # separators either way; replaced so that more text is ASCII
+            if ch in s:
+                s = s.replace(ch, " ")
+    raw = s.encode("utf-8", "surrogatepass")
+    chunks = raw.translate(_ASCII_NONWORD_TO_SPACE).split()  # runs of ASCII word chars and non-ASCII
+    if raw.isascii():
+        return b" ".join(chunks)
+    words: list[bytes] = []
+    for chunk in chunks:
+        if chunk.isascii():
+            words.append(chunk)
+        else:
+            words.extend(w.encode() for w in _WORDS_RE.findall(chunk.decode("utf-8", "surrogatepass")))
+    return b" ".join(words)
 
 
 _HEADING_MAX_WORDS = 16
@@ -169,6 +195,11 @@ _FINAL_PUNCT = tuple(".!?\"'”’:;)")
 
 def _norm_words(line: str) -> list[str]:
     return _WORDS_RE.findall(fold(line).lower())
+
+
+def _more_words_than(folded: str, n: int) -> bool:
+    """Whether ``_WORDS_RE`` finds more than ``n`` words in ``folded`` (stops at the ``n+1``-th)."""
+    return next(islice(_WORDS_RE.finditer(folded), n, None), None) is not None
 
 
 def strip_heading(text: str, title: str | None = None) -> str:
@@ -181,6 +212,7 @@ def strip_heading(text: str, title: str | None = None) -> str:
     """
     lines = text.lstrip().split("\n")
     title_words = _norm_words(title) if title else []
+    limit = max(_HEADING_MAX_WORDS, len(title_words))
     dropped = 0
     i = 0
     while i < len(lines) and dropped < _HEADING_MAX_LINES:
@@ -188,7 +220,10 @@ def strip_heading(text: str, title: str | None = None) -> str:
         if not line:
             i += 1
             continue
-        words = _norm_words(line)
+        folded = fold(line).lower()
+        if _more_words_than(folded, limit):  # neither the title nor a headline, and not empty
+            break
+        words = _WORDS_RE.findall(folded)
         same_as_title = bool(title_words) and words == title_words
         headline = 0 < len(words) <= _HEADING_MAX_WORDS and not line.endswith(_FINAL_PUNCT)
         if not (same_as_title or headline or not words):
