@@ -167,6 +167,39 @@ def sketch(keys: set[int], nbins: int = SKETCH_BINS) -> bytes:
     return out.tobytes()
 
 
+def bottom_k(keys: set[int], k: int) -> bytes:
+    """The ``k`` smallest distinct 16-bit values (1..65535) of the mixed hashes, ascending, 0-padded.
+
+    For sets of at most ``k`` items this is the whole set (up to rare 16-bit collisions), so the
+    overlap of two small sets is counted, not estimated; larger sets give a bottom-k estimate.
+    """
+    out = np.zeros(k, dtype="<u2")
+    if keys:
+        h = np.fromiter(keys, dtype=np.uint64, count=len(keys)) * _MIX
+        values = np.unique(((h >> np.uint64(48)) % _U65535 + _U1).astype(np.uint16))[:k]
+        out[: values.size] = values
+    return out.tobytes()
+
+
+def bottom_k_overlap(
+    a: npt.NDArray[np.uint16], na: int, b: npt.NDArray[np.uint16], nb: int
+) -> tuple[float, float]:
+    """(Jaccard, containment of the smaller in the larger) of two sets from their bottom-k values."""
+    sa = set(a[a != 0].tolist())
+    sb = set(b[b != 0].tolist())
+    if not sa or not sb:
+        return 0.0, 0.0
+    k = a.size
+    if na <= k and nb <= k:  # both whole: count
+        inter = len(sa & sb)
+        return inter / max(1, len(sa | sb)), inter / max(1, min(len(sa), len(sb)))
+    union = sorted(sa | sb)[:k]
+    both = sum(1 for v in union if v in sa and v in sb)
+    j = both / len(union)
+    smaller = max(1, min(na, nb))
+    return j, min(1.0, j * (na + nb) / ((1.0 + j) * smaller))
+
+
 def _sketch_any(mixed: npt.NDArray[np.uint64], nbins: int) -> bytes:
     bins = (mixed >> np.uint64(58)).astype(np.int64) % nbins
     low = mixed & np.uint64(0x03FFFFFFFFFFFFFF)

@@ -35,6 +35,7 @@ from pipeline.dedup._fingerprint import (
     SKETCH_BINS,
     SKETCH_SIZE,
     WORD_BINS,
+    bottom_k_overlap,
     containment,
     sketch_array,
     sketch_similarity,
@@ -337,11 +338,14 @@ class DedupIndex:
             counts = np.array([r[1] for r in read], dtype=np.float64)
             sims = sketch_similarity(qsk, sketches)
             wsims = sketch_similarity(sketch_array(sig.words), np.stack([r[2] for r in read]))
-            nsims = sketch_similarity(sketch_array(sig.names), np.stack([r[3] for r in read]))
+            # Names and numbers: Jaccard and the share of the fewer found in the other article. A
+            # template reused for another event (other names, places, numbers) shares word pairs
+            # but not these.
+            qnames = sketch_array(sig.names)
+            overlaps = [bottom_k_overlap(qnames, sig.names_count, r[3], r[4]) for r in read]
+            nsims = np.array([o[0] for o in overlaps], dtype=np.float64)
+            nconts = np.array([o[1] for o in overlaps], dtype=np.float64)
             ncounts = np.array([r[4] for r in read], dtype=np.float64)
-            # Share of the fewer names/numbers found in the other article: a template reused for
-            # another event (other names, places, numbers) shares word pairs but not these.
-            nconts = containment(nsims, float(sig.names_count), ncounts)
             nsmaller = np.minimum(ncounts, float(sig.names_count))
             conts = containment(sims, float(sig.sketch_count), counts)
             smaller = np.minimum(counts, float(sig.sketch_count))

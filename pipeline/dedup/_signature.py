@@ -23,12 +23,13 @@ from pipeline.dedup._fingerprint import (
     WORD_BINS,
     WORD_SKETCH_SIZE,
     aggregate,
+    bottom_k,
     simhash64,
     sketch,
 )
 from pipeline.records import CleanedArticle
 
-_SIG_VERSION = 4
+_SIG_VERSION = 5
 _SIG_HEAD = "<BQQQIH"
 _SIG_STRUCT = struct.Struct(f"{_SIG_HEAD}{SKETCH_SIZE}sH{WORD_SKETCH_SIZE}sH{NAME_SKETCH_SIZE}s")
 _WORDS_RE = re.compile(r"\w+")
@@ -108,7 +109,7 @@ class Signature:
     sketch_count: int = 0
     words: bytes = bytes(WORD_SKETCH_SIZE)  # MinHash of the content words near the top
     words_count: int = 0
-    names: bytes = bytes(NAME_SKETCH_SIZE)  # MinHash of the names and numbers
+    names: bytes = bytes(NAME_SKETCH_SIZE)  # bottom-k values of the names and numbers
     names_count: int = 0
 
     def to_bytes(self) -> bytes:
@@ -246,7 +247,7 @@ def signature_of_text(text: str, url: str | None = None, title: str | None = Non
         sketch_count=len(salient),
         words=sketch(words, WORD_BINS),
         words_count=len(words),
-        names=sketch(names, NAME_BINS),
+        names=bottom_k(names, NAME_BINS),
         names_count=len(names),
     )
 
