@@ -11,9 +11,7 @@ Both paths call exactly these two steps, so the batch path has no logic the work
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -26,7 +24,7 @@ from pipeline.enrich import EnrichConfig
 from pipeline.enrich._types import NerMode
 from pipeline.errors import StageError
 from pipeline.prepare import PreparedArticle, Preparer, StageConfigs
-from pipeline.records import CleanedArticle, RawArticle
+from pipeline.records import CleanedArticle
 from pipeline.settings import Settings
 from pipeline.stories import StoryAssembler
 
@@ -50,56 +48,6 @@ def stage_configs(settings: Settings) -> StageConfigs:
         dedup=DedupConfig(window_days=settings.dedup_window_days),
         enrich=EnrichConfig(ner=cast(NerMode, settings.ner if settings.entities else "off")),
     )
-
-
-# Output guard: story text and titles carry no markup from the input. A text/plain article that is
-# really an HTML page is cleaned as HTML; tags that survive cleaning (entity-escaped tags such as
-# ``&lt;script&gt;`` decode to text that reads as markup) are removed with script/style bodies.
-# Bounded patterns and str.find keep this linear on hostile input.
-_HTML_DOC = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
-_TAG = re.compile(r"<\s{0,20}/?\s{0,20}[a-zA-Z!?][^<>]{0,2000}>")
-
-
-def _drop_blocks(text: str, name: str) -> str:
-    lower = text.lower()
-    if f"<{name}" not in lower:
-        return text
-    out: list[str] = []
-    pos = 0
-    while (start := lower.find(f"<{name}", pos)) >= 0:
-        out.append(text[pos:start])
-        end = lower.find(f"</{name}", start)
-        if end < 0:
-            pos = len(text)
-            break
-        close = lower.find(">", end)
-        pos = len(text) if close < 0 else close + 1
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def without_markup(text: str) -> str:
-    """``text`` with script/style blocks and tag-like sequences removed."""
-    if "<" not in text:
-        return text
-    for name in ("script", "style"):
-        text = _drop_blocks(text, name)
-    return _TAG.sub("", text)
-
-
-def _as_html_if_page(raw: RawArticle) -> RawArticle:
-    if raw.content_type.split(";")[0].strip().lower() == "text/plain" and _HTML_DOC.match(raw.content[:2000]):
-        return dataclasses.replace(raw, content_type="text/html")
-    return raw
-
-
-def _no_markup(art: CleanedArticle) -> CleanedArticle:
-    title, text = without_markup(art.title), without_markup(art.text)
-    if (title, text) == (art.title, art.text):
-        return art
-    if not text.strip():
-        raise StageError(errors.EMPTY_AFTER_CLEANING, f"only markup left in {art.id}", stage="clean")
-    return dataclasses.replace(art, title=title.strip(), text=text.strip())
 
 
 def _where(msg: RawMessage) -> str:
@@ -138,7 +86,7 @@ class Processor:
             try:
                 raw = decode_raw(msg.value, max_bytes=self.settings.max_message_bytes)
                 article_id = raw.id
-                cleaned.append((msg, _no_markup(self.preparer.clean(_as_html_if_page(raw)))))
+                cleaned.append((msg, self.preparer.clean(raw)))
             except StageError as exc:
                 dead.append(self._fail(msg, exc, article_id))
             except Exception as exc:  # a bug or a library failure: keep the message, keep going

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pipeline.clean._charset import decode_bytes
 from pipeline.clean._config import CleanConfig
 from pipeline.clean._html import HtmlResult, clean_html
+from pipeline.clean._markup import looks_like_html_page, without_markup
 from pipeline.clean._text import TextResult, clean_text, clean_text_detailed
 from pipeline.errors import EMPTY_AFTER_CLEANING, UNSUPPORTED_CONTENT_TYPE, StageError
 from pipeline.records import CleanedArticle, RawArticle
@@ -32,13 +33,16 @@ __all__ = [
     "clean_text",
     "clean_text_detailed",
     "decode_bytes",
+    "without_markup",
 ]
 
 
 def clean_article(raw: RawArticle, config: CleanConfig) -> CleanedArticle:
     """Clean one raw article (see the module docstring)."""
     content_type = raw.content_type.split(";")[0].strip().lower()
-    raw_title = (raw.title or "").strip() or None
+    if content_type == "text/plain" and looks_like_html_page(raw.content):
+        content_type = "text/html"  # a whole page delivered as text: clean it as the page it is
+    raw_title = without_markup(raw.title or "").strip() or None
     if content_type in ("text/html", "application/xhtml+xml"):
         page = clean_html(raw.content, config, url=raw.url)
         title, body, removed = raw_title or page.title, page.body, page.removed
@@ -55,7 +59,8 @@ def clean_article(raw: RawArticle, config: CleanConfig) -> CleanedArticle:
         authors = ()
     else:
         raise StageError(UNSUPPORTED_CONTENT_TYPE, f"cannot clean {raw.content_type!r}", stage="clean")
-    if len(body.strip()) < max(1, config.min_body_chars):
+    title, body = without_markup(title).strip(), without_markup(body).strip()
+    if len(body) < max(1, config.min_body_chars):
         raise StageError(EMPTY_AFTER_CLEANING, f"no article body left in {raw.id}", stage="clean")
     return CleanedArticle(
         id=raw.id,

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.clean import CleanConfig, clean_article
+from pipeline.clean import CleanConfig, clean_article, without_markup
 from pipeline.dedup import DedupConfig, signature
 from pipeline.enrich import EnrichConfig, Enricher
 from pipeline.errors import StageError
 from pipeline.feeds import read_items
-from pipeline.processor import without_markup
 from pipeline.records import CleanedArticle, RawArticle
 
 N = 200_000
