@@ -66,6 +66,8 @@ U16 = npt.NDArray[np.uint16]
 # A candidate is never accepted (short of an exact match) when both articles carry at least this
 # many distinct names/numbers and less than this share of the fewer is in the other.
 _NAMES_MIN_COUNT = 3
+# Bin candidates beyond this many are screened in memory before their entries are read.
+_SCREEN_ABOVE = 16
 _NAMES_MIN_CONTAINMENT = 0.7
 I64 = npt.NDArray[np.int64]
 
@@ -329,7 +331,14 @@ class DedupIndex:
         qpre = qsk[:_PRE_BINS]
         # candidates: near in fingerprint and within ``copy_distance``, or sharing an in-memory
         # sketch bin (with a Jaccard of 0.3 over 64 bins, 94% of pairs share one of the 8)
-        rows = np.union1d(near[near_dist <= cfg.rewrite_distance], self._bin_rows_for(qpre))
+        by_bins = self._bin_rows_for(qpre)
+        if by_bins.size > _SCREEN_ABOVE:
+            # Many rows share one common word pair: keep those that share two of the in-memory
+            # bins or are near in fingerprint, before reading any stored entry.
+            shared = ((self._pre[by_bins] == qpre) & (qpre != 0)).sum(axis=1)
+            far = np.bitwise_count(self._fp[by_bins] ^ np.uint64(q)) > cfg.max_distance
+            by_bins = by_bins[(shared >= 2) | ~far]
+        rows = np.union1d(near[near_dist <= cfg.rewrite_distance], by_bins)
         rows = np.union1d(rows, near[near_dist == 0])
         if rows.size:
             dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)

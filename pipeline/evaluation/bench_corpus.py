@@ -35,26 +35,40 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{ti
 </body></html>"""
 
 
+_SYLLABLES = ("ba", "ko", "ri", "tan", "mel", "dor", "vi", "sa", "len", "gru", "pe", "ost", "ka", "nir",
+              "lo", "fen", "tra", "bel", "mu", "zor", "chi", "an", "ves", "ul", "dra", "mo", "sel", "ti")
+
+
+def _pseudo_words(rng: random.Random, n: int, capital: bool) -> list[str]:
+    words: set[str] = set()
+    while len(words) < n:
+        w = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        words.add(w.capitalize() if capital else w)
+    return sorted(words)
+
+
 def _synthetic_bases(n: int, rng: random.Random) -> list[dict[str, Any]]:
-    vocab = (
-        "council port minister said river bank market rate storm bridge court police school hospital "
-        "election budget workers union farmers company shares report village city officials inquiry "
-        "energy prices water road train airport museum festival team coach"
-    ).split()
-    names = ["Ardent", "Belmar", "Corvo", "Dunmore", "Elspeth", "Farrow", "Galen", "Halden", "Isolde"]
+    """Articles of pseudo-words: a 6,000-word vocabulary drawn Zipf-like, 3,000 names, numbers.
+
+    Distinct bases share words the way news does (a few very common, most rare), so fingerprints
+    and sketches spread as they do on real text; without the shared data only.
+    """
+    vocab = _pseudo_words(rng, 6000, capital=False)
+    names = _pseudo_words(rng, 3000, capital=True)
+    weights = [1.0 / (rank + 10) for rank in range(len(vocab))]
     out: list[dict[str, Any]] = []
     for i in range(n):
+        cast = rng.sample(names, 6)
         sents: list[str] = []
         while sum(len(s.split()) for s in sents) < WORDS:
-            words = rng.sample(vocab, 9)
-            sents.append(f"{rng.choice(names)} {' '.join(words)} {rng.randint(2, 900)} on Monday.")
-        out.append(
-            {
-                "id": f"syn{i}",
-                "title": " ".join(rng.sample(vocab, 6)).capitalize(),
-                "text": "\n\n".join(" ".join(sents[j : j + 3]) for j in range(0, len(sents), 3)),
-            }
-        )
+            words = rng.choices(vocab, weights=weights, k=rng.randint(8, 18))
+            words.insert(rng.randrange(len(words)), rng.choice(cast))
+            if rng.random() < 0.4:
+                words.insert(rng.randrange(len(words)), str(rng.randint(2, 9000)))
+            sents.append(" ".join(words).capitalize() + ".")
+        paras = [" ".join(sents[j : j + 3]) for j in range(0, len(sents), 3)]
+        out.append({"id": f"syn{i}", "title": " ".join(rng.choices(vocab, k=6)).capitalize(),
+                    "text": "\n\n".join(paras)})  # fmt: skip
     return out
 
 
