@@ -93,6 +93,32 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    def namespaced(self, prefix: str, **changes: Any) -> Settings:
+        """The same settings with every topic and the app id under ``prefix`` (tests, benchmarks)."""
+        return self.replace(
+            raw_topic=f"{prefix}.raw",
+            prepared_topic=f"{prefix}.prepared",
+            stories_topic=f"{prefix}.stories",
+            dead_letter_topic=f"{prefix}.deadletter",
+            app_id=f"app-{prefix}",
+            **changes,
+        )
+
+    def to_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``base`` (default: this process's environment) plus a ``PIPELINE_*`` variable for every
+        set field, so a child process (a worker) reads back exactly these settings."""
+        env = dict(os.environ if base is None else base)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra" or value is None:
+                continue
+            if isinstance(value, Secret):
+                value = value.reveal()
+            elif isinstance(value, bool):
+                value = "1" if value else "0"
+            env[f"PIPELINE_{f.name.upper()}"] = str(value)
+        return env
+
     def validate(self) -> None:
         protocols = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
         if self.security_protocol not in protocols:

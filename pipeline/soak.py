@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 import signal
 import subprocess
@@ -35,8 +34,32 @@ from pipeline.kafka import ensure_topics, make_producer, wait_for_broker
 from pipeline.reconcile import Report, reconcile_topics
 from pipeline.settings import Settings
 
-_SYLLABLES = ("ka", "ven", "mor", "lis", "tan", "ro", "bel", "dri", "su", "gal", "fen", "op", "ri",
-              "mau", "sel", "tor", "ny", "quel", "har", "zo", "pim", "do", "lek", "ast")
+_SYLLABLES = (
+    "ka",
+    "ven",
+    "mor",
+    "lis",
+    "tan",
+    "ro",
+    "bel",
+    "dri",
+    "su",
+    "gal",
+    "fen",
+    "op",
+    "ri",
+    "mau",
+    "sel",
+    "tor",
+    "ny",
+    "quel",
+    "har",
+    "zo",
+    "pim",
+    "do",
+    "lek",
+    "ast",
+)
 _THINGS = ("ferry pier", "water plant", "library", "bridge", "school roof", "bus depot", "harbour wall")
 
 
@@ -93,12 +116,19 @@ class ArticleMaker:
 
     def _new(self, aid: str) -> dict[str, Any]:
         place, thing = self._word(True), self.rng.choice(_THINGS)
-        body = (f"{place} said on Monday that the {thing} will close. {self._sentence(12)}\n\n"
-                f"{self._word(True)} {self._word(True)} said {self.rng.randint(2, 900)} {self._word()} "
-                f"cost {self.rng.randint(1000, 99999)} euros. {self._sentence(14)}\n\n{self._sentence(16)}")
-        return {"id": aid, "url": f"https://soak{self.rng.randint(0, 9)}.example/{aid}",
-                "source": f"soak{self.rng.randint(0, 9)}.example", "content_type": "text/plain",
-                "title": f"{place} {thing} to close", "content": body}
+        body = (
+            f"{place} said on Monday that the {thing} will close. {self._sentence(12)}\n\n"
+            f"{self._word(True)} {self._word(True)} said {self.rng.randint(2, 900)} {self._word()} "
+            f"cost {self.rng.randint(1000, 99999)} euros. {self._sentence(14)}\n\n{self._sentence(16)}"
+        )
+        return {
+            "id": aid,
+            "url": f"https://soak{self.rng.randint(0, 9)}.example/{aid}",
+            "source": f"soak{self.rng.randint(0, 9)}.example",
+            "content_type": "text/plain",
+            "title": f"{place} {thing} to close",
+            "content": body,
+        }
 
     def next(self) -> tuple[bytes, bytes | None, bool]:
         """(key, value, valid): ``valid`` False for a payload meant to be dead-lettered."""
@@ -121,8 +151,13 @@ class ArticleMaker:
             doc = {**src, "id": aid, "url": f"https://mirror.example/{aid}", "source": "mirror.example"}
         elif self.recent and roll < c.bad_share + c.copy_share + c.rewrite_share:
             src = self.rng.choice(self.recent)
-            doc = {**src, "id": aid, "url": f"https://rewrite.example/{aid}", "source": "rewrite.example",
-                   "content": src["content"] + "\n\n" + self._sentence(8)}
+            doc = {
+                **src,
+                "id": aid,
+                "url": f"https://rewrite.example/{aid}",
+                "source": "rewrite.example",
+                "content": src["content"] + "\n\n" + self._sentence(8),
+            }
         else:
             doc = self._new(aid)
             self.recent.append(doc)
@@ -150,13 +185,17 @@ async def group_lag(settings: Settings) -> tuple[int, int]:
     """
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(group_id=settings.app_id, enable_auto_commit=False,
-                                **settings.kafka_client_kwargs())
+    consumer = AIOKafkaConsumer(
+        group_id=settings.app_id, enable_auto_commit=False, **settings.kafka_client_kwargs()
+    )
     await consumer.start()
     try:
         await consumer.topics()
-        tps = [TopicPartition(t, p) for t in (settings.raw_topic, settings.prepared_topic)
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        tps = [
+            TopicPartition(t, p)
+            for t in (settings.raw_topic, settings.prepared_topic)
+            for p in sorted(consumer.partitions_for_topic(t) or ())
+        ]
         ends = await consumer.end_offsets(tps) if tps else {}
         done = 0
         for tp in tps:
@@ -168,15 +207,7 @@ async def group_lag(settings: Settings) -> tuple[int, int]:
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("bootstrap", "raw_topic", "prepared_topic", "stories_topic", "dead_letter_topic", "app_id",
-                 "session_timeout_s", "data_dir", "raw_partitions", "max_message_bytes", "security_protocol",
-                 "ssl_cafile", "ssl_check_hostname", "wait_for_broker_s"):
-        value = getattr(settings, name)
-        if value is not None:
-            env[f"PIPELINE_{name.upper()}"] = str(value)
-    env["PIPELINE_ENTITIES"] = "1" if settings.entities else "0"
-    return env
+    return settings.to_env()
 
 
 async def _publish(settings: Settings, config: SoakConfig, result: SoakResult, stop_at: float) -> None:
@@ -216,8 +247,15 @@ async def _publish(settings: Settings, config: SoakConfig, result: SoakResult, s
         result.publish_s = time.monotonic() - start
 
 
-async def _sampler(settings: Settings, pid: int, result: SoakResult, t0: float, config: SoakConfig,
-                   say: Callable[[str], None], stop: asyncio.Event) -> None:
+async def _sampler(
+    settings: Settings,
+    pid: int,
+    result: SoakResult,
+    t0: float,
+    config: SoakConfig,
+    say: Callable[[str], None],
+    stop: asyncio.Event,
+) -> None:
     while not stop.is_set():
         try:
             ends, done = await group_lag(settings)
@@ -239,8 +277,10 @@ async def _run(settings: Settings, config: SoakConfig, pid: int, say: Callable[[
     say(f"{'t (s)':>7} {'published':>10} {'end offs':>10} {'committed':>10} {'lag':>9} {'RSS MiB':>9}")
     sampler = asyncio.create_task(_sampler(settings, pid, result, t0, config, say, stop))
     await _publish(settings, config, result, t0 + config.minutes * 60)
-    say(f"-- publishing stopped after {result.publish_s:.0f}s: {result.published} sent "
-        f"({result.published / max(result.publish_s, 1e-9):.0f}/s); draining --")
+    say(
+        f"-- publishing stopped after {result.publish_s:.0f}s: {result.published} sent "
+        f"({result.published / max(result.publish_s, 1e-9):.0f}/s); draining --"
+    )
     deadline = time.monotonic() + config.drain_minutes * 60
     while time.monotonic() < deadline:
         await asyncio.sleep(2)
@@ -266,9 +306,13 @@ def run_soak(base: Settings, config: SoakConfig, *, external: bool, say: Callabl
 
     ns = uuid.uuid4().hex[:8]
     settings = base.replace(
-        raw_topic=f"soak{ns}.raw", prepared_topic=f"soak{ns}.prepared", stories_topic=f"soak{ns}.stories",
-        dead_letter_topic=f"soak{ns}.deadletter", app_id=f"soak-{ns}",
-        data_dir=f"/tmp/news-pipeline-soak-{ns}", session_timeout_s=min(base.session_timeout_s, 6.0),
+        raw_topic=f"soak{ns}.raw",
+        prepared_topic=f"soak{ns}.prepared",
+        stories_topic=f"soak{ns}.stories",
+        dead_letter_topic=f"soak{ns}.deadletter",
+        app_id=f"soak-{ns}",
+        data_dir=f"/tmp/news-pipeline-soak-{ns}",
+        session_timeout_s=min(base.session_timeout_s, 6.0),
         # oversize payloads are limit + 1 bytes; a lower limit keeps the memory-only broker small
         max_message_bytes=min(base.max_message_bytes, 256 * 1024),
     )
@@ -284,10 +328,16 @@ def run_soak(base: Settings, config: SoakConfig, *, external: bool, say: Callabl
         asyncio.run(wait_for_broker(settings, settings.wait_for_broker_s, say=say))
         asyncio.run(ensure_topics(settings))
         with log_path.open("wb") as fh:
-            worker = subprocess.Popen([sys.executable, "-m", "pipeline", "worker"], env=worker_env(settings),
-                                      stdout=fh, stderr=subprocess.STDOUT)
-        say(f"broker {settings.bootstrap}, worker pid {worker.pid} (log {log_path}), topics soak{ns}.*, "
-            f"{config.minutes:g} min at {f'{config.rate:g}/s' if config.rate else 'full speed'}")
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "worker"],
+                env=worker_env(settings),
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+            )
+        say(
+            f"broker {settings.bootstrap}, worker pid {worker.pid} (log {log_path}), topics soak{ns}.*, "
+            f"{config.minutes:g} min at {f'{config.rate:g}/s' if config.rate else 'full speed'}"
+        )
         return asyncio.run(_run(settings, config, worker.pid, say))
     finally:
         if worker is not None and worker.poll() is None:
@@ -310,7 +360,8 @@ def summary(result: SoakResult) -> str:
         f"messages processed:  {rep.raw_messages if rep else 0} "
         f"({rep.in_stories if rep else 0} in {rep.stories if rep else 0} stories, "
         f"{rep.dead_lettered if rep else 0} dead-lettered: "
-        + (", ".join(f"{k}={v}" for k, v in sorted(rep.reasons.items())) if rep else "") + ")",
+        + (", ".join(f"{k}={v}" for k, v in sorted(rep.reasons.items())) if rep else "")
+        + ")",
         f"lost:                {len(rep.missing) if rep else 'n/a'}",
         f"doubled:             {len(rep.doubled) if rep else 'n/a'}",
         f"drained:             {'yes' if result.drained else 'NO (lag left when the drain time ran out)'}",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+
+from pipeline.cli._common import register_modules
 
 PARTS = ("pipeline.evaluation.index_bench", "pipeline.evaluation.enrich_bench", "pipeline.evaluation.bench")
 
@@ -17,11 +18,4 @@ def register(sub: argparse._SubParsersAction, *, load: bool = True) -> None:
 
     bench.add_options(p)  # `pipeline bench [--quick]` runs the whole benchmark
     p.set_defaults(func=bench.run)
-    for name in PARTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(inner)
+    register_modules(inner, PARTS)

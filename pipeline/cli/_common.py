@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -21,3 +23,15 @@ def add_connection_args(p: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace, **more: Any) -> Settings:
     return Settings.from_env(bootstrap=getattr(args, "bootstrap", None), **more)
+
+
+def register_modules(inner: argparse._SubParsersAction, names: Iterable[str]) -> None:
+    """Let each module (by name) add its subcommands; a module that is not there is skipped."""
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(inner)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -66,14 +65,7 @@ def run(args: argparse.Namespace) -> int:
     worker: subprocess.Popen[bytes] | None = None
     try:
         asyncio.run(ensure_topics(settings))
-        env = dict(os.environ)
-        env.update(
-            PIPELINE_BOOTSTRAP=settings.bootstrap,
-            PIPELINE_APP_ID=settings.app_id,
-            PIPELINE_SESSION_TIMEOUT_S=str(settings.session_timeout_s),
-            PIPELINE_DATA_DIR=settings.data_dir,
-            PIPELINE_ENTITIES="1" if settings.entities else "0",
-        )
+        env = settings.to_env()
         with (workdir / "worker.log").open("wb") as wlog:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "pipeline", "worker"], env=env, stdout=wlog, stderr=subprocess.STDOUT
@@ -151,8 +143,10 @@ async def _show(
                     sys.stdout.flush()
                 elif live:
                     live.update(story_table(stories))
-            if args.exit_after is not None and first_at is not None and (
-                time.monotonic() - last_change > args.exit_after
+            if (
+                args.exit_after is not None
+                and first_at is not None
+                and (time.monotonic() - last_change > args.exit_after)
             ):
                 break
     finally:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+
+from pipeline.cli._common import register_modules
 
 EVALUATIONS = (
     "pipeline.evaluation.clean_eval",
@@ -17,11 +18,4 @@ def register(sub: argparse._SubParsersAction, *, load: bool = True) -> None:
     inner = p.add_subparsers(dest="evaluation", metavar="EVALUATION", required=True)
     if not load:
         return
-    for name in EVALUATIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(inner)
+    register_modules(inner, EVALUATIONS)

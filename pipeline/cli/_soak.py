@@ -18,11 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_connection_args(p)
     p.add_argument("--minutes", type=float, default=3.0, help="how long to publish (default 3)")
-    p.add_argument("--rate", type=float, default=None,
-                   help="messages per second (default: as fast as possible)")
+    p.add_argument(
+        "--rate", type=float, default=None, help="messages per second (default: as fast as possible)"
+    )
     p.add_argument("--sample", type=float, default=10.0, help="seconds between samples (default 10)")
-    p.add_argument("--drain-minutes", type=float, default=15.0,
-                   help="how long to wait for the worker to catch up (default 15)")
+    p.add_argument(
+        "--drain-minutes",
+        type=float,
+        default=15.0,
+        help="how long to wait for the worker to catch up (default 15)",
+    )
     p.add_argument("--external", action="store_true", help="use the broker at PIPELINE_BOOTSTRAP")
     p.add_argument("--no-entities", action="store_true", help="skip entity extraction in the worker")
     p.add_argument("--seed", type=int, default=1)
@@ -33,8 +38,13 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.soak import SoakConfig, run_soak, summary
 
     settings = settings_from(args, entities=False if args.no_entities else None)
-    config = SoakConfig(minutes=args.minutes, rate=args.rate, sample_s=args.sample,
-                        drain_minutes=args.drain_minutes, seed=args.seed)
+    config = SoakConfig(
+        minutes=args.minutes,
+        rate=args.rate,
+        sample_s=args.sample,
+        drain_minutes=args.drain_minutes,
+        seed=args.seed,
+    )
     result = run_soak(settings, config, external=args.external, say=lambda m: out.print(m, highlight=False))
     out.print(summary(result), highlight=False)
     rep = result.report

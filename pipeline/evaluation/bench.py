@@ -211,31 +211,14 @@ def end_to_end(
     ns = uuid.uuid4().hex[:8]
     settings = Settings(
         bootstrap=bootstrap,
-        raw_topic=f"b{ns}.raw",
-        prepared_topic=f"b{ns}.prepared",
-        stories_topic=f"b{ns}.stories",
-        dead_letter_topic=f"b{ns}.dead",
-        app_id=f"bench-{ns}",
         session_timeout_s=4.0,
         raw_partitions=4,
         entities=entities,
+        log_level="WARNING",
         data_dir=tempfile.mkdtemp(prefix="bench-worker-"),
-    )
+    ).namespaced(f"b{ns}")
     asyncio.run(ensure_topics(settings))
-    env = dict(
-        os.environ,
-        PIPELINE_BOOTSTRAP=bootstrap,
-        PIPELINE_RAW_TOPIC=settings.raw_topic,
-        PIPELINE_PREPARED_TOPIC=settings.prepared_topic,
-        PIPELINE_STORIES_TOPIC=settings.stories_topic,
-        PIPELINE_DEAD_LETTER_TOPIC=settings.dead_letter_topic,
-        PIPELINE_APP_ID=settings.app_id,
-        PIPELINE_SESSION_TIMEOUT_S="4",
-        PIPELINE_RAW_PARTITIONS="4",
-        PIPELINE_ENTITIES="1" if entities else "0",
-        PIPELINE_LOG_LEVEL="WARNING",
-        PIPELINE_DATA_DIR=settings.data_dir,
-    )
+    env = settings.to_env()
     procs = []
     for i in range(workers):
         with (Path(settings.data_dir) / f"worker{i}.log").open("wb") as fh:
@@ -278,14 +261,7 @@ async def _floor(bootstrap: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
     from pipeline.settings import Settings
 
     ns = uuid.uuid4().hex[:8]
-    settings = Settings(
-        bootstrap=bootstrap,
-        raw_topic=f"f{ns}.raw",
-        prepared_topic=f"f{ns}.p",
-        stories_topic=f"f{ns}.out",
-        dead_letter_topic=f"f{ns}.d",
-        raw_partitions=4,
-    )
+    settings = Settings(bootstrap=bootstrap, raw_partitions=4).namespaced(f"f{ns}")
     await ensure_topics(settings)
     await _publish_all(settings, docs)
     consumer = AIOKafkaConsumer(

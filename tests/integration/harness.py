@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -21,47 +20,19 @@ from pipeline.settings import Settings
 
 
 def fresh_settings(bootstrap: str, tmp_path: Path, **overrides: Any) -> Settings:
-    ns = uuid.uuid4().hex[:10]
+    """Settings with a fresh topic namespace and consumer group; the topics are created."""
+    ns = f"t{uuid.uuid4().hex[:10]}"
     values: dict[str, Any] = dict(
-        bootstrap=bootstrap,
-        raw_topic=f"t{ns}.raw",
-        prepared_topic=f"t{ns}.prepared",
-        stories_topic=f"t{ns}.stories",
-        dead_letter_topic=f"t{ns}.deadletter",
-        app_id=f"test-{ns}",
-        session_timeout_s=4.0,
-        data_dir=str(tmp_path / f"worker-{ns}"),
-        raw_partitions=2,
+        session_timeout_s=4.0, data_dir=str(tmp_path / f"worker-{ns}"), raw_partitions=2
     )
     values.update(overrides)
-    settings = Settings(**values)
+    settings = Settings(bootstrap=bootstrap).namespaced(ns, **values)
     asyncio.run(ensure_topics(settings))
     return settings
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in (
-        "bootstrap",
-        "raw_topic",
-        "prepared_topic",
-        "stories_topic",
-        "dead_letter_topic",
-        "app_id",
-        "session_timeout_s",
-        "data_dir",
-        "raw_partitions",
-        "max_message_bytes",
-        "security_protocol",
-        "ssl_cafile",
-        "ssl_check_hostname",
-        "wait_for_broker_s",
-    ):
-        value = getattr(settings, name)
-        if value is not None:
-            env[f"PIPELINE_{name.upper()}"] = str(value)
-    env["PIPELINE_ENTITIES"] = "1" if settings.entities else "0"
-    return env
+    return settings.to_env()
 
 
 @dataclass
