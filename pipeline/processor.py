@@ -5,7 +5,8 @@ Both paths call exactly these two steps, so the batch path has no logic the work
 1. :meth:`Processor.prepare_batch`: raw messages (bytes with their topic/partition/offset) ->
    prepared articles, plus dead letters for the ones that failed (any reason code; an unexpected
    exception becomes ``internal_error``). Stateless; runs partitioned.
-2. :meth:`Processor.assemble`: one prepared article -> the story revision to emit (or None).
+2. :meth:`StoryStage.assemble_message`: one prepared article -> the story revision to emit (or
+   None), or a dead letter (``internal_error``, stage ``dedup``) if the story stage fails on it.
    Stateful (dedup index + story states); runs in order on one partition.
 """
 
@@ -126,3 +127,25 @@ class StoryStage:
             if problem is not None:
                 raise AssertionError(f"story {story['story_id']} violates its schema: {problem}")
         return story
+
+    def assemble_message(
+        self, msg: RawMessage, prepared: PreparedArticle | None = None
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(story revision or None, dead letter or None) for one message of the prepared stream.
+
+        ``prepared`` is given in batch mode; the worker passes the message bytes instead. Any
+        failure keeps the message: it becomes a dead letter and the stage goes on.
+        """
+        article_id = msg.key.decode("utf-8", "replace") if msg.key else None
+        try:
+            art = prepared if prepared is not None else PreparedArticle.from_bytes(msg.value or b"")
+            article_id = art.article.id
+            return self.assemble(art), None
+        except Exception as exc:
+            log.exception("%s story stage failed", _where(msg))
+            err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="dedup")
+            record = dead_letter(
+                original=msg.value, key=msg.key, topic=msg.topic, partition=msg.partition,
+                offset=msg.offset, error=err, article_id=article_id,
+            )  # fmt: skip
+            return None, record

@@ -53,8 +53,10 @@ def run_batch(
     def flush() -> None:
         prepared, dead = proc.prepare_batch(batch)
         result.dead_letters.extend(dead)
-        for _, art in prepared:
-            story = stage.assemble(art)
+        for msg, art in prepared:
+            story, dead_letter = stage.assemble_message(msg, art)
+            if dead_letter is not None:
+                result.dead_letters.append(dead_letter)
             if story is not None:
                 result.stories[story["story_id"]] = story
                 result.revisions += 1

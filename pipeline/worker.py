@@ -22,10 +22,7 @@ from typing import Any
 import faust
 from faust.types import EventT, StreamT
 
-from pipeline import errors
-from pipeline.contracts import dead_letter, dumps
-from pipeline.errors import StageError
-from pipeline.prepare import PreparedArticle
+from pipeline.contracts import dumps
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
 
@@ -157,23 +154,9 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     @app.agent(prepared_topic, name="story")
     async def story_agent(stream: StreamT[bytes]) -> None:
         async for event in stream.events():
-            msg = _raw_message(event)
-            try:
-                story = story_stage.assemble(PreparedArticle.from_bytes(msg.value or b""))
-            except Exception as exc:
-                log.exception("%s[%d]@%d story stage failed", msg.topic, msg.partition, msg.offset)
-                err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="dedup")
-                await send_dead(
-                    dead_letter(
-                        original=msg.value,
-                        key=msg.key,
-                        topic=msg.topic,
-                        partition=msg.partition,
-                        offset=msg.offset,
-                        error=err,
-                    )
-                )
-                continue
+            story, dead = story_stage.assemble_message(_raw_message(event))
+            if dead is not None:
+                await send_dead(dead)
             if story is not None:
                 await stories_topic.send(key=story["story_id"], value=dumps(story))
 

@@ -122,3 +122,30 @@ def test_restart_recovers_from_stores(processor: Processor) -> None:
     restarted = StoryStage(Settings(entities=False), entries=entries, stories=stories)
     story = restarted.assemble(b)
     assert story is not None and [m["article_id"] for m in story["members"]] == ["a", "b"]
+
+
+def test_story_stage_failure_becomes_a_dead_letter(
+    processor: Processor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.processor import RawMessage
+
+    a, c = prepare(processor, doc("a", FERRY), doc("c", OTHER))
+    st = stage()
+    real_add = st.assembler.add
+
+    def failing_add(p: PreparedArticle) -> dict[str, Any] | None:
+        if p.article.id == "a":
+            raise RuntimeError("boom")
+        return real_add(p)
+
+    monkeypatch.setattr(st.assembler, "add", failing_add)
+    story, dead = st.assemble_message(RawMessage(a.to_bytes(), b"a", "news.prepared", 0, 7))
+    assert story is None and dead is not None
+    assert (dead["reason"], dead["stage"], dead["article_id"], dead["offset"]) == (
+        "internal_error",
+        "dedup",
+        "a",
+        7,
+    )
+    story, dead = st.assemble_message(RawMessage(None, None, "in.jsonl", -1, 8), c)  # batch mode: no bytes
+    assert dead is None and story is not None
