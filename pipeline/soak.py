@@ -60,6 +60,14 @@ _SYLLABLES = (
     "lek",
     "ast",
 )
+
+
+def pseudo_word(rng: random.Random, capital: bool = False) -> str:
+    """A made-up word of 2-4 syllables (capitalised for names): text no corpus contains."""
+    w = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+    return w.capitalize() if capital else w
+
+
 _THINGS = ("ferry pier", "water plant", "library", "bridge", "school roof", "bus depot", "harbour wall")
 
 
@@ -108,8 +116,7 @@ class ArticleMaker:
         self.n = 0
 
     def _word(self, capital: bool = False) -> str:
-        w = "".join(self.rng.choice(_SYLLABLES) for _ in range(self.rng.randint(2, 4)))
-        return w.capitalize() if capital else w
+        return pseudo_word(self.rng, capital)
 
     def _sentence(self, n: int) -> str:
         return " ".join(self._word(self.rng.random() < 0.2) for _ in range(n)).capitalize() + "."

@@ -245,17 +245,10 @@ class DedupIndex:
             blocks = np.array([(q >> (16 * t)) & 0xFFFF for t in range(_NBLOCKS)], dtype=np.int64)
             keys = (blocks[:, None] ^ self._masks[None, :]) + self._table_base[:, None]
             keys = keys.ravel()
-            off = self._flat_offsets
-            starts = off[keys].astype(np.int64)
-            lengths = off[keys + 1].astype(np.int64) - starts
-            total = int(lengths.sum())
-            if total:
-                ends = np.cumsum(lengths)
-                pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
-                rows = self._flat_rows[pos]
-                dist = np.bitwise_count(self._fp[rows] ^ qq)
-                keep = dist <= maxd
-                parts.append(rows[keep].astype(np.int64))
+            found = _gather(self._flat_offsets, self._flat_rows, keys)
+            if found.size:
+                dist = np.bitwise_count(self._fp[found] ^ qq)
+                parts.append(found[dist <= maxd].astype(np.int64))
         if self._n > self._built:
             dist = np.bitwise_count(self._fp[self._built : self._n] ^ qq)
             parts.append(np.flatnonzero(dist <= maxd) + self._built)
@@ -271,14 +264,9 @@ class DedupIndex:
         filled = np.flatnonzero(qpre != 0)
         if self._built and filled.size:
             keys = filled.astype(np.int64) * _NBUCKETS + qpre[filled].astype(np.int64)
-            off = self._bin_offsets
-            starts = off[keys].astype(np.int64)
-            lengths = off[keys + 1].astype(np.int64) - starts
-            total = int(lengths.sum())
-            if total:
-                ends = np.cumsum(lengths)
-                pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
-                parts.append(self._bin_rows[pos].astype(np.int64))
+            found = _gather(self._bin_offsets, self._bin_rows, keys)
+            if found.size:
+                parts.append(found.astype(np.int64))
         if self._n > self._built:
             pre = self._pre[self._built : self._n]
             hit = ((pre == qpre) & (qpre != 0)).any(axis=1)
@@ -442,6 +430,18 @@ def _better(a: tuple[int, float, float, str], b: tuple[int, float, float, str]) 
     if a[:3] != b[:3]:
         return a[:3] > b[:3]
     return a[3] < b[3]
+
+
+def _gather(offsets: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:
+    """Concatenated rows of the CSR buckets ``keys`` (bucket k holds rows[offsets[k]:offsets[k+1]])."""
+    starts = offsets[keys].astype(np.int64)
+    lengths = offsets[keys + 1].astype(np.int64) - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.uint32)
+    ends = np.cumsum(lengths)
+    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+    return rows[pos]
 
 
 def _csr(keys: npt.NDArray[np.uint16]) -> tuple[npt.NDArray[np.int32], U32]:

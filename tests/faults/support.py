@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.reconcile import Report, reconcile_topics
 from pipeline.settings import Settings
+from pipeline.soak import pseudo_word
 
 _FIRST = (
     "Ada",
@@ -106,37 +107,8 @@ _VERBS = (
 _WHEN = ("on Monday", "on Tuesday", "on Wednesday", "late on Thursday", "on Friday", "at the weekend")
 
 
-_SYLLABLES = (
-    "ka",
-    "ven",
-    "mor",
-    "lis",
-    "tan",
-    "ro",
-    "bel",
-    "dri",
-    "su",
-    "gal",
-    "fen",
-    "op",
-    "ri",
-    "mau",
-    "sel",
-    "tor",
-    "ny",
-    "quel",
-    "har",
-    "zo",
-    "pim",
-    "do",
-    "lek",
-    "ast",
-)
-
-
 def _word(rng: random.Random, capital: bool = False) -> str:
-    w = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
-    return w.capitalize() if capital else w
+    return pseudo_word(rng, capital)
 
 
 def story_text(rng: random.Random) -> tuple[str, str]:
