@@ -12,6 +12,8 @@ from functools import cache
 
 import justext
 
+from pipeline.clean._words import letter_runs
+
 _LANGS: tuple[tuple[str, str], ...] = (
     ("en", "English"),
     ("de", "German"),
@@ -22,7 +24,6 @@ _LANGS: tuple[tuple[str, str], ...] = (
     ("nl", "Dutch"),
     ("pl", "Polish"),
 )
-_WORD = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
 _NON_LATIN = re.compile(r"[\u0370-\u1dff\u2c00-\ud7ff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -50,9 +51,8 @@ def stopwords(code: str) -> frozenset[str]:
 
 def stopword_votes(text: str) -> Counter[str]:
     """Count of language-specific stopwords per language code."""
-    votes = Counter(map(_word_langs().get, _WORD.findall(text.lower())))
-    votes.pop(None, None)
-    return votes  # type: ignore[return-value]
+    owners = _word_langs()
+    return Counter([owners[w] for w in letter_runs(text.lower()) if w in owners])
 
 
 def guess_language(text: str) -> str | None:
@@ -93,7 +93,7 @@ def is_foreign(line: str, doc_lang: str | None, doc_latin: float) -> bool:
         return False
     every = _any_stopwords()
     own = other = accented = 0
-    for word in _WORD.findall(line.lower()):
+    for word in letter_runs(line.lower()):
         if word in own_stop:
             own += 1
         elif word in every and len(word) > 2:

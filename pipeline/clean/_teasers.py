@@ -16,35 +16,24 @@ nothing with the rest of the story.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
+from operator import itemgetter
 
 from pipeline.clean._patterns import KICKER, TERMINAL
+from pipeline.clean._words import letter_runs
 
-_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•–|]\s|\d{1,2}[.)]\s)")
+_STEM = itemgetter(slice(None, 6))
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
     """Lower-cased content-word stems (6-char prefixes of words of 4+ letters, no stopwords)."""
-    return {w[:6] for w in set(_LONG_WORD.findall(text.lower())) - stop}
+    return set(map(_STEM, {w for w in set(letter_runs(text.lower())) - stop if len(w) >= 4}))
 
 
-def word_counts(text: str, stop: frozenset[str]) -> Counter[str]:
-    """Occurrences of each content-word stem of ``text`` (same stems as :func:`content_words`)."""
-    counts: Counter[str] = Counter()
-    for word, n in Counter(_LONG_WORD.findall(text.lower())).items():
-        if word not in stop:
-            counts[word[:6]] += n
-    return counts
-
-
-def overlap(unit: str, body_words: set[str], stop: frozenset[str]) -> float:
-    """Share of the unit's content words that also occur in the body."""
-    words = content_words(unit, stop)
-    if not words:
-        return 1.0
-    return len(words & body_words) / len(words)
+def _body_stems(units: Sequence[str], stop: frozenset[str]) -> set[str]:
+    """Stems of every non-stopword of ``units``; short words give stems no content word has."""
+    return set(map(_STEM, set(letter_runs("\n".join(units).lower())) - stop))
 
 
 def trailing_teasers(
@@ -56,26 +45,28 @@ def trailing_teasers(
     min_words: int = 12,
     keep_units: int = 2,
 ) -> int:
-    """Number of trailing units (from the end of ``units``) that are teasers of other stories."""
+    """Number of trailing units (from the end of ``units``) that are teasers of other stories.
+
+    A unit is scored against the stems of the units above it (the body at that point), computed
+    only for the units actually scored: the walk usually stops at the last or second-last unit.
+    """
     n = len(units)
     if n <= keep_units:
         return 0
     cut = n
-    counts = word_counts("\n".join(units), stop)  # one pass; tail units are subtracted below
     pending = 0  # short units passed over at the tail, removed only if a teaser lies above them
     while cut - pending > keep_units:
         index = cut - pending - 1
         unit = units[index]
         if _LIST_ITEM.match(unit):
             break  # list items and table rows belong to the article (teasers are leads)
-        mine = word_counts(unit, stop)
-        counts.subtract(mine)  # body = everything above this unit
         if len(unit.split()) < min_words:
             if pending >= 3:
                 break
             pending += 1
             continue
-        score = sum(counts[w] > 0 for w in mine) / len(mine) if mine else 1.0
+        mine = content_words(unit, stop)
+        score = len(mine & _body_stems(units[:index], stop)) / len(mine) if mine else 1.0
         cues = bool(KICKER.match(unit)) + (not TERMINAL.search(unit))
         if score < min_overlap or (cues and score < cued_overlap + 0.15 * (cues - 1)):
             cut = index
