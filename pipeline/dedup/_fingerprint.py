@@ -34,6 +34,8 @@ WORD_BINS = 32  # second sketch: content words (unigrams), which survive a parap
 WORD_SKETCH_SIZE = 2 * WORD_BINS
 NAME_BINS = 16  # third sketch: names and numbers anywhere in the text (what a paraphrase keeps)
 NAME_SKETCH_SIZE = 2 * NAME_BINS
+ALL_BINS = 128  # fourth sketch: bottom-k of the key pairs of the whole text, for containment
+ALL_SKETCH_SIZE = 2 * ALL_BINS
 SKETCH_TOKENS = 120
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
@@ -82,11 +84,13 @@ def _position_factors(n: int) -> Sequence[float]:
 _one_plus_log: list[float] = [0.0] + [1.0 + math.log(c) for c in range(1, 1024)]
 
 
-def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int], set[int], set[int]]:
+def aggregate(
+    feats: list[Feature],
+) -> tuple[list[int], list[float], set[int], set[int], set[int], set[int]]:
     """Unique key hashes with their weights; hashes of key pairs and of keys near the top; hashes
-    of the names and numbers."""
+    of the names and numbers; hashes of the key pairs of the whole text."""
     if not feats:
-        return [], [], set(), set(), set()
+        return [], [], set(), set(), set(), set()
     n = len(feats)
     keys: list[str]
     keys, type_weights, _ = map(list, zip(*feats, strict=True))
@@ -95,8 +99,10 @@ def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int], s
     uniq = list(dict.fromkeys(keys))
     names = set(_hashes([k for k in uniq if k[:1] in "#="]))
     salient = set(_hashes_unmemoised([a + " " + b for a, b in pairwise(top)]))
+    everywhere = set(_hashes_unmemoised(list(map(" ".join, zip(keys, keys[1:], keys[2:], strict=False)))))
     if n == 1:
         salient.add(key_hash(keys[0]))
+        everywhere.add(key_hash(keys[0]))
     # Best (type weight x position factor) per key, keys in order of first positive weight.
     best: dict[str, float] = {}
     best_get = best.get
@@ -111,7 +117,7 @@ def aggregate(feats: list[Feature]) -> tuple[list[int], list[float], set[int], s
     else:
         factors = [1.0 + math.log(c) for c in counts]
     weights = list(map(operator.mul, best.values(), factors))
-    return hashes, weights, salient, words, names
+    return hashes, weights, salient, words, names, everywhere
 
 
 # Byte value -> its 8 bits (least significant first) as +1.0 (set) / -1.0 (clear).
@@ -181,23 +187,31 @@ def bottom_k(keys: set[int], k: int) -> bytes:
     return out.tobytes()
 
 
-def bottom_k_overlap(
+def kmv_overlap(
     a: npt.NDArray[np.uint16], na: int, b: npt.NDArray[np.uint16], nb: int
-) -> tuple[float, float]:
-    """(Jaccard, containment of the smaller in the larger) of two sets from their bottom-k values."""
-    sa = set(a[a != 0].tolist())
-    sb = set(b[b != 0].tolist())
-    if not sa or not sb:
-        return 0.0, 0.0
+) -> tuple[float, float, int]:
+    """(Jaccard, containment of the smaller set in the larger, support) from two bottom-k sketches.
+
+    A sketch that is not full holds its whole set (up to rare 16-bit collisions); a full one
+    holds every value of its set up to its largest. Both are compared below the smaller of the
+    two covered ranges, where each side's sample is complete, so the estimate is unbiased for any
+    size ratio (a 25-word lead inside a 700-word story). ``support`` is how many values of the
+    smaller set the containment is estimated from (0: no information).
+    """
     k = a.size
-    if na <= k and nb <= k:  # both whole: count
-        inter = len(sa & sb)
-        return inter / max(1, len(sa | sb)), inter / max(1, min(len(sa), len(sb)))
-    union = sorted(sa | sb)[:k]
-    both = sum(1 for v in union if v in sa and v in sb)
-    j = both / len(union)
-    smaller = max(1, min(na, nb))
-    return j, min(1.0, j * (na + nb) / ((1.0 + j) * smaller))
+    va = a[a != 0]
+    vb = b[b != 0]
+    if not va.size or not vb.size:
+        return 0.0, 0.0, 0
+    limit = min(int(va[-1]) if va.size >= k else 0xFFFF, int(vb[-1]) if vb.size >= k else 0xFFFF)
+    sa = set(va[va <= limit].tolist())
+    sb = set(vb[vb <= limit].tolist())
+    inter = len(sa & sb)
+    union = len(sa | sb)
+    small = sa if na <= nb else sb
+    if not small:
+        return inter / max(1, union), 0.0, 0
+    return inter / max(1, union), len(small & (sb if small is sa else sa)) / len(small), len(small)
 
 
 def _sketch_any(mixed: npt.NDArray[np.uint64], nbins: int) -> bytes:
@@ -217,14 +231,6 @@ def sketch_similarity(a: npt.NDArray[np.uint16], b: npt.NDArray[np.uint16]) -> n
     either = (a != _EMPTY_BIN) | (b != _EMPTY_BIN)
     eq = (a == b) & both
     return (eq.sum(axis=-1) / np.maximum(either.sum(axis=-1), 1)).astype(np.float64)
-
-
-def containment(
-    jaccard: npt.NDArray[np.float64], size_a: float, sizes_b: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """Estimated share of the smaller set inside the larger, from their Jaccard and sizes."""
-    smaller = np.maximum(np.minimum(sizes_b, size_a), 1.0)
-    return np.minimum(1.0, jaccard * (sizes_b + size_a) / ((1.0 + jaccard) * smaller))
 
 
 def sketch_array(sk: bytes) -> npt.NDArray[np.uint16]:

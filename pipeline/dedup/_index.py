@@ -23,6 +23,7 @@ the tables are rebuilt (counting sort, a few ms per table at 1M rows) when it is
 from __future__ import annotations
 
 import itertools
+import math
 import struct
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -31,17 +32,17 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.dedup._fingerprint import (
+    ALL_BINS,
     NAME_BINS,
     SKETCH_BINS,
-    SKETCH_SIZE,
     WORD_BINS,
-    bottom_k_overlap,
-    containment,
+    kmv_overlap,
     sketch_array,
     sketch_similarity,
 )
 from pipeline.dedup._signature import (
     NAMES_OFFSET,
+    PAIRS_OFFSET,
     SIGNATURE_SIZE,
     SKETCH_OFFSET,
     WORDS_OFFSET,
@@ -70,6 +71,25 @@ _NAMES_MIN_COUNT = 3
 _SCREEN_ABOVE = 16
 _NAMES_MIN_CONTAINMENT = 0.7
 I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """The sketches of an indexed article that verification reads from its entry."""
+
+    top: npt.NDArray[np.uint16]
+    top_count: int
+    words: npt.NDArray[np.uint16]
+    names: npt.NDArray[np.uint16]
+    names_count: int
+    pairs: npt.NDArray[np.uint16]
+    pairs_count: int
+
+
+_EMPTY = _Stored(
+    np.zeros(SKETCH_BINS, dtype=np.uint16), 0, np.zeros(WORD_BINS, dtype=np.uint16),
+    np.zeros(NAME_BINS, dtype=np.uint16), 0, np.zeros(ALL_BINS, dtype=np.uint16), 0,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +147,7 @@ class DedupIndex:
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
         self._bh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
+        self._lh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._pre: npt.NDArray[np.uint16] = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
         self._ids: list[str] = []
         self._alive = 0
@@ -137,6 +158,8 @@ class DedupIndex:
         self._flat_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
+        self._lead_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
+        self._lead_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._bin_offsets: npt.NDArray[np.int32] = np.zeros(_PRE_BINS * _NBUCKETS + 1, dtype=np.int32)
         self._bin_rows: U32 = np.zeros(0, dtype=np.uint32)
 
@@ -147,7 +170,7 @@ class DedupIndex:
         pre = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
         pre[: self._n] = self._pre[: self._n]
         self._pre = pre
-        for name in ("_fp", "_ts", "_bh", "_uh"):
+        for name in ("_fp", "_ts", "_bh", "_uh", "_lh"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self._n] = old[: self._n]
@@ -162,6 +185,7 @@ class DedupIndex:
         self._ts[i] = _ts32(published_ts)
         self._bh[i] = sig.body_hash & _MASK32
         self._uh[i] = sig.url_key & _MASK32
+        self._lh[i] = sig.lead_key & _MASK32
         self._pre[i] = sketch_array(sig.sketch)[:_PRE_BINS]
         self._ids.append(article_id)
         self._n += 1
@@ -184,6 +208,7 @@ class DedupIndex:
         self._ts[:n] = self._ts[keep]
         self._bh[:n] = self._bh[keep]
         self._uh[:n] = self._uh[keep]
+        self._lh[:n] = self._lh[keep]
         self._pre[:n] = self._pre[keep]
         self._ids = [self._ids[i] for i in keep.tolist()]
         self._n = n
@@ -206,6 +231,7 @@ class DedupIndex:
         self._flat_rows = np.concatenate(self._rows) if n else np.zeros(0, dtype=np.uint32)
         self._offsets, self._rows = [], []
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
+        self._lead_offsets, self._lead_rows = _csr((self._lh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         # sketch-bin tables: rows grouped by the value of each in-memory bin (empty bins left out)
         bin_offs: list[npt.NDArray[np.int32]] = []
         bin_rows: list[U32] = []
@@ -276,28 +302,31 @@ class DedupIndex:
         rows = np.unique(np.concatenate(parts))
         return rows[self._ts[rows] > 0]
 
-    def _sketch_of(self, row: int) -> tuple[U16, int, U16, U16, int]:
-        """The candidate's pair sketch, pair count, word sketch, name sketch and name count."""
+    def _sketch_of(self, row: int) -> _Stored:
+        """The candidate's sketches, read from its durable entry."""
         value = self.entries.get(self._ids[row])
         if value is None:
-            return (np.zeros(SKETCH_BINS, dtype=np.uint16), 0, np.zeros(WORD_BINS, dtype=np.uint16),
-                    np.zeros(NAME_BINS, dtype=np.uint16), 0)  # fmt: skip
-        start = _ENTRY_HEAD.size + SKETCH_OFFSET
-        count = int.from_bytes(value[start - 2 : start], "little")
-        wstart = _ENTRY_HEAD.size + WORDS_OFFSET
-        words = sketch_array(value[wstart : wstart + 2 * WORD_BINS])
-        nstart = _ENTRY_HEAD.size + NAMES_OFFSET
-        names = sketch_array(value[nstart : nstart + 2 * NAME_BINS])
-        ncount = int.from_bytes(value[nstart - 2 : nstart], "little")
-        return sketch_array(value[start : start + SKETCH_SIZE]), count, words, names, ncount
+            return _EMPTY
+        h = _ENTRY_HEAD.size
 
-    def _url_rows_for(self, key32: int) -> I64:
-        off = self._url_offsets
+        def part(offset: int, nbins: int) -> tuple[U16, int]:
+            start = h + offset
+            return (sketch_array(value[start : start + 2 * nbins]),
+                    int.from_bytes(value[start - 2 : start], "little"))  # fmt: skip
+
+        top, top_count = part(SKETCH_OFFSET, SKETCH_BINS)
+        words, _ = part(WORDS_OFFSET, WORD_BINS)
+        names, names_count = part(NAMES_OFFSET, NAME_BINS)
+        pairs, pairs_count = part(PAIRS_OFFSET, ALL_BINS)
+        return _Stored(top, top_count, words, names, names_count, pairs, pairs_count)
+
+    def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
+        """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
         b = key32 & 0xFFFF
-        rows = self._url_rows[int(off[b]) : int(off[b + 1])].astype(np.int64)
+        rows = table[int(offsets[b]) : int(offsets[b + 1])].astype(np.int64)
         delta = np.arange(self._built, self._n, dtype=np.int64)
         rows = np.concatenate([rows, delta])
-        return rows[(self._uh[rows] == key32) & (self._ts[rows] > 0)]
+        return rows[(keys[rows] == key32) & (self._ts[rows] > 0)]
 
     def lookup(self, article_id: str, sig: Signature) -> Match | None:
         """Best match among indexed articles (other than ``article_id`` itself), or None.
@@ -309,16 +338,12 @@ class DedupIndex:
         best_key: tuple[int, float, float, str] | None = None
         found: list[tuple[str, float, int, str]] = []  # relation, similarity, row, id
 
-        if sig.url_key:
-            for row in self._url_rows_for(sig.url_key & _MASK32).tolist():
-                found.append(("exact", 1.0, row, self._ids[row]))
-
         q = sig.simhash
-        near, near_dist = self._near_rows(q)
+        near, _ = self._near_rows(q)
         qsk = sketch_array(sig.sketch)
         qpre = qsk[:_PRE_BINS]
-        # candidates: near in fingerprint and within ``copy_distance``, or sharing an in-memory
-        # sketch bin (with a Jaccard of 0.3 over 64 bins, 94% of pairs share one of the 8)
+        # candidates: near in fingerprint, or sharing an in-memory sketch bin (with a Jaccard of
+        # 0.3 over 64 bins, 94% of pairs share one of the 8), or the same canonical URL
         by_bins = self._bin_rows_for(qpre)
         if by_bins.size > _SCREEN_ABOVE:
             # Many rows share one common word pair: keep those that share two of the in-memory
@@ -326,47 +351,58 @@ class DedupIndex:
             shared = ((self._pre[by_bins] == qpre) & (qpre != 0)).sum(axis=1)
             far = np.bitwise_count(self._fp[by_bins] ^ np.uint64(q)) > cfg.max_distance
             by_bins = by_bins[(shared >= 2) | ~far]
-        rows = np.union1d(near[near_dist <= cfg.rewrite_distance], by_bins)
-        rows = np.union1d(rows, near[near_dist == 0])
+        rows = np.union1d(near, by_bins)
+        same_url = rows[:0]
+        if sig.url_key:
+            same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
+            rows = np.union1d(rows, same_url)
+        if sig.lead_key:
+            lead = sig.lead_key & _MASK32
+            rows = np.union1d(rows, self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
         if rows.size:
+            same_url_set = set(same_url.tolist())
             dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
             read = [self._sketch_of(row) for row in rows.tolist()]
-            sketches = np.stack([r[0] for r in read])
-            counts = np.array([r[1] for r in read], dtype=np.float64)
-            sims = sketch_similarity(qsk, sketches)
-            wsims = sketch_similarity(sketch_array(sig.words), np.stack([r[2] for r in read]))
-            # Names and numbers: Jaccard and the share of the fewer found in the other article. A
-            # template reused for another event (other names, places, numbers) shares word pairs
-            # but not these.
+            sims = sketch_similarity(qsk, np.stack([r.top for r in read]))
+            wsims = sketch_similarity(sketch_array(sig.words), np.stack([r.words for r in read]))
             qnames = sketch_array(sig.names)
-            overlaps = [bottom_k_overlap(qnames, sig.names_count, r[3], r[4]) for r in read]
-            nsims = np.array([o[0] for o in overlaps], dtype=np.float64)
-            nconts = np.array([o[1] for o in overlaps], dtype=np.float64)
-            ncounts = np.array([r[4] for r in read], dtype=np.float64)
-            nsmaller = np.minimum(ncounts, float(sig.names_count))
-            conts = containment(sims, float(sig.sketch_count), counts)
-            smaller = np.minimum(counts, float(sig.sketch_count))
+            qpairs = sketch_array(sig.pairs)
             exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
-            for row, d, s, c, m, ex, ws, ns, nc, nm in zip(
-                rows.tolist(), dist.tolist(), sims.tolist(), conts.tolist(), smaller.tolist(),
-                exact.tolist(), wsims.tolist(), nsims.tolist(), nconts.tolist(), nsmaller.tolist(),
+            for row, d, s, ws, ex, r in zip(
+                rows.tolist(), dist.tolist(), sims.tolist(), wsims.tolist(), exact.tolist(), read,
                 strict=True,
             ):  # fmt: skip
                 if ex:
                     found.append(("exact", 1.0, row, self._ids[row]))
                     continue
-                if nm >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
+                # Names and numbers: Jaccard and the share of the fewer found in the other article. A
+                # template reused for another event (other names, places, numbers) shares word pairs
+                # but not these.
+                ns, nc, nsupport = kmv_overlap(qnames, sig.names_count, r.names, r.names_count)
+                # key pairs of the whole texts: the share of the shorter inside the longer (a lead,
+                # an abridged copy, a copy with teasers glued on, a story quoted whole)
+                pj, pc, psupport = kmv_overlap(qpairs, sig.pairs_count, r.pairs, r.pairs_count)
+                if row in same_url_set and (d <= 3 or pc >= cfg.url_min_containment):
+                    found.append(("exact", 1.0, row, self._ids[row]))
+                    continue  # an update of the page (a live page's new post is not: no overlap)
+                if nsupport >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
                     continue  # same wording, other names and numbers: another event of the same kind
-                similarity = (s + 0.5 * c) / 1.5
+                smaller = min(sig.pairs_count, r.pairs_count)
+                similarity = max(s, pj, pc * 0.9)
                 near_copy = d <= cfg.copy_distance and s >= cfg.copy_min_sketch
-                contained = c >= cfg.min_containment and m >= cfg.containment_min_count
+                contained = (
+                    _wilson_low(pc, psupport) >= cfg.min_containment
+                    and smaller >= cfg.containment_min_count
+                )
                 # a paraphrase changes word pairs but keeps most content words and the fingerprint
                 paraphrase = (
                     d <= cfg.rewrite_distance and ws >= cfg.rewrite_min_words and ns >= cfg.rewrite_min_names
+                    and pc >= cfg.rewrite_min_containment
                 )
                 if paraphrase and s < cfg.rewrite_min_sketch:
                     similarity = max(similarity, ws)
-                if near_copy or contained or paraphrase or s >= cfg.rewrite_min_sketch:
+                jaccard = s >= cfg.rewrite_min_sketch and pj >= cfg.rewrite_min_pairs
+                if near_copy or contained or paraphrase or jaccard:
                     # relation: a copy keeps (almost) the fingerprint and the salient words
                     copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
                     found.append(("copy" if copy else "rewrite", similarity, row, self._ids[row]))
@@ -420,9 +456,27 @@ class DedupIndex:
     def memory_bytes(self) -> int:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
         arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._bh, self._uh, self._pre]
-        arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows]
+        arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows, self._lh]
+        arrays += [self._lead_offsets, self._lead_rows]
         arrays += [self._bin_offsets, self._bin_rows]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
+
+
+_Z = 1.28  # one-sided 90% bound
+
+
+def _wilson_low(share: float, n: int) -> float:
+    """Lower Wilson bound of a proportion ``share`` observed on ``n`` samples (0 when n is 0).
+
+    Containment is estimated from the few sampled key triples of the shorter text; the bound
+    asks for more agreement when there are fewer samples (5 of 5 passes 0.6, 5 of 7 does not).
+    """
+    if n <= 0:
+        return 0.0
+    z2 = _Z * _Z
+    centre = share + z2 / (2 * n)
+    margin = _Z * math.sqrt(share * (1.0 - share) / n + z2 / (4 * n * n))
+    return (centre - margin) / (1.0 + z2 / n)
 
 
 def _better(a: tuple[int, float, float, str], b: tuple[int, float, float, str]) -> bool:

@@ -1,7 +1,7 @@
 """Configuration, the per-article :class:`Signature`, and :func:`signature`.
 
 ``signature(article, config)`` is pure and runs in the parallel stage: everything the global dedup
-stage needs about one article, in 259 bytes (``Signature.to_bytes``). No text goes further.
+stage needs about one article, in 525 bytes (``Signature.to_bytes``). No text goes further.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import xxhash
 from pipeline.dedup._features import features as extract_features
 from pipeline.dedup._features import fold
 from pipeline.dedup._fingerprint import (
+    ALL_BINS,
+    ALL_SKETCH_SIZE,
     NAME_BINS,
     NAME_SKETCH_SIZE,
     SKETCH_SIZE,
@@ -29,9 +31,11 @@ from pipeline.dedup._fingerprint import (
 )
 from pipeline.records import CleanedArticle
 
-_SIG_VERSION = 5
-_SIG_HEAD = "<BQQQIH"
-_SIG_STRUCT = struct.Struct(f"{_SIG_HEAD}{SKETCH_SIZE}sH{WORD_SKETCH_SIZE}sH{NAME_SKETCH_SIZE}s")
+_SIG_VERSION = 6
+_SIG_HEAD = "<BQQQQIH"
+_SIG_STRUCT = struct.Struct(
+    f"{_SIG_HEAD}{SKETCH_SIZE}sH{WORD_SKETCH_SIZE}sH{NAME_SKETCH_SIZE}sH{ALL_SKETCH_SIZE}s"
+)
 _WORDS_RE = re.compile(r"\w+")
 _TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ref$|ref_src$|cmpid$|ocid$|smid$)")
 
@@ -48,15 +52,22 @@ class DedupConfig:
     - ``max_distance``: candidates farther than this many bits are dropped.
     - ``copy_distance``/``copy_min_sketch``: a candidate this close, whose sketch agrees this
       much, is accepted (near-copy); its relation is "copy" when within 3 bits, or 12 bits with sketch >= 0.8.
-    - ``rewrite_min_sketch``: any other candidate (near in fingerprint, or sharing a sketch bin
-      held in memory) is accepted with this estimated Jaccard of key pairs near the top ...
-    - ``min_containment``/``containment_min_count``: ... or when this share of the smaller
-      article's key pairs is estimated to be in the larger one and the smaller has at least
-      ``containment_min_count`` pairs (a lead, or an abridged copy, of a longer story).
+    - ``rewrite_min_sketch``/``rewrite_min_pairs``: any other candidate (near in fingerprint,
+      sharing a sketch bin held in memory, the same lead key or the same URL) is accepted when
+      this estimated Jaccard of key pairs near the top agree and this Jaccard of the key triples
+      of the whole texts (so two short reports that share a few names do not pass) ...
+    - ``min_containment``/``containment_min_count``: ... or when the share of the shorter text's
+      key triples found in the longer one is at least this (lower 90% Wilson bound over the
+      sampled triples) and the shorter has at least ``containment_min_count`` triples (a lead, an
+      abridged copy, a copy with teasers glued on, a press release quoted whole) ...
     - ``rewrite_distance``/``rewrite_min_words``: ... or when the fingerprints are within this many
       bits and this estimated Jaccard of the content words near the top agree (a paraphrase: word
       pairs change, words and names mostly stay), provided that this estimated Jaccard of their
-      names and numbers (``rewrite_min_names``) agree.
+      names and numbers (``rewrite_min_names``) agree and at least ``rewrite_min_containment`` of
+      the key triples of the shorter are in the longer (an automatic rewrite keeps many phrases;
+      a write-through by another reporter with the same names keeps few).
+    - ``url_min_containment``: the same canonical URL is an exact match only when this share of
+      key triples (or the fingerprint within 3 bits) agrees: a live page's new post is new.
     - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
     """
 
@@ -68,8 +79,11 @@ class DedupConfig:
     copy_distance: int = 6
     copy_min_sketch: float = 0.15
     rewrite_min_sketch: float = 0.3
-    min_containment: float = 0.6
-    containment_min_count: int = 15
+    min_containment: float = 0.55
+    containment_min_count: int = 8
+    rewrite_min_pairs: float = 0.2
+    rewrite_min_containment: float = 0.3
+    url_min_containment: float = 0.3
     rewrite_distance: int = 14
     rewrite_min_words: float = 0.4
     rewrite_min_names: float = 0.65
@@ -111,30 +125,33 @@ class Signature:
     words_count: int = 0
     names: bytes = bytes(NAME_SKETCH_SIZE)  # bottom-k values of the names and numbers
     names_count: int = 0
+    pairs: bytes = bytes(ALL_SKETCH_SIZE)  # bottom-k of the key pairs of the whole text
+    pairs_count: int = 0
+    lead_key: int = 0  # xxh64 of the first content keys (0 when the text is too short)
 
     def to_bytes(self) -> bytes:
         return _SIG_STRUCT.pack(
-            _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.length,
+            _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.lead_key, self.length,
             min(self.sketch_count, 0xFFFF), self.sketch, min(self.words_count, 0xFFFF), self.words,
-            min(self.names_count, 0xFFFF), self.names,
+            min(self.names_count, 0xFFFF), self.names, min(self.pairs_count, 0xFFFF), self.pairs,
         )  # fmt: skip
 
     @classmethod
     def from_bytes(cls, b: bytes) -> Signature:
-        version, simhash, body_hash, url_key, length, count, sk, wcount, words, ncount, names = (
-            _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])
-        )
+        (version, simhash, body_hash, url_key, lead_key, length, count, sk, wcount, words, ncount, names,
+         pcount, pairs) = _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])  # fmt: skip
         if version != _SIG_VERSION:
             raise ValueError(f"unknown signature version {version}")
         return cls(simhash=simhash, body_hash=body_hash, url_key=url_key, sketch=sk, length=length,
                    sketch_count=count, words=words, words_count=wcount, names=names,
-                   names_count=ncount)  # fmt: skip
+                   names_count=ncount, pairs=pairs, pairs_count=pcount, lead_key=lead_key)  # fmt: skip
 
 
 SIGNATURE_SIZE = _SIG_STRUCT.size
 SKETCH_OFFSET = struct.calcsize(_SIG_HEAD)  # where the pair sketch starts in ``to_bytes``
 WORDS_OFFSET = SKETCH_OFFSET + SKETCH_SIZE + 2  # where the word sketch starts
 NAMES_OFFSET = WORDS_OFFSET + WORD_SKETCH_SIZE + 2  # where the name sketch starts
+PAIRS_OFFSET = NAMES_OFFSET + NAME_SKETCH_SIZE + 2  # where the whole-text pair sketch starts
 
 
 def normalise_url(url: str | None) -> str:
@@ -235,9 +252,21 @@ def strip_heading(text: str, title: str | None = None) -> str:
     return rest if rest.strip() else text
 
 
+LEAD_KEYS = 6  # content keys that make the lead key
+
+
+def lead_key(keys: list[str]) -> int:
+    """Key of an article's opening (its first ``LEAD_KEYS`` content keys): a lead, a brief or an
+    abridged copy of a story usually keeps the story's first sentence. 0 for shorter texts."""
+    if len(keys) < LEAD_KEYS:
+        return 0
+    return xxhash.xxh64_intdigest(" ".join(keys).encode()) or 1
+
+
 def signature_of_text(text: str, url: str | None = None, title: str | None = None) -> Signature:
     """Signature of a clean body text (and its canonical URL and title, if any)."""
-    hashes, weights, salient, words, names = aggregate(extract_features(strip_heading(text, title)))
+    feats = extract_features(strip_heading(text, title))
+    hashes, weights, salient, words, names, pairs = aggregate(feats)
     return Signature(
         simhash=simhash64(hashes, weights),
         body_hash=body_hash(text),
@@ -249,6 +278,9 @@ def signature_of_text(text: str, url: str | None = None, title: str | None = Non
         words_count=len(words),
         names=bottom_k(names, NAME_BINS),
         names_count=len(names),
+        pairs=bottom_k(pairs, ALL_BINS),
+        pairs_count=len(pairs),
+        lead_key=lead_key([f.key for f in feats[:LEAD_KEYS]]),
     )
 
 

@@ -66,7 +66,7 @@ def _index(**kw: float) -> DedupIndex:
 def test_signature_roundtrip_and_size() -> None:
     sig = _sig(QUAKE_A, "https://www.example.com/a?utm_source=x")
     data = sig.to_bytes()
-    assert len(data) == SIGNATURE_SIZE == 259
+    assert len(data) == SIGNATURE_SIZE == 525
     assert Signature.from_bytes(data) == sig
     assert _sig(QUAKE_A, "https://www.example.com/a?utm_source=x") == sig  # deterministic
 
@@ -102,11 +102,21 @@ def test_exact_copy_is_exact() -> None:
     assert m == Match(story_id="s-a", article_id="a", relation="exact", similarity=1.0)
 
 
-def test_same_url_is_exact_even_if_body_changed() -> None:
+def test_same_url_with_an_updated_body_is_exact() -> None:
     index = _index()
     index.insert("a", "s-a", _sig(QUAKE_A, "https://one.example/a"), 1000.0)
-    m = index.lookup("b", _sig(QUAKE_B, "https://one.example/a?utm_source=feed"))
+    updated = QUAKE_A.replace("at least 17 people", "at least 23 people") + (
+        "\n\nThe government declared three days of national mourning on Wednesday."
+    )
+    m = index.lookup("b", _sig(updated, "https://one.example/a?utm_source=feed"))
     assert m is not None and m.relation == "exact" and m.story_id == "s-a"
+
+
+def test_same_url_with_unrelated_text_is_a_new_story() -> None:
+    # a live page or a reused URL: a new post at the same address shares no text with the old one
+    index = _index()
+    index.insert("a", "s-a", _sig(QUAKE_A, "https://one.example/live"), 1000.0)
+    assert index.lookup("b", _sig(QUAKE_B, "https://one.example/live?utm_source=feed")) is None
 
 
 def test_reprint_with_chrome_is_copy() -> None:

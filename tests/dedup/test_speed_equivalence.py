@@ -36,10 +36,11 @@ Hundreds of nationalisations followed. Running, runs and happily running runners
 FIXED_URL = "https://www.example.com/news/rail/?utm_source=x&id=7"
 FIXED_TITLE = "Norvalia to spend on railways"
 # Recorded before the speed-up (commit 61003a7).
-# Recorded for signature v5 (names and numbers as bottom-k values). The v4 values, recorded before
-# the speed-up, matched the optimised code byte for byte (commit b16c6d2).
-FIXED_HEX_WITH_URL_TITLE = "056feffb43d830aad30248865fceeb579e0396da561bee217c53030000510003200000e502e70bcb00b36ef17600005e5bcf23bc6688d824289dfc00000000000056df623f000012a472860000c70a8e0e8d90bbcffbad936b6a11e96c805c735500001050515121590000e73ed33716846d2d6a149e45df9554b10fce9f6500000000f8da0e332e2be01f871300009601a45ef7e24e0500002036d1f3c92e4f00510b46061a5005433c14e40eae23e03cc00a882e3129681a4d42b9405a8cb485c2027706c5f2ec09348d584500007b35b407eeb57e8ad9aa6f432f8b31d2864e1b003a054e0f7d0f5110e0140a31173ee34b3552e852d8665d671a840d8d8090bc99"
-FIXED_HEX_TEXT_ONLY = "056feffb43d830aad30248865fceeb579e000000000000000053030000510003200000e502e70bcb00b36ef17600005e5bcf23bc6688d824289dfc00000000000056df623f000012a472860000c70a8e0e8d90bbcffbad936b6a11e96c805c735500001050515121590000e73ed33716846d2d6a149e45df9554b10fce9f6500000000f8da0e332e2be01f871300009601a45ef7e24e0500002036d1f3c92e4f00510b46061a5005433c14e40eae23e03cc00a882e3129681a4d42b9405a8cb485c2027706c5f2ec09348d584500007b35b407eeb57e8ad9aa6f432f8b31d2864e1b003a054e0f7d0f5110e0140a31173ee34b3552e852d8665d671a840d8d8090bc99"
+# Recorded for signature v6 (v5 + lead key + bottom-k of the key triples of the whole text); the
+# new parts are checked against the reference implementation below. The v4 values, recorded
+# before the speed-up, matched the optimised code byte for byte (commit b16c6d2).
+FIXED_HEX_WITH_URL_TITLE = "066feffb43d830aad30248865fceeb579e0396da561bee217cf32bd8088f3e296b53030000510003200000e502e70bcb00b36ef17600005e5bcf23bc6688d824289dfc00000000000056df623f000012a472860000c70a8e0e8d90bbcffbad936b6a11e96c805c735500001050515121590000e73ed33716846d2d6a149e45df9554b10fce9f6500000000f8da0e332e2be01f871300009601a45ef7e24e0500002036d1f3c92e4f00510b46061a5005433c14e40eae23e03cc00a882e3129681a4d42b9405a8cb485c2027706c5f2ec09348d584500007b35b407eeb57e8ad9aa6f432f8b31d2864e1b003a054e0f7d0f5110e0140a31173ee34b3552e852d8665d671a840d8d8090bc9951003607680f4e10cc13f9132e168416b619ee1a9c1fa528f2286729e3292c2cfc2da4327833b136223b2b3cfb3e173f4e3f224515490d4b194cd356a558e758d95aaa5e505f0660d5650d6c1d6f1d72a77463757c75b1774c79257b747ccb81e282fa828c83f884a487d394e4960a99599c8ba19aa6c9a95caa0db61eb8fcb9dfc28dc344c600c719ce10cf47d3f3d480d5e9d90edbaee33de5b2ea44ec85ec46ef4fef00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+FIXED_HEX_TEXT_ONLY = "066feffb43d830aad30248865fceeb579e0000000000000000f32bd8088f3e296b53030000510003200000e502e70bcb00b36ef17600005e5bcf23bc6688d824289dfc00000000000056df623f000012a472860000c70a8e0e8d90bbcffbad936b6a11e96c805c735500001050515121590000e73ed33716846d2d6a149e45df9554b10fce9f6500000000f8da0e332e2be01f871300009601a45ef7e24e0500002036d1f3c92e4f00510b46061a5005433c14e40eae23e03cc00a882e3129681a4d42b9405a8cb485c2027706c5f2ec09348d584500007b35b407eeb57e8ad9aa6f432f8b31d2864e1b003a054e0f7d0f5110e0140a31173ee34b3552e852d8665d671a840d8d8090bc9951003607680f4e10cc13f9132e168416b619ee1a9c1fa528f2286729e3292c2cfc2da4327833b136223b2b3cfb3e173f4e3f224515490d4b194cd356a558e758d95aaa5e505f0660d5650d6c1d6f1d72a77463757c75b1774c79257b747ccb81e282fa828c83f884a487d394e4960a99599c8ba19aa6c9a95caa0db61eb8fcb9dfc28dc344c600c719ce10cf47d3f3d480d5e9d90edbaee33de5b2ea44ec85ec46ef4fef00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 
 SENTENCES = [
     "The finance minister of Norvalia, Ilse Brandtvik, announced on Monday a budget of 2,000 million crowns.",
@@ -171,7 +172,9 @@ def _h(key: str) -> int:
     return xxhash.xxh64_intdigest(key.encode(), seed=P._HASH_SEED)
 
 
-def _ref_aggregate(feats: list[F.Feature]) -> tuple[list[int], list[float], set[int], set[int], set[int]]:
+def _ref_aggregate(
+    feats: list[F.Feature],
+) -> tuple[list[int], list[float], set[int], set[int], set[int], set[int]]:
     best: dict[str, float] = {}
     count: dict[str, int] = {}
     salient: set[int] = set()
@@ -184,14 +187,17 @@ def _ref_aggregate(feats: list[F.Feature]) -> tuple[list[int], list[float], set[
         count[f.key] = count.get(f.key, 0) + 1
         if 0 < i < P.SKETCH_TOKENS:
             salient.add(_h(feats[i - 1].key + " " + f.key))
+    triples = {_h(" ".join(f.key for f in feats[i : i + 3])) for i in range(len(feats) - 2)}
     if len(feats) == 1:
         salient.add(_h(feats[0].key))
+        triples.add(_h(feats[0].key))
     return (
         [_h(k) for k in best],
         [w * (1.0 + math.log(count[k])) for k, w in best.items()],
         salient,
         words,
         names,
+        triples,
     )
 
 
@@ -266,6 +272,10 @@ def test_fast_path_matches_reference_on_generated_texts(cold: bool) -> None:
         assert (sig.sketch, sig.words, sig.names) == (
             _ref_sketch(ref[2], P.SKETCH_BINS), _ref_sketch(ref[3], P.WORD_BINS), _ref_bottom_k(ref[4], P.NAME_BINS)
         )  # fmt: skip
+        assert (sig.pairs, sig.pairs_count) == (_ref_bottom_k(ref[5], P.ALL_BINS), len(ref[5]))
+        keys = [f.key for f in feats[: S.LEAD_KEYS]]
+        lead = xxhash.xxh64_intdigest(" ".join(keys).encode()) if len(keys) == S.LEAD_KEYS else 0
+        assert sig.lead_key == lead
         assert sig.body_hash == _ref_body_hash(text)
         assert signature_of_text(text, url, title).to_bytes() == sig.to_bytes()  # deterministic
 
