@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from pipeline.clean._prefilter import may_match, required_substrings
+
 # The patterns are written in lower case and matched against the lower-cased text: Python's
 # ``re.IGNORECASE`` made the scan about 2.5 times slower.
 _F = 0
@@ -162,6 +164,21 @@ KICKER = re.compile(r"^\W{0,2}[A-Z][A-Z0-9'’‘\-&.]{1,30}(?: [A-Z0-9'’‘\-
 
 TERMINAL = re.compile(r"""[.!?…:;"”’'»)\]]\s*$""")
 SENTENCE_END = re.compile(r"""[.!?…]["”’'»)\]]*\s*$""")
+_TERMINAL_CHARS = frozenset(".!?…:;\"”’'»)]")
+_SENTENCE_END_CHARS = frozenset(".!?…")
+_CLOSERS = "\"”’'»)]"
+
+
+def ends_terminal(text: str) -> bool:
+    """Same as ``TERMINAL.search(text)``: the last non-space character ends a clause."""
+    end = text.rstrip()
+    return bool(end) and end[-1] in _TERMINAL_CHARS
+
+
+def ends_sentence(text: str) -> bool:
+    """Same as ``SENTENCE_END.search(text)``: a full stop, maybe followed by closing quotes."""
+    end = text.rstrip().rstrip(_CLOSERS)
+    return bool(end) and end[-1] in _SENTENCE_END_CHARS
 
 # Sentence splitter: split after . ! ? (optionally followed by a closing quote) before a capital.
 SENTENCE_SPLIT = re.compile(r"""(?<=[.!?…])["”’'»)\]]?\s+(?=["“‘'«(\[]?[A-Z0-9À-ÖØ-Þ])""")
@@ -185,13 +202,21 @@ _STRONG_HINTS = (
 def has_strong_hint(text: str) -> bool:
     """Cheap pre-check: can a cookie/disclaimer pattern match ``text`` at all?"""
     low = text.lower()
-    return any(hint in low for hint in _STRONG_HINTS)
+    return any(map(low.__contains__, _STRONG_HINTS))
+
+
+# Substrings one of which each pattern's matches contain (see :mod:`pipeline.clean._prefilter`).
+_REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
+    pattern: required_substrings(pattern)
+    for group in (LINE_PATTERNS, FORM_PATTERNS, SENTENCE_PATTERNS)
+    for _, pattern in group
+}
 
 
 def match_kind(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] = LINE_PATTERNS) -> str | None:
     """First boilerplate kind whose pattern matches ``text``, else ``None``."""
     low = text.lower()
     for kind, pattern in patterns:
-        if pattern.search(low):
+        if may_match(low, _REQUIRED.get(pattern)) and pattern.search(low):
             return kind
     return None

@@ -19,11 +19,16 @@ import re
 from collections.abc import Sequence
 from operator import itemgetter
 
-from pipeline.clean._patterns import KICKER, TERMINAL
+from pipeline.clean._patterns import KICKER, ends_terminal
 from pipeline.clean._words import letter_runs
 
 _LIST_ITEM = re.compile(r"\s*(?:[-*•–|]\s|\d{1,2}[.)]\s)")
+_RUN = re.compile(r"[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _STEM = itemgetter(slice(None, 6))
+# Above this many stems times body characters, look-ups one stem at a time could turn quadratic on
+# hostile input; the body's stem set (linear) is built instead.
+_MAX_LOOKUP_WORK = 2_000_000
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
@@ -31,9 +36,49 @@ def content_words(text: str, stop: frozenset[str]) -> set[str]:
     return set(map(_STEM, {w for w in set(letter_runs(text.lower())) - stop if len(w) >= 4}))
 
 
-def _body_stems(units: Sequence[str], stop: frozenset[str]) -> set[str]:
-    """Stems of every non-stopword of ``units``; short words give stems no content word has."""
-    return set(map(_STEM, set(letter_runs("\n".join(units).lower())) - stop))
+def _body_stems(body: str, stop: frozenset[str]) -> set[str]:
+    """Stems of every non-stopword of lower-cased ``body``; short words give no content stem."""
+    return set(map(_STEM, set(letter_runs(body)) - stop))
+
+
+def _stem_in(stem: str, body: str, stop: frozenset[str]) -> bool:
+    """Whether lower-cased ``body`` has a non-stopword with content stem ``stem``."""
+    pos = body.find(stem)
+    while pos >= 0:
+        if pos == 0 or not _LETTER.match(body, pos - 1):  # a word starts here
+            word = _RUN.match(body, pos).group()  # type: ignore[union-attr]
+            if word[:6] == stem and word not in stop:
+                return True
+        pos = body.find(stem, pos + 1)
+    return False
+
+
+def _is_teaser(score: float, cues: int, min_overlap: float, cued_overlap: float) -> bool:
+    return score < min_overlap or bool(cues and score < cued_overlap + 0.15 * (cues - 1))
+
+
+def _scored_teaser(
+    unit: str, body: str, stop: frozenset[str], cues: int, min_overlap: float, cued_overlap: float
+) -> bool:
+    """Whether ``unit`` shares too few content stems with ``body`` (the units above it).
+
+    The verdict falls with the share of shared stems, so the count stops as soon as the share
+    reached so far already clears the bar; on an article's last paragraph that takes a stem or two.
+    """
+    mine = content_words(unit, stop)
+    if not mine:
+        return _is_teaser(1.0, cues, min_overlap, cued_overlap)
+    body = body.lower()
+    if len(mine) * len(body) > _MAX_LOOKUP_WORK:
+        shared = len(mine & _body_stems(body, stop))
+        return _is_teaser(shared / len(mine), cues, min_overlap, cued_overlap)
+    shared = 0
+    for stem in mine:
+        if _stem_in(stem, body, stop):
+            shared += 1
+            if not _is_teaser(shared / len(mine), cues, min_overlap, cued_overlap):
+                return False
+    return _is_teaser(shared / len(mine), cues, min_overlap, cued_overlap)
 
 
 def trailing_teasers(
@@ -47,8 +92,8 @@ def trailing_teasers(
 ) -> int:
     """Number of trailing units (from the end of ``units``) that are teasers of other stories.
 
-    A unit is scored against the stems of the units above it (the body at that point), computed
-    only for the units actually scored: the walk usually stops at the last or second-last unit.
+    A unit is scored by the share of its content stems found in the units above it (the body at
+    that point); the walk usually stops at the last or second-last unit.
     """
     n = len(units)
     if n <= keep_units:
@@ -65,10 +110,9 @@ def trailing_teasers(
                 break
             pending += 1
             continue
-        mine = content_words(unit, stop)
-        score = len(mine & _body_stems(units[:index], stop)) / len(mine) if mine else 1.0
-        cues = bool(KICKER.match(unit)) + (not TERMINAL.search(unit))
-        if score < min_overlap or (cues and score < cued_overlap + 0.15 * (cues - 1)):
+        cues = bool(KICKER.match(unit)) + (not ends_terminal(unit))
+        body = "\n".join(units[:index])
+        if _scored_teaser(unit, body, stop, cues, min_overlap, cued_overlap):
             cut = index
             pending = 0
             continue

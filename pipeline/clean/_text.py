@@ -52,7 +52,7 @@ def _units(text: str) -> tuple[list[str], list[bool]]:
         merged: list[str] = [lines[0]]
         for line in lines[1:]:
             prev = merged[-1]
-            if not P.TERMINAL.search(prev) and line[0].islower() and len(prev) > 40:
+            if not P.ends_terminal(prev) and line[0].islower() and len(prev) > 40:
                 merged[-1] = f"{prev} {line}"
             else:
                 merged.append(line)
@@ -98,7 +98,7 @@ def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
         kind = P.match_kind(unit, P.SENTENCE_PATTERNS)
         if kind:
             return kind
-    if n_words < 8 or not P.SENTENCE_END.search(unit):
+    if n_words < 8 or not P.ends_sentence(unit):
         return P.match_kind(unit)
     if n_words <= _FORM_MAX_WORDS:
         return P.match_kind(unit, P.FORM_PATTERNS)
@@ -149,7 +149,7 @@ def clean_text_detailed(
             continue
         if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
-        open_ended = not P.TERMINAL.search(unit) or (n <= 6 and unit.endswith(":"))
+        open_ended = not P.ends_terminal(unit) or (n <= 6 and unit.endswith(":"))
         short_open = n <= config.max_chrome_words and open_ended
         if kind is None and short_open and not _belongs(unit, units, i, stop):
             kind = P.CHROME
