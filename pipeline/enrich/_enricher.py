@@ -19,7 +19,7 @@ from typing import Any
 from pipeline.enrich._dates import find_dates, parse_publish_date
 from pipeline.enrich._entities import Mention, build_entities, mentions_from_doc, propagate
 from pipeline.enrich._fastner import FastNer
-from pipeline.enrich._keywords import rank_keywords
+from pipeline.enrich._keywords import rank_tokens, text_limit, tokenize
 from pipeline.enrich._language import LanguageDetector
 from pipeline.enrich._places import PlaceResolver
 from pipeline.enrich._summary import lead_summary, reading_time_minutes, word_count
@@ -112,8 +112,12 @@ class Enricher:
                     places.setdefault(ent.name, place)
             if ent.country and ent.country not in countries:
                 countries.append(ent.country)
-        keywords = rank_keywords(text, article.title, frozenset(e.name for e in entities), top=cfg.keywords)
-        words = word_count(text)
+        # One tokenisation for the keyword ranker and the word count (unless the text is longer
+        # than the ranker's window).
+        tokens = tokenize(text, text_limit(article.title))
+        names = frozenset(e.name for e in entities)
+        keywords = rank_tokens(tokens, article.title, names, top=cfg.keywords)
+        words = tokens.words if tokens.words >= 0 else word_count(text)
         return ArticleEnrichment(
             article_id=article.id,
             language=lang,

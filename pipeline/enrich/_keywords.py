@@ -13,9 +13,15 @@ from __future__ import annotations
 import heapq
 import re
 from collections import Counter
-from itertools import pairwise
+from dataclasses import dataclass
+from itertools import accumulate, compress, repeat
+from operator import add, eq, ne, not_
 
-_TOKEN = re.compile(r"[^\W\d_][\w’'-]*[^\W_]|[^\W\d_]|[.,;:!?()\[\]\"“”‘—–]|\s'\s", re.UNICODE)
+# Words as the word count sees them (a letter or digit, then letters, digits, apostrophes and
+# hyphens, ending in a letter or digit), run-breaking punctuation, and a quote between spaces.
+# Keyword words are the words from their first letter on ("22nd" -> "nd"; "2022" is none).
+_TOKEN = re.compile(r"[^\W_](?:[\w’'-]*[^\W_])?|[.,;:!?()\[\]\"“”‘—–]|(?<=\s)'(?=\s)")
+_LETTER = re.compile(r"[^\W\d_]")
 _EXTRA_STOP = frozenset(
     {
         "said",
@@ -90,35 +96,90 @@ MAX_WORDS = 3
 # Keyphrases are ranked on the first MAX_CHARS characters (title included): enough for news, and
 # bounds the cost of very long texts.
 MAX_CHARS = 6000
+_MEMO_MAX = 1 << 17
 
 
-Run = tuple[list[str], list[str]]  # (words as written, casefolded words)
+class _Kinds(dict[str, "str | None"]):
+    """Memo of what each token is to the ranker (a pure function of the token; cleared when big).
 
+    A keyword word gives its casefolded key; a stop word or a one-letter word ``None`` (they break
+    runs); punctuation ``""`` (breaks runs, is no word); a number ``" "`` (no keyword word: skipped,
+    as if absent). A word that starts with a digit but has letters ("22nd") is a keyword word from
+    its first letter on ("nd").
+    """
 
-def _runs(text: str) -> list[Run]:
-    """Maximal runs of non-stop words between stop words and punctuation."""
-    toks = _TOKEN.findall(text)
-    if not toks:
-        return []
-    folded = "\x00".join(toks).casefold()  # one casefold for the whole text
-    keys = folded.split("\x00")
-    if len(keys) != len(toks):  # cannot happen with _TOKEN, but stay correct if it did
-        keys = [t.casefold() for t in toks]
-    stop_keys = [k.replace("’", "'") for k in keys] if "’" in folded else keys
-    runs: list[Run] = []
-    words: list[str] = []
-    lowered: list[str] = []
-    for tok, key, stop_key in zip(toks, keys, stop_keys, strict=True):
-        if stop_key in _STOP or len(tok) < 2 or not tok[0].isalpha():
-            if words:
-                runs.append((words, lowered))
-                words, lowered = [], []
+    def __missing__(self, tok: str) -> str | None:
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        kind: str | None
+        if not tok[0].isalnum():
+            kind = ""
         else:
-            words.append(tok)
-            lowered.append(key)
-    if words:
-        runs.append((words, lowered))
-    return runs
+            letter = _LETTER.search(tok)
+            if letter is None:
+                kind = " "
+            else:
+                word = tok[letter.start() :]
+                key = word.casefold()
+                stop = len(word) < 2 or key.replace("’", "'") in _STOP or not word[0].isalpha()
+                kind = None if stop else key
+        self[tok] = kind
+        return kind
+
+
+_KINDS = _Kinds()
+
+
+def _surface(tok: str) -> str:
+    """The keyword word of a word token as written (from its first letter on)."""
+    if _LETTER.match(tok):
+        return tok
+    letter = _LETTER.search(tok)
+    return tok[letter.start() :] if letter else tok
+
+
+@dataclass(frozen=True, slots=True)
+class TextTokens:
+    """One tokenisation of a text, shared by the keyword ranker and the word count.
+
+    The keyword words in order: ``keys`` casefolded, ``surfaces`` as written, and ``runs`` the
+    number (from 1) of the run of each: runs are the maximal sequences of keyword words between
+    stop words, one-letter words and punctuation (numbers are skipped). ``n_runs`` runs in all.
+    ``words`` counts the words of the whole text as :func:`pipeline.enrich._summary.word_count`
+    does, or is -1 when the text was longer than the window tokenised.
+    """
+
+    keys: list[str]
+    surfaces: list[str]
+    runs: list[int]
+    n_runs: int
+    words: int
+
+    def after(self, first: TextTokens) -> TextTokens:
+        """``first`` followed by these tokens, in runs of their own (``words`` is ours)."""
+        if not first.keys:
+            return self
+        runs = first.runs + list(map(add, self.runs, repeat(first.n_runs)))
+        keys, surfaces = first.keys + self.keys, first.surfaces + self.surfaces
+        return TextTokens(keys, surfaces, runs, first.n_runs + self.n_runs, self.words)
+
+
+def tokenize(text: str, limit: int = MAX_CHARS) -> TextTokens:
+    """Tokens of ``text[:limit]``; ``words`` is -1 when that is not the whole text."""
+    whole = len(text) <= limit
+    toks = _TOKEN.findall(text if whole else text[:limit])
+    kinds = list(map(_KINDS.__getitem__, toks))
+    words = len(toks) - kinds.count("") if whole else -1
+    if " " in kinds:  # numbers are no keyword words: as if absent
+        keep = list(map(ne, kinds, repeat(" ")))
+        kinds = list(compress(kinds, keep))
+        toks = list(compress(toks, keep))
+    # All of this runs at C speed: a word starts a run when the token before it breaks runs.
+    starts = compress(map(not_, [None, *kinds]), kinds)
+    runs = list(accumulate(map(int, starts)))
+    keys: list[str] = list(compress(kinds, kinds))  # type: ignore[arg-type]  # truthy: str
+    surfaces = list(compress(toks, kinds))
+    return TextTokens(keys, surfaces, runs, runs[-1] if runs else 0, words)
 
 
 def _choose(best: list[tuple[str, float]], top: int) -> tuple[list[tuple[str, float]], list[str]]:
@@ -136,63 +197,93 @@ def _choose(best: list[tuple[str, float]], top: int) -> tuple[list[tuple[str, fl
     return chosen, taken
 
 
+def text_limit(title: str) -> int:
+    """How much of the text the ranker reads after ``title`` (the window is MAX_CHARS in all)."""
+    return MAX_CHARS - len(title) - 2 if title else MAX_CHARS
+
+
 def rank_keywords(
     text: str, title: str = "", entity_names: frozenset[str] = frozenset(), top: int = 10
 ) -> list[tuple[str, float]]:
     """Top ``top`` keyphrases of ``title`` + ``text`` with scores in (0, 1]."""
+    return rank_tokens(tokenize(text, text_limit(title)), title, entity_names, top)
+
+
+def _phrases(keys: list[str], runs: list[int], n: int) -> tuple[list[str], list[int], list[int]]:
+    """The ``n``-word phrases inside runs: texts, run numbers, index of the first word."""
+    same_run = list(map(eq, runs, runs[n - 1 :]))
+    parts = [keys[k:] for k in range(n)]
+    texts = list(map(" ".join, compress(zip(*parts, strict=False), same_run)))
+    return texts, list(compress(runs, same_run)), list(compress(range(len(same_run)), same_run))
+
+
+def rank_tokens(
+    tokens: TextTokens, title: str = "", entity_names: frozenset[str] = frozenset(), top: int = 10
+) -> list[tuple[str, float]]:
+    """:func:`rank_keywords` of a text already tokenised by ``tokenize(text, text_limit(title))``."""
     if top <= 0:
         return []
-    runs = _runs((title + ".\n" + text if title else text)[:MAX_CHARS])
-    if not runs:
+    title_tokens = tokenize(title, len(title))
+    # The ". " between title and text breaks runs; a title may fill the whole window alone.
+    tokens = tokens.after(title_tokens) if text_limit(title) > 0 else tokenize(title, MAX_CHARS)
+    keys, runs, n_runs = tokens.keys, tokens.runs, tokens.n_runs
+    if not keys:
         return []
-    grams: list[str] = []
-    surf: list[str] = []
-    run_of: list[int] = []
-    for i, (run, keys) in enumerate(runs):
-        n = len(grams)
-        grams += keys
-        surf += run
-        if len(run) > 1:
-            grams += [f"{a} {b}" for a, b in pairwise(keys)]
-            surf += [f"{a} {b}" for a, b in pairwise(run)]
-        if len(run) > 2 and MAX_WORDS >= 3:
-            grams += [f"{a} {b} {c}" for a, b, c in zip(keys, keys[1:], keys[2:], strict=False)]
-            surf += [f"{a} {b} {c}" for a, b, c in zip(run, run[1:], run[2:], strict=False)]
-        run_of += [i] * (len(grams) - n)
-    word_freq: Counter[str] = Counter(k for _, keys in runs for k in keys)
-    gram_freq: Counter[str] = Counter(grams)
-    surfaces: Counter[tuple[str, str]] = Counter(zip(grams, surf, strict=True))
-    first_seen = dict(zip(reversed(grams), reversed(run_of), strict=True))  # earliest run wins
-    title_words = {k for _, keys in _runs(title) for k in keys}
+    # Position factor by run number (from 1): phrases first seen early weigh more.
+    position = [0.0, *(1.0 + 1.0 / (1.0 + 10.0 * r / n_runs) for r in range(n_runs))]
+    word_freq: Counter[str] = Counter(keys)
+    word_first = dict(zip(reversed(keys), reversed(runs), strict=True))  # earliest run wins
+    scores = {k: f * f * position[word_first[k]] for k, f in word_freq.items()}
+    title_words = set(title_tokens.keys)
     entity_keys = {" ".join(n.casefold().split()) for n in entity_names}
-    n_runs = len(runs)
-    scores: dict[str, float] = {}
-    for key, freq in gram_freq.items():
-        is_entity = key in entity_keys
-        if " " not in key:  # one word: the common case, scored without splitting
-            position = 1.0 + 1.0 / (1.0 + 10.0 * first_seen[key] / n_runs)
-            boost = (1.5 if key in title_words else 1.0) * (1.5 if is_entity else 1.0)
-            scores[key] = freq * word_freq[key] * position * boost
-            continue
-        if freq < 2 and not is_entity:
-            continue
-        words = key.split()
-        mean_tf = sum(word_freq[w] for w in words) / len(words)
-        position = 1.0 + 1.0 / (1.0 + 10.0 * first_seen[key] / n_runs)
-        boost = (1.0 + 0.5 * sum(w in title_words for w in words) / len(words)) * (1.5 if is_entity else 1.0)
-        scores[key] = freq * mean_tf * (1.0 + 0.5 * (len(words) - 1)) * position * boost
-    # Only the best few can be chosen (each chosen phrase blocks at most a few overlapping ones).
-    order: list[tuple[str, float]] = heapq.nsmallest(
-        max(8 * top, 64), scores.items(), key=lambda kv: (-kv[1], kv[0])
-    )
+    for key in (title_words | entity_keys) & scores.keys():
+        scores[key] *= (1.5 if key in title_words else 1.0) * (1.5 if key in entity_keys else 1.0)
+    phrases: list[str] = []
+    phrase_runs: list[int] = []
+    starts: list[int] = []
+    for n in range(2, MAX_WORDS + 1):
+        texts, in_run, first_word = _phrases(keys, runs, n)
+        phrases += texts
+        phrase_runs += in_run
+        starts += first_word
+    # A phrase seen once counts only when it is an entity name.
+    kept = {k: f for k, f in Counter(phrases).items() if f > 1 or k in entity_keys}
+    if kept:
+        phrase_first = dict(zip(reversed(phrases), reversed(phrase_runs), strict=True))
+        for key, freq in kept.items():
+            parts = key.split()
+            mean_tf = sum(word_freq[w] for w in parts) / len(parts)
+            boost = (1.0 + 0.5 * sum(w in title_words for w in parts) / len(parts)) * (
+                1.5 if key in entity_keys else 1.0
+            )
+            length = 1.0 + 0.5 * (len(parts) - 1)
+            scores[key] = freq * mean_tf * length * position[phrase_first[key]] * boost
+    # Only the best few can be chosen (each chosen phrase blocks at most a few overlapping ones):
+    # the best n_best by (score desc, text), found by score first (no Python key per candidate).
+    n_best = max(8 * top, 64)
+    candidates = list(scores.items())
+    if len(candidates) > n_best:
+        cutoff = heapq.nlargest(n_best, scores.values())[-1]
+        candidates = [kv for kv in candidates if kv[1] >= cutoff]
+    order = sorted(candidates, key=lambda kv: (-kv[1], kv[0]))[:n_best]
     chosen, taken = _choose(order, top)
     if len(chosen) < top < len(scores) and len(order) < len(scores):
         chosen, taken = _choose(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])), top)
-    # The most frequent spelling of each chosen phrase (the first seen on ties).
-    spelling: dict[str, tuple[str, int]] = {}
-    wanted = set(taken)
-    for (key, spelled), count in surfaces.items():
-        if key in wanted and count > spelling.get(key, ("", 0))[1]:
-            spelling[key] = (spelled, count)
+    spelling = _spellings(tokens, phrases, starts, set(taken))
     top_score = chosen[0][1] if chosen else 1.0
-    return [(spelling[key][0], round(s / top_score, 4)) for key, s in chosen]
+    return [(spelling[key], round(s / top_score, 4)) for key, s in chosen]
+
+
+def _spellings(tokens: TextTokens, phrases: list[str], starts: list[int], wanted: set[str]) -> dict[str, str]:
+    """The most frequent spelling of each phrase in ``wanted`` (the first seen on ties)."""
+    counts: dict[str, Counter[str]] = {key: Counter() for key in wanted}
+    surfaces = tokens.surfaces
+    for key, surface in compress(
+        zip(tokens.keys, surfaces, strict=True), map(wanted.__contains__, tokens.keys)
+    ):
+        counts[key][_surface(surface)] += 1
+    for i in compress(range(len(phrases)), map(wanted.__contains__, phrases)):
+        key = phrases[i]
+        first = starts[i]
+        counts[key][" ".join(map(_surface, surfaces[first : first + key.count(" ") + 1]))] += 1
+    return {key: c.most_common(1)[0][0] for key, c in counts.items()}
