@@ -214,6 +214,36 @@ def kmv_overlap(
     return inter / max(1, union), len(small & (sb if small is sa else sa)) / len(small), len(small)
 
 
+def kmv_overlap_many(
+    a: npt.NDArray[np.uint16], na: int, b: npt.NDArray[np.uint16], nb: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """:func:`kmv_overlap` of one sketch ``a`` against each row of ``b`` (n, k), vectorised."""
+    k = a.size
+    va = a[a != 0].astype(np.int64)
+    n = b.shape[0]
+    if not va.size or not n:
+        zero = np.zeros(n)
+        return zero, zero, np.zeros(n, dtype=np.int64)
+    bb = b.astype(np.int64)
+    filled_b = bb != 0
+    b_full = filled_b.sum(axis=1) >= k
+    a_limit = int(va[-1]) if va.size >= k else 0xFFFF
+    limit = np.minimum(np.where(b_full, bb.max(axis=1), 0xFFFF), a_limit)  # (n,)
+    member = np.zeros(0x10000, dtype=bool)
+    member[va] = True
+    in_b = filled_b & (bb <= limit[:, None])
+    count_b = in_b.sum(axis=1)
+    count_a = np.searchsorted(va, limit, side="right")
+    inter = (member[bb] & in_b).sum(axis=1)
+    union = count_a + count_b - inter
+    jaccard = inter / np.maximum(union, 1)
+    support = np.where(na <= nb, count_a, count_b)
+    contained = np.where(support > 0, inter / np.maximum(support, 1), 0.0)
+    nonempty = filled_b.any(axis=1)
+    return (np.where(nonempty, jaccard, 0.0), np.where(nonempty, contained, 0.0),
+            np.where(nonempty, support, 0).astype(np.int64))  # fmt: skip
+
+
 def _sketch_any(mixed: npt.NDArray[np.uint64], nbins: int) -> bytes:
     bins = (mixed >> np.uint64(58)).astype(np.int64) % nbins
     low = mixed & np.uint64(0x03FFFFFFFFFFFFFF)

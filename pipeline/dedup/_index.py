@@ -4,11 +4,12 @@ Durable state is ``entries: MutableMapping[str, bytes]`` (article id -> story id
 signature), one key per indexed article, deleted on eviction: a dict in batch mode, a changelogged
 Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupIndex.rebuild`.
 
-In memory, per indexed article (row): fingerprint (8 bytes), published time (4), 32 bits of the
-body hash (4) and of the URL key (4), the row in each of the 4 block tables (16) and the URL table
-(4), the first 8 of the 32 sketch bins (16), and a reference to the article id (8): 64 bytes. The
-full verification sketch is read from the candidate's durable entry, only for candidates within
-``max_distance`` bits that share one of the in-memory bins (or are within ``copy_distance``).
+In memory, per indexed article (row): fingerprint (8 bytes), published time (4), its row in each
+of the 4 block tables (16), 32 bits of the URL key and of the lead key with the row in their
+tables (16), the first bin of the top-of-text pair sketch with its row in the bin table (6), and
+a reference to the article id (8): 58 bytes, plus the fixed offsets arrays (about 1.6 MB). Every
+candidate (near in fingerprint, same URL or lead key, or sharing the in-memory bin) is verified
+on the sketches of its durable entry (see :class:`DedupConfig` for the rules).
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
 Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
@@ -36,7 +37,7 @@ from pipeline.dedup._fingerprint import (
     NAME_BINS,
     SKETCH_BINS,
     WORD_BINS,
-    kmv_overlap,
+    kmv_overlap_many,
     sketch_array,
     sketch_similarity,
 )
@@ -58,7 +59,7 @@ _NBUCKETS = 1 << _BLOCK_BITS
 _MASK32 = 0xFFFFFFFF
 _COPY_BITS = 12  # relation "copy" (vs "rewrite") for an accepted match this close ...
 _COPY_SKETCH = 0.8  # ... with this much salient-word agreement (or within 3 bits)
-_PRE_BINS = 8  # sketch bins also held in memory, to skip entry reads of unrelated candidates
+_PRE_BINS = 1  # sketch bins also held in memory (candidates sharing a word pair at the top)
 _RELATION_RANK = {"exact": 2, "copy": 1, "rewrite": 0}
 
 U64 = npt.NDArray[np.uint64]
@@ -71,25 +72,6 @@ _NAMES_MIN_COUNT = 3
 _SCREEN_ABOVE = 16
 _NAMES_MIN_CONTAINMENT = 0.7
 I64 = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    """The sketches of an indexed article that verification reads from its entry."""
-
-    top: npt.NDArray[np.uint16]
-    top_count: int
-    words: npt.NDArray[np.uint16]
-    names: npt.NDArray[np.uint16]
-    names_count: int
-    pairs: npt.NDArray[np.uint16]
-    pairs_count: int
-
-
-_EMPTY = _Stored(
-    np.zeros(SKETCH_BINS, dtype=np.uint16), 0, np.zeros(WORD_BINS, dtype=np.uint16),
-    np.zeros(NAME_BINS, dtype=np.uint16), 0, np.zeros(ALL_BINS, dtype=np.uint16), 0,
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +127,6 @@ class DedupIndex:
         self._n = 0
         self._fp: U64 = np.zeros(capacity, dtype=np.uint64)
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
-        self._bh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._lh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._pre: npt.NDArray[np.uint16] = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
@@ -170,7 +151,7 @@ class DedupIndex:
         pre = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
         pre[: self._n] = self._pre[: self._n]
         self._pre = pre
-        for name in ("_fp", "_ts", "_bh", "_uh", "_lh"):
+        for name in ("_fp", "_ts", "_uh", "_lh"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self._n] = old[: self._n]
@@ -183,7 +164,6 @@ class DedupIndex:
         i = self._n
         self._fp[i] = sig.simhash
         self._ts[i] = _ts32(published_ts)
-        self._bh[i] = sig.body_hash & _MASK32
         self._uh[i] = sig.url_key & _MASK32
         self._lh[i] = sig.lead_key & _MASK32
         self._pre[i] = sketch_array(sig.sketch)[:_PRE_BINS]
@@ -206,7 +186,6 @@ class DedupIndex:
         n = int(keep.size)
         self._fp[:n] = self._fp[keep]
         self._ts[:n] = self._ts[keep]
-        self._bh[:n] = self._bh[keep]
         self._uh[:n] = self._uh[keep]
         self._lh[:n] = self._lh[keep]
         self._pre[:n] = self._pre[keep]
@@ -302,24 +281,6 @@ class DedupIndex:
         rows = np.unique(np.concatenate(parts))
         return rows[self._ts[rows] > 0]
 
-    def _sketch_of(self, row: int) -> _Stored:
-        """The candidate's sketches, read from its durable entry."""
-        value = self.entries.get(self._ids[row])
-        if value is None:
-            return _EMPTY
-        h = _ENTRY_HEAD.size
-
-        def part(offset: int, nbins: int) -> tuple[U16, int]:
-            start = h + offset
-            return (sketch_array(value[start : start + 2 * nbins]),
-                    int.from_bytes(value[start - 2 : start], "little"))  # fmt: skip
-
-        top, top_count = part(SKETCH_OFFSET, SKETCH_BINS)
-        words, _ = part(WORDS_OFFSET, WORD_BINS)
-        names, names_count = part(NAMES_OFFSET, NAME_BINS)
-        pairs, pairs_count = part(PAIRS_OFFSET, ALL_BINS)
-        return _Stored(top, top_count, words, names, names_count, pairs, pairs_count)
-
     def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
         b = key32 & 0xFFFF
@@ -327,6 +288,83 @@ class DedupIndex:
         delta = np.arange(self._built, self._n, dtype=np.int64)
         rows = np.concatenate([rows, delta])
         return rows[(keys[rows] == key32) & (self._ts[rows] > 0)]
+
+    def _read(self, rows: I64) -> tuple[I64, npt.NDArray[np.uint8]]:
+        """The rows whose durable entry exists, and their signatures as one (n, size) byte array."""
+        h = _ENTRY_HEAD.size
+        kept: list[int] = []
+        parts: list[bytes] = []
+        get = self.entries.get
+        for row in rows.tolist():
+            value = get(self._ids[row])
+            if value is not None:
+                kept.append(row)
+                parts.append(value[h : h + SIGNATURE_SIZE])
+        block = np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(len(kept), SIGNATURE_SIZE)
+        return np.array(kept, dtype=np.int64), block
+
+    def _verify(
+        self, sig: Signature, rows: I64, same_url: set[int], found: list[tuple[str, float, int, str]]
+    ) -> None:
+        """Check each candidate row against ``sig`` on the sketches of its entry (see DedupConfig)."""
+        cfg = self.config
+        rows, block = self._read(rows)
+        if not rows.size:
+            return
+
+        def u16(offset: int, nbins: int) -> npt.NDArray[np.uint16]:
+            return np.ascontiguousarray(block[:, offset : offset + 2 * nbins]).view("<u2")
+
+        def count(offset: int) -> I64:
+            return u16(offset - 2, 1)[:, 0].astype(np.int64)
+
+        hashes = np.ascontiguousarray(block[:, 9:25]).view("<u8")  # body hash, URL key
+        dist = np.bitwise_count(self._fp[rows] ^ np.uint64(sig.simhash)).astype(np.int64)
+        sims = sketch_similarity(sketch_array(sig.sketch), u16(SKETCH_OFFSET, SKETCH_BINS))
+        wsims = sketch_similarity(sketch_array(sig.words), u16(WORDS_OFFSET, WORD_BINS))
+        # Names and numbers: Jaccard and the share of the fewer found in the other article. A
+        # template reused for another event (other names, places, numbers) shares word pairs
+        # but not these.
+        nsim, ncont, nsup = kmv_overlap_many(
+            sketch_array(sig.names), sig.names_count, u16(NAMES_OFFSET, NAME_BINS), count(NAMES_OFFSET)
+        )
+        # key triples of the whole texts: the share of the shorter inside the longer (a lead, an
+        # abridged copy, a copy with teasers glued on, a story quoted whole)
+        pcounts = count(PAIRS_OFFSET)
+        psim, pcont, psup = kmv_overlap_many(
+            sketch_array(sig.pairs), sig.pairs_count, u16(PAIRS_OFFSET, ALL_BINS), pcounts
+        )
+        smaller = np.minimum(pcounts, sig.pairs_count)
+        exact = (dist == 0) & (hashes[:, 0] == np.uint64(sig.body_hash))
+        same_page = np.isin(rows, list(same_url)) & (hashes[:, 1] == np.uint64(sig.url_key))
+        for row, d, s, ws, ex, page, ns, nc, nsupport, pj, pc, psupport, small in zip(
+            rows.tolist(), dist.tolist(), sims.tolist(), wsims.tolist(), exact.tolist(),
+            same_page.tolist(), nsim.tolist(), ncont.tolist(), nsup.tolist(), psim.tolist(),
+            pcont.tolist(), psup.tolist(), smaller.tolist(), strict=True,
+        ):  # fmt: skip
+            if ex or (page and (d <= 3 or pc >= cfg.url_min_containment)):
+                # same body, or an update of the same page (a live page's new post is not)
+                found.append(("exact", 1.0, row, self._ids[row]))
+                continue
+            if nsupport >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
+                continue  # same wording, other names and numbers: another event of the same kind
+            similarity = max(s, pj, pc * 0.9)
+            near_copy = d <= cfg.copy_distance and s >= cfg.copy_min_sketch
+            contained = small >= cfg.containment_min_count and (
+                _wilson_low(pc, psupport) >= cfg.min_containment
+            )
+            # a paraphrase changes word pairs but keeps most content words and the fingerprint
+            paraphrase = (
+                d <= cfg.rewrite_distance and ws >= cfg.rewrite_min_words and ns >= cfg.rewrite_min_names
+                and pc >= cfg.rewrite_min_containment
+            )
+            if paraphrase and s < cfg.rewrite_min_sketch:
+                similarity = max(similarity, ws)
+            jaccard = s >= cfg.rewrite_min_sketch and pj >= cfg.rewrite_min_pairs
+            if near_copy or contained or paraphrase or jaccard:
+                # relation: a copy keeps (almost) the fingerprint and the salient words
+                copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
+                found.append(("copy" if copy else "rewrite", similarity, row, self._ids[row]))
 
     def lookup(self, article_id: str, sig: Signature) -> Match | None:
         """Best match among indexed articles (other than ``article_id`` itself), or None.
@@ -339,7 +377,7 @@ class DedupIndex:
         found: list[tuple[str, float, int, str]] = []  # relation, similarity, row, id
 
         q = sig.simhash
-        near, _ = self._near_rows(q)
+        near, near_dist = self._near_rows(q)
         qsk = sketch_array(sig.sketch)
         qpre = qsk[:_PRE_BINS]
         # candidates: near in fingerprint, or sharing an in-memory sketch bin (with a Jaccard of
@@ -351,7 +389,14 @@ class DedupIndex:
             shared = ((self._pre[by_bins] == qpre) & (qpre != 0)).sum(axis=1)
             far = np.bitwise_count(self._fp[by_bins] ^ np.uint64(q)) > cfg.max_distance
             by_bins = by_bins[(shared >= 2) | ~far]
-        rows = np.union1d(near, by_bins)
+        # every candidate within ``rewrite_distance`` bits; of the farther ones (up to
+        # ``max_distance``), the nearest ``far_candidates`` (a lead or a long story quoting another
+        # lands there; random fingerprints do too, ~400 of them at 1M entries)
+        close = near_dist <= cfg.rewrite_distance
+        far = np.flatnonzero(~close)
+        if far.size > cfg.far_candidates:
+            far = far[np.argsort(near_dist[far], kind="stable")[: cfg.far_candidates]]
+        rows = np.union1d(np.union1d(near[close], near[far]), by_bins)
         same_url = rows[:0]
         if sig.url_key:
             same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
@@ -360,53 +405,7 @@ class DedupIndex:
             lead = sig.lead_key & _MASK32
             rows = np.union1d(rows, self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
         if rows.size:
-            same_url_set = set(same_url.tolist())
-            dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q)).astype(np.int64)
-            read = [self._sketch_of(row) for row in rows.tolist()]
-            sims = sketch_similarity(qsk, np.stack([r.top for r in read]))
-            wsims = sketch_similarity(sketch_array(sig.words), np.stack([r.words for r in read]))
-            qnames = sketch_array(sig.names)
-            qpairs = sketch_array(sig.pairs)
-            exact = (dist == 0) & (self._bh[rows] == (sig.body_hash & _MASK32))
-            for row, d, s, ws, ex, r in zip(
-                rows.tolist(), dist.tolist(), sims.tolist(), wsims.tolist(), exact.tolist(), read,
-                strict=True,
-            ):  # fmt: skip
-                if ex:
-                    found.append(("exact", 1.0, row, self._ids[row]))
-                    continue
-                # Names and numbers: Jaccard and the share of the fewer found in the other article. A
-                # template reused for another event (other names, places, numbers) shares word pairs
-                # but not these.
-                ns, nc, nsupport = kmv_overlap(qnames, sig.names_count, r.names, r.names_count)
-                # key pairs of the whole texts: the share of the shorter inside the longer (a lead,
-                # an abridged copy, a copy with teasers glued on, a story quoted whole)
-                pj, pc, psupport = kmv_overlap(qpairs, sig.pairs_count, r.pairs, r.pairs_count)
-                if row in same_url_set and (d <= 3 or pc >= cfg.url_min_containment):
-                    found.append(("exact", 1.0, row, self._ids[row]))
-                    continue  # an update of the page (a live page's new post is not: no overlap)
-                if nsupport >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
-                    continue  # same wording, other names and numbers: another event of the same kind
-                smaller = min(sig.pairs_count, r.pairs_count)
-                similarity = max(s, pj, pc * 0.9)
-                near_copy = d <= cfg.copy_distance and s >= cfg.copy_min_sketch
-                contained = (
-                    _wilson_low(pc, psupport) >= cfg.min_containment
-                    and smaller >= cfg.containment_min_count
-                )
-                # a paraphrase changes word pairs but keeps most content words and the fingerprint
-                paraphrase = (
-                    d <= cfg.rewrite_distance and ws >= cfg.rewrite_min_words and ns >= cfg.rewrite_min_names
-                    and pc >= cfg.rewrite_min_containment
-                )
-                if paraphrase and s < cfg.rewrite_min_sketch:
-                    similarity = max(similarity, ws)
-                jaccard = s >= cfg.rewrite_min_sketch and pj >= cfg.rewrite_min_pairs
-                if near_copy or contained or paraphrase or jaccard:
-                    # relation: a copy keeps (almost) the fingerprint and the salient words
-                    copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
-                    found.append(("copy" if copy else "rewrite", similarity, row, self._ids[row]))
-
+            self._verify(sig, rows, set(same_url.tolist()), found)
         chosen: tuple[str, float, int, str] | None = None
         for relation, similarity, row, other_id in found:
             if other_id == article_id:
@@ -455,7 +454,7 @@ class DedupIndex:
 
     def memory_bytes(self) -> int:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
-        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._bh, self._uh, self._pre]
+        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._uh, self._pre]
         arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows, self._lh]
         arrays += [self._lead_offsets, self._lead_rows]
         arrays += [self._bin_offsets, self._bin_rows]

@@ -49,7 +49,8 @@ class DedupConfig:
       ``blocks`` blocks and probes every key within ``probe_radius`` bits of each query block, so
       every indexed fingerprint within ``blocks * (probe_radius + 1) - 1`` bits is a candidate
       (and most up to ``max_distance``).
-    - ``max_distance``: candidates farther than this many bits are dropped.
+    - ``max_distance``/``far_candidates``: candidates farther than this many bits are dropped;
+      of those beyond ``rewrite_distance``, only the nearest ``far_candidates`` are verified.
     - ``copy_distance``/``copy_min_sketch``: a candidate this close, whose sketch agrees this
       much, is accepted (near-copy); its relation is "copy" when within 3 bits, or 12 bits with sketch >= 0.8.
     - ``rewrite_min_sketch``/``rewrite_min_pairs``: any other candidate (near in fingerprint,
@@ -76,6 +77,7 @@ class DedupConfig:
     blocks: int = 4
     probe_radius: int = 2
     max_distance: int = 20
+    far_candidates: int = 8
     copy_distance: int = 6
     copy_min_sketch: float = 0.15
     rewrite_min_sketch: float = 0.3

@@ -18,13 +18,14 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pipeline.dedup import DedupConfig, DedupIndex, Signature, signature_of_text, story_id_for
-from pipeline.dedup._fingerprint import SKETCH_SIZE
+from pipeline.dedup._fingerprint import ALL_BINS, NAME_BINS, SKETCH_SIZE, WORD_BINS
 from pipeline.evaluation.dedup_eval import DEFAULT_DATA
 
 
@@ -48,20 +49,27 @@ def _texts(data: Path, n: int, words: int = 600) -> list[str]:
 
 
 def _random_sigs(n: int, seed: int) -> list[Signature]:
+    """Random signatures with every part filled like a ~600-word article's (sorted bottom-k)."""
     rng = np.random.default_rng(seed)
     fps = rng.integers(0, 2**63, size=n, dtype=np.int64).astype(np.uint64) << np.uint64(1)
     fps |= rng.integers(0, 2, size=n, dtype=np.int64).astype(np.uint64)
     sks = rng.integers(0, 256, size=(n, SKETCH_SIZE), dtype=np.uint8)
-    other = rng.integers(0, 2**63, size=(n, 2), dtype=np.int64)
+    words = rng.integers(1, 65536, size=(n, WORD_BINS), dtype=np.int64).astype("<u2")
+    names = np.sort(rng.integers(1, 65536, size=(n, NAME_BINS), dtype=np.int64), axis=1).astype("<u2")
+    pairs = np.sort(rng.integers(1, 20000, size=(n, ALL_BINS), dtype=np.int64), axis=1).astype("<u2")
+    other = rng.integers(0, 2**63, size=(n, 3), dtype=np.int64)
     return [Signature(simhash=int(fps[i]), body_hash=int(other[i, 0]), url_key=int(other[i, 1]),
-                      sketch=sks[i].tobytes(), length=3000) for i in range(n)]  # fmt: skip
+                      sketch=sks[i].tobytes(), length=3000, sketch_count=119, words=words[i].tobytes(),
+                      words_count=110, names=names[i].tobytes(), names_count=40,
+                      pairs=pairs[i].tobytes(), pairs_count=300, lead_key=int(other[i, 2]))
+            for i in range(n)]  # fmt: skip
 
 
 def _near(sig: Signature, rng: random.Random) -> Signature:
     fp = sig.simhash
     for b in rng.sample(range(64), rng.randint(1, 8)):
         fp ^= 1 << b
-    return Signature(simhash=fp, body_hash=sig.body_hash ^ 1, url_key=0, sketch=sig.sketch, length=sig.length)
+    return replace(sig, simhash=fp, body_hash=sig.body_hash ^ 1, url_key=0, lead_key=0)
 
 
 def bench_ours(size: int, queries: int, seed: int = 7) -> dict[str, Any]:

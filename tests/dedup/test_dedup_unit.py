@@ -186,3 +186,65 @@ def test_config_validation() -> None:
         DedupConfig(bits=128)
     with pytest.raises(ValueError):
         DedupConfig(window_days=0)
+
+
+LONG_TAIL = """
+
+Engineers from the Geological Institute said the fault that moved runs along the coast for about 80 kilometres and had been quiet for more than twenty years.
+
+The national railway suspended trains between Brennick and the capital while bridges were inspected, and the main coastal road was closed near Ostravel after a landslide.
+
+Hospitals in Brennick asked for blood donors, and a field hospital run by the army opened in the port's football stadium by midday.
+
+The finance ministry released an emergency fund of 40 million for reconstruction and said families who lost their homes would receive monthly rent support.
+
+Neighbouring countries offered search teams with dogs, and the first of them landed at Brennick airport on Tuesday evening."""
+
+
+@pytest.mark.parametrize("lead_paragraphs", [1, 2])
+def test_lead_or_brief_joins_its_long_story(lead_paragraphs: int) -> None:
+    # a brief (the first paragraph or two) is far from the full story in fingerprint, but all of
+    # its key triples are in it
+    full = QUAKE_A + LONG_TAIL
+    lead = "\n\n".join(QUAKE_A.split("\n\n")[:lead_paragraphs])
+    index = _index()
+    index.insert("full", "s-full", _sig(full), 1000.0)
+    m = index.lookup("lead", _sig(lead))
+    assert m is not None and m.story_id == "s-full"
+    # and the other way round: the brief first, the full story later
+    index = _index()
+    index.insert("lead", "s-lead", _sig(lead), 1000.0)
+    m = index.lookup("full", _sig(full))
+    assert m is not None and m.story_id == "s-lead"
+
+
+def test_one_shared_sentence_is_not_containment() -> None:
+    # another report that quotes one sentence of the story is not a version of it
+    other = QUAKE_B + "\n\n" + QUAKE_A.split("\n\n")[3]
+    index = _index()
+    index.insert("a", "s-a", _sig(QUAKE_A), 1000.0)
+    assert index.lookup("b", _sig(other)) is None
+
+
+def test_vectorised_bottom_k_overlap_matches_the_scalar_one() -> None:
+    import random
+
+    import numpy as np
+
+    from pipeline.dedup._fingerprint import bottom_k, kmv_overlap, kmv_overlap_many, sketch_array
+
+    rng = random.Random(1)
+    for _ in range(200):
+        k = rng.choice([16, 128])
+        base = [rng.getrandbits(64) for _ in range(rng.randint(0, 600))]
+        query = set(rng.sample(base, rng.randint(0, len(base))))
+        others = [
+            set(rng.sample(base, rng.randint(0, len(base))))
+            | {rng.getrandbits(64) for _ in range(rng.randint(0, 300))}
+            for _ in range(5)
+        ]
+        a = sketch_array(bottom_k(query, k))
+        b = np.stack([sketch_array(bottom_k(o, k)) for o in others])
+        j, c, s = kmv_overlap_many(a, len(query), b, np.array([len(o) for o in others]))
+        for i, o in enumerate(others):
+            assert kmv_overlap(a, len(query), b[i], len(o)) == pytest.approx((j[i], c[i], s[i]))
