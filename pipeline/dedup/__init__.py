@@ -1,7 +1,7 @@
 """Dedup stage: find which earlier article (within a time window) a new article is a version of.
 
 What goes in: a :class:`~pipeline.records.CleanedArticle`. ``signature(article, config)`` (pure,
-parallel stage) turns it into a 159-byte :class:`Signature`; :class:`DedupIndex` (global stage)
+parallel stage) turns it into a 533-byte :class:`Signature`; :class:`DedupIndex` (global stage)
 answers ``lookup(article_id, sig) -> Match | None`` and is updated with ``insert``/``evict``.
 What comes out: a :class:`Match` naming the matched article, its story, the relation
 ("exact", "copy", "rewrite") and a similarity in [0, 1]. This stage raises no reason codes.
@@ -13,10 +13,15 @@ Design (see README, "Dedup"):
   words dropped; numbers, months and transliterated names normalised), weighted toward names and
   numbers and toward the top of the story.
 - Index: 4 tables keyed on 16-bit blocks of the fingerprint, multi-probed to radius 2, so every
-  indexed fingerprint within 11 bits is a candidate; candidates up to ``max_distance`` bits kept.
-- Verification: a 64-byte one-permutation MinHash (32 bins of 16 bits) of the content keys of the
-  first 120 content tokens, so different events of the same kind (other names, places, numbers)
-  stay apart. It is kept in the durable entry and read only for candidates near in fingerprint.
+  indexed fingerprint within 11 bits is a candidate (every one within ``rewrite_distance`` that
+  the probes find, and the nearest ``far_candidates`` up to ``max_distance``); plus three exact
+  keys: the canonical URL, the lead key (the first 6 content keys: briefs keep the first
+  sentence) and the anchor (the smallest hash of the key pairs of the first 40 content keys, a
+  MinHash value: two openings that share most pairs usually share it). 60 bytes per article.
+- Verification, on sketches kept in the durable entry and read only for candidates: MinHash of
+  the key pairs near the top (Jaccard), of the content words (paraphrase), bottom-k of the names
+  and numbers (so different events of the same kind stay apart) and bottom-k of the key triples
+  of the whole text (containment of a lead, an abridged copy or a quoted release in a longer one).
 
 Partitioning: a story can only be found on the worker that holds its candidates, so the dedup
 stage is keyed by one global partition key (the index is not sharded by article id): the parallel

@@ -37,6 +37,7 @@ NAME_SKETCH_SIZE = 2 * NAME_BINS
 ALL_BINS = 128  # fourth sketch: bottom-k of the key pairs of the whole text, for containment
 ALL_SKETCH_SIZE = 2 * ALL_BINS
 SKETCH_TOKENS = 120
+ANCHOR_TOKENS = 40  # the anchor is the smallest hash of the key pairs of this many first keys
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
 
@@ -86,11 +87,12 @@ _one_plus_log: list[float] = [0.0] + [1.0 + math.log(c) for c in range(1, 1024)]
 
 def aggregate(
     feats: list[Feature],
-) -> tuple[list[int], list[float], set[int], set[int], set[int], set[int]]:
+) -> tuple[list[int], list[float], set[int], set[int], set[int], set[int], int]:
     """Unique key hashes with their weights; hashes of key pairs and of keys near the top; hashes
-    of the names and numbers; hashes of the key pairs of the whole text."""
+    of the names and numbers; hashes of the key triples of the whole text; the anchor (smallest
+    hash of the key pairs of the first ``ANCHOR_TOKENS`` keys, 0 for fewer than 2 keys)."""
     if not feats:
-        return [], [], set(), set(), set(), set()
+        return [], [], set(), set(), set(), set(), 0
     n = len(feats)
     keys: list[str]
     keys, type_weights, _ = map(list, zip(*feats, strict=True))
@@ -98,7 +100,9 @@ def aggregate(
     words = set(_hashes(top))
     uniq = list(dict.fromkeys(keys))
     names = set(_hashes([k for k in uniq if k[:1] in "#="]))
-    salient = set(_hashes_unmemoised([a + " " + b for a, b in pairwise(top)]))
+    top_pairs = list(_hashes_unmemoised([a + " " + b for a, b in pairwise(top)]))
+    salient = set(top_pairs)
+    anchor = min(top_pairs[: ANCHOR_TOKENS - 1]) if top_pairs else 0
     everywhere = set(_hashes_unmemoised(list(map(" ".join, zip(keys, keys[1:], keys[2:], strict=False)))))
     if n == 1:
         salient.add(key_hash(keys[0]))
@@ -117,7 +121,7 @@ def aggregate(
     else:
         factors = [1.0 + math.log(c) for c in counts]
     weights = list(map(operator.mul, best.values(), factors))
-    return hashes, weights, salient, words, names, everywhere
+    return hashes, weights, salient, words, names, everywhere, anchor
 
 
 # Byte value -> its 8 bits (least significant first) as +1.0 (set) / -1.0 (clear).

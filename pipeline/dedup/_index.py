@@ -5,11 +5,10 @@ signature), one key per indexed article, deleted on eviction: a dict in batch mo
 Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupIndex.rebuild`.
 
 In memory, per indexed article (row): fingerprint (8 bytes), published time (4), its row in each
-of the 4 block tables (16), 32 bits of the URL key and of the lead key with the row in their
-tables (16), the first bin of the top-of-text pair sketch with its row in the bin table (6), and
-a reference to the article id (8): 58 bytes, plus the fixed offsets arrays (about 1.6 MB). Every
-candidate (near in fingerprint, same URL or lead key, or sharing the in-memory bin) is verified
-on the sketches of its durable entry (see :class:`DedupConfig` for the rules).
+of the 4 block tables (16), 32 bits of the URL key, the lead key and the anchor with the row in
+their tables (24), and a reference to the article id (8): 60 bytes, plus the fixed offsets
+arrays (about 1.8 MB). Every candidate (near in fingerprint, or the same URL, lead key or anchor)
+is verified on the sketches of its durable entry (see :class:`DedupConfig` for the rules).
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
 Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
@@ -59,7 +58,6 @@ _NBUCKETS = 1 << _BLOCK_BITS
 _MASK32 = 0xFFFFFFFF
 _COPY_BITS = 12  # relation "copy" (vs "rewrite") for an accepted match this close ...
 _COPY_SKETCH = 0.8  # ... with this much salient-word agreement (or within 3 bits)
-_PRE_BINS = 1  # sketch bins also held in memory (candidates sharing a word pair at the top)
 _RELATION_RANK = {"exact": 2, "copy": 1, "rewrite": 0}
 
 U64 = npt.NDArray[np.uint64]
@@ -68,7 +66,7 @@ U16 = npt.NDArray[np.uint16]
 # A candidate is never accepted (short of an exact match) when both articles carry at least this
 # many distinct names/numbers and less than this share of the fewer is in the other.
 _NAMES_MIN_COUNT = 3
-# Bin candidates beyond this many are screened in memory before their entries are read.
+# Anchor candidates beyond this many are screened on their fingerprints before entries are read.
 _SCREEN_ABOVE = 16
 _NAMES_MIN_CONTAINMENT = 0.7
 I64 = npt.NDArray[np.int64]
@@ -129,7 +127,7 @@ class DedupIndex:
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
         self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._lh: U32 = np.zeros(capacity, dtype=np.uint32)
-        self._pre: npt.NDArray[np.uint16] = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
+        self._ah: U32 = np.zeros(capacity, dtype=np.uint32)
         self._ids: list[str] = []
         self._alive = 0
         self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
@@ -141,17 +139,14 @@ class DedupIndex:
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._lead_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._lead_rows: U32 = np.zeros(0, dtype=np.uint32)
-        self._bin_offsets: npt.NDArray[np.int32] = np.zeros(_PRE_BINS * _NBUCKETS + 1, dtype=np.int32)
-        self._bin_rows: U32 = np.zeros(0, dtype=np.uint32)
+        self._anchor_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
+        self._anchor_rows: U32 = np.zeros(0, dtype=np.uint32)
 
     def reserve(self, capacity: int) -> None:
         """Grow the arrays to hold ``capacity`` rows without reallocating."""
         if capacity <= self._cap:
             return
-        pre = np.zeros((capacity, _PRE_BINS), dtype=np.uint16)
-        pre[: self._n] = self._pre[: self._n]
-        self._pre = pre
-        for name in ("_fp", "_ts", "_uh", "_lh"):
+        for name in ("_fp", "_ts", "_uh", "_lh", "_ah"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self._n] = old[: self._n]
@@ -166,7 +161,7 @@ class DedupIndex:
         self._ts[i] = _ts32(published_ts)
         self._uh[i] = sig.url_key & _MASK32
         self._lh[i] = sig.lead_key & _MASK32
-        self._pre[i] = sketch_array(sig.sketch)[:_PRE_BINS]
+        self._ah[i] = sig.anchor & _MASK32
         self._ids.append(article_id)
         self._n += 1
         self._alive += 1
@@ -188,7 +183,7 @@ class DedupIndex:
         self._ts[:n] = self._ts[keep]
         self._uh[:n] = self._uh[keep]
         self._lh[:n] = self._lh[keep]
-        self._pre[:n] = self._pre[keep]
+        self._ah[:n] = self._ah[keep]
         self._ids = [self._ids[i] for i in keep.tolist()]
         self._n = n
 
@@ -211,20 +206,7 @@ class DedupIndex:
         self._offsets, self._rows = [], []
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._lead_offsets, self._lead_rows = _csr((self._lh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
-        # sketch-bin tables: rows grouped by the value of each in-memory bin (empty bins left out)
-        bin_offs: list[npt.NDArray[np.int32]] = []
-        bin_rows: list[U32] = []
-        base = 0
-        for b in range(_PRE_BINS):
-            values = self._pre[:n, b]
-            filled = np.flatnonzero(values != 0).astype(np.uint32)
-            off, order = _csr(values[filled])
-            off[0] = 0
-            bin_offs.append(off[:-1] + np.int32(base))
-            bin_rows.append(filled[order])
-            base += int(filled.size)
-        self._bin_offsets = np.concatenate([*bin_offs, np.array([base], dtype=np.int32)])
-        self._bin_rows = np.concatenate(bin_rows) if n else np.zeros(0, dtype=np.uint32)
+        self._anchor_offsets, self._anchor_rows = _csr((self._ah[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._built = n
 
     # -- queries ---------------------------------------------------------------------------------
@@ -262,24 +244,6 @@ class DedupIndex:
         rows = np.unique(np.concatenate(parts)) if len(parts) > 1 else np.unique(parts[0])
         rows = rows[self._ts[rows] > 0]
         return rows, np.bitwise_count(self._fp[rows] ^ qq).astype(np.int64)
-
-    def _bin_rows_for(self, qpre: npt.NDArray[np.uint16]) -> I64:
-        """Live rows sharing at least one non-empty in-memory sketch bin with ``qpre``."""
-        parts: list[I64] = []
-        filled = np.flatnonzero(qpre != 0)
-        if self._built and filled.size:
-            keys = filled.astype(np.int64) * _NBUCKETS + qpre[filled].astype(np.int64)
-            found = _gather(self._bin_offsets, self._bin_rows, keys)
-            if found.size:
-                parts.append(found.astype(np.int64))
-        if self._n > self._built:
-            pre = self._pre[self._built : self._n]
-            hit = ((pre == qpre) & (qpre != 0)).any(axis=1)
-            parts.append(np.flatnonzero(hit) + self._built)
-        if not parts:
-            return np.zeros(0, dtype=np.int64)
-        rows = np.unique(np.concatenate(parts))
-        return rows[self._ts[rows] > 0]
 
     def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
@@ -378,17 +342,16 @@ class DedupIndex:
 
         q = sig.simhash
         near, near_dist = self._near_rows(q)
-        qsk = sketch_array(sig.sketch)
-        qpre = qsk[:_PRE_BINS]
-        # candidates: near in fingerprint, or sharing an in-memory sketch bin (with a Jaccard of
-        # 0.3 over 64 bins, 94% of pairs share one of the 8), or the same canonical URL
-        by_bins = self._bin_rows_for(qpre)
-        if by_bins.size > _SCREEN_ABOVE:
-            # Many rows share one common word pair: keep those that share two of the in-memory
-            # bins or are near in fingerprint, before reading any stored entry.
-            shared = ((self._pre[by_bins] == qpre) & (qpre != 0)).sum(axis=1)
-            far = np.bitwise_count(self._fp[by_bins] ^ np.uint64(q)) > cfg.max_distance
-            by_bins = by_bins[(shared >= 2) | ~far]
+        # candidates: near in fingerprint, the same anchor (MinHash of the opening's key pairs),
+        # the same lead key or the same canonical URL
+        by_anchor = rows0 = np.zeros(0, dtype=np.int64)
+        if sig.anchor:
+            anchor = sig.anchor & _MASK32
+            by_anchor = self._key_rows_for(self._ah, self._anchor_offsets, self._anchor_rows, anchor)
+            if by_anchor.size > _SCREEN_ABOVE:
+                # a common key pair (a title, a place) anchors many rows: keep the near ones
+                dist = np.bitwise_count(self._fp[by_anchor] ^ np.uint64(q))
+                by_anchor = by_anchor[dist <= cfg.max_distance]
         # every candidate within ``rewrite_distance`` bits; of the farther ones (up to
         # ``max_distance``), the nearest ``far_candidates`` (a lead or a long story quoting another
         # lands there; random fingerprints do too, ~400 of them at 1M entries)
@@ -396,8 +359,8 @@ class DedupIndex:
         far = np.flatnonzero(~close)
         if far.size > cfg.far_candidates:
             far = far[np.argsort(near_dist[far], kind="stable")[: cfg.far_candidates]]
-        rows = np.union1d(np.union1d(near[close], near[far]), by_bins)
-        same_url = rows[:0]
+        rows = np.union1d(np.union1d(near[close], near[far]), by_anchor)
+        same_url = rows0
         if sig.url_key:
             same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
             rows = np.union1d(rows, same_url)
@@ -454,10 +417,10 @@ class DedupIndex:
 
     def memory_bytes(self) -> int:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
-        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._uh, self._pre]
+        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._uh, self._ah]
         arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows, self._lh]
         arrays += [self._lead_offsets, self._lead_rows]
-        arrays += [self._bin_offsets, self._bin_rows]
+        arrays += [self._anchor_offsets, self._anchor_rows]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 

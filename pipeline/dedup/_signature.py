@@ -1,7 +1,7 @@
 """Configuration, the per-article :class:`Signature`, and :func:`signature`.
 
 ``signature(article, config)`` is pure and runs in the parallel stage: everything the global dedup
-stage needs about one article, in 525 bytes (``Signature.to_bytes``). No text goes further.
+stage needs about one article, in 533 bytes (``Signature.to_bytes``). No text goes further.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from pipeline.dedup._fingerprint import (
 )
 from pipeline.records import CleanedArticle
 
-_SIG_VERSION = 6
-_SIG_HEAD = "<BQQQQIH"
+_SIG_VERSION = 7
+_SIG_HEAD = "<BQQQQQIH"
 _SIG_STRUCT = struct.Struct(
     f"{_SIG_HEAD}{SKETCH_SIZE}sH{WORD_SKETCH_SIZE}sH{NAME_SKETCH_SIZE}sH{ALL_SKETCH_SIZE}s"
 )
@@ -130,23 +130,26 @@ class Signature:
     pairs: bytes = bytes(ALL_SKETCH_SIZE)  # bottom-k of the key pairs of the whole text
     pairs_count: int = 0
     lead_key: int = 0  # xxh64 of the first content keys (0 when the text is too short)
+    anchor: int = 0  # smallest hash of the key pairs of the opening (a MinHash value; 0: none)
 
     def to_bytes(self) -> bytes:
         return _SIG_STRUCT.pack(
-            _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.lead_key, self.length,
+            _SIG_VERSION, self.simhash, self.body_hash, self.url_key, self.lead_key, self.anchor,
+            self.length,
             min(self.sketch_count, 0xFFFF), self.sketch, min(self.words_count, 0xFFFF), self.words,
             min(self.names_count, 0xFFFF), self.names, min(self.pairs_count, 0xFFFF), self.pairs,
         )  # fmt: skip
 
     @classmethod
     def from_bytes(cls, b: bytes) -> Signature:
-        (version, simhash, body_hash, url_key, lead_key, length, count, sk, wcount, words, ncount, names,
-         pcount, pairs) = _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])  # fmt: skip
+        (version, simhash, body_hash, url_key, lead_key, anchor, length, count, sk, wcount, words,
+         ncount, names, pcount, pairs) = _SIG_STRUCT.unpack(b[: _SIG_STRUCT.size])  # fmt: skip
         if version != _SIG_VERSION:
             raise ValueError(f"unknown signature version {version}")
         return cls(simhash=simhash, body_hash=body_hash, url_key=url_key, sketch=sk, length=length,
                    sketch_count=count, words=words, words_count=wcount, names=names,
-                   names_count=ncount, pairs=pairs, pairs_count=pcount, lead_key=lead_key)  # fmt: skip
+                   names_count=ncount, pairs=pairs, pairs_count=pcount, lead_key=lead_key,
+                   anchor=anchor)  # fmt: skip
 
 
 SIGNATURE_SIZE = _SIG_STRUCT.size
@@ -268,7 +271,7 @@ def lead_key(keys: list[str]) -> int:
 def signature_of_text(text: str, url: str | None = None, title: str | None = None) -> Signature:
     """Signature of a clean body text (and its canonical URL and title, if any)."""
     feats = extract_features(strip_heading(text, title))
-    hashes, weights, salient, words, names, pairs = aggregate(feats)
+    hashes, weights, salient, words, names, pairs, anchor = aggregate(feats)
     return Signature(
         simhash=simhash64(hashes, weights),
         body_hash=body_hash(text),
@@ -283,6 +286,7 @@ def signature_of_text(text: str, url: str | None = None, title: str | None = Non
         pairs=bottom_k(pairs, ALL_BINS),
         pairs_count=len(pairs),
         lead_key=lead_key([f.key for f in feats[:LEAD_KEYS]]),
+        anchor=anchor,
     )
 
 
