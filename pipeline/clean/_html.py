@@ -28,7 +28,7 @@ from lxml.html import HtmlElement
 from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import extract_metainfo, extract_title
-from trafilatura.utils import load_html
+from trafilatura.utils import load_html, trim
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS, REGEXP_NS
 
 from pipeline.clean._config import CleanConfig
@@ -84,6 +84,26 @@ def _guarded(xpath: XPath) -> XPath:
 # trafilatura's author search (``trafilatura.metadata.extract_author``) with guarded expressions.
 _AUTHOR_DISCARD = [_guarded(x) for x in AUTHOR_DISCARD_XPATHS]
 _AUTHOR = [_guarded(x) for x in AUTHOR_XPATHS]
+_NAMES_FROM_ROOT = re.compile(r"//[\w-]+(?:\|//[\w-]+)*")
+
+
+def _discarded_above(xpath: XPath) -> XPath | None:
+    """The discard expression turned around: does the context element or an ancestor match it?
+
+    ``.//*[p]`` (descendants of the root) becomes ``ancestor-or-self::*[parent::*][p]``,
+    ``//a|//b`` becomes ``ancestor-or-self::a|ancestor-or-self::b``; other shapes give ``None``.
+    """
+    path = xpath.path.strip()
+    if path.startswith(".//*["):
+        up = "ancestor-or-self::*[parent::*]" + path[len(".//*") :]
+    elif _NAMES_FROM_ROOT.fullmatch(path):
+        up = path.replace("//", "ancestor-or-self::")
+    else:
+        return None
+    return XPath(up, namespaces={"re": REGEXP_NS})
+
+
+_DISCARD_UP = [_discarded_above(x) for x in _AUTHOR_DISCARD]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +173,46 @@ def _title(tree: HtmlElement) -> str:
         return ""
 
 
-def _take_authors(tree: HtmlElement) -> tuple[str, ...]:
+def _author_by_pruning(tree: HtmlElement) -> str | None:
+    """``extract_author``'s way: prune a copy of the page, then search it."""
+    subtree = prune_unwanted_nodes(deepcopy(tree), _AUTHOR_DISCARD)
+    return extract_metainfo(subtree, _AUTHOR, len_limit=120)
+
+
+def _author_without_pruning(tree: HtmlElement, discard_up: list[XPath]) -> str | None:
+    """The same answer as :func:`_author_by_pruning` without pruning the whole page.
+
+    Pruning only deletes elements, so the candidates on the pruned page are the candidates on the
+    page that no discard expression deletes (checked upwards from each candidate); a candidate's
+    text is read from a pruned copy of just that element, as the whole-page prune would leave it.
+    """
+    for expression in _AUTHOR:
+        for elem in expression(tree):
+            if any(up(elem) for up in discard_up):
+                continue
+            kept = prune_unwanted_nodes(deepcopy(elem), _AUTHOR_DISCARD)
+            content = trim(" ".join(kept.itertext()))
+            if content and 2 < len(content) < 120:
+                return content
+    return None
+
+
+def _authors(tree: HtmlElement) -> tuple[str, ...]:
     """Authors as ``trafilatura.metadata.extract_author`` finds them, faster.
 
-    Prunes a document's root ``tree`` in place (comments, sidebars, dates, figures) instead of a
-    deep copy: call it last. An element inside a larger document (lxml's fragment parsing) is
-    copied as trafilatura does, so the absolute paths see what they would see there.
+    Its discard pass (comments, sidebars, dates, figures) over the whole page cost more than the
+    search; it is replaced by checks on the few candidates. Pages outside the shapes that
+    argument covers (a fragment root, ``<rel>`` elements, other discard expressions) take
+    trafilatura's way.
     """
     try:
-        subtree = tree if tree.getparent() is None else deepcopy(tree)
-        author = extract_metainfo(prune_unwanted_nodes(subtree, _AUTHOR_DISCARD), _AUTHOR, len_limit=120)
+        discard_up = [up for up in _DISCARD_UP if up is not None]
+        simple = (
+            len(discard_up) == len(_DISCARD_UP)
+            and tree.getparent() is None
+            and next(tree.iter("rel"), None) is None
+        )
+        author = _author_without_pruning(tree, discard_up) if simple else _author_by_pruning(tree)
         found = (normalize_authors(None, author) if author else None) or ""
     except Exception:  # metadata is optional
         return ()
@@ -187,13 +237,12 @@ def clean_html(html: str, config: CleanConfig, url: str | None = None) -> HtmlRe
         text, removed = result.body, result.removed
     else:
         text = normalize_text(text, ascii_quotes=config.ascii_quotes)
-    published = _published(tree, url)
     return HtmlResult(
         title=title,
         body=text,
         canonical_url=canonical or url,
-        published_at=published,
-        authors=_take_authors(tree),  # last: prunes the tree
+        published_at=_published(tree, url),
+        authors=_authors(tree),
         language=language,
         removed=removed,
     )
