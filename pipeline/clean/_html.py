@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import re
-from copy import deepcopy
+from copy import copy, deepcopy
 from dataclasses import dataclass
+from functools import cache
 
 import trafilatura
 from htmldate import find_date
@@ -28,6 +29,7 @@ from lxml.html import HtmlElement
 from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import extract_metainfo, extract_title
+from trafilatura.settings import Extractor
 from trafilatura.utils import load_html, trim
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS, REGEXP_NS
 
@@ -140,16 +142,29 @@ def _language(tree: HtmlElement) -> str | None:
     return code if code.isalpha() and 2 <= len(code) <= 3 else None
 
 
+@cache
+def _extractor(precise: bool, include_tables: bool) -> Extractor:
+    """trafilatura's settings for one mode, built once (building them read its config: ~0.2 ms)."""
+    return Extractor(
+        output_format="python",
+        precision=precise,
+        comments=False,
+        tables=include_tables,
+        with_metadata=False,
+    )
+
+
+def _options(url: str | None, precise: bool, config: CleanConfig) -> Extractor:
+    """A copy of the cached settings with the page's URL, set as ``Extractor(url=url)`` sets it."""
+    options = copy(_extractor(precise, config.include_tables))
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
+
+
 def _extract(tree: HtmlElement, url: str | None, precise: bool, config: CleanConfig) -> str:
     try:
-        doc = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            favor_precision=precise,
-            include_comments=False,
-            include_tables=config.include_tables,
-            with_metadata=False,
-        )
+        doc = trafilatura.bare_extraction(tree, options=_options(url, precise, config))
     except Exception:  # trafilatura can fail on pathological trees; treat as "nothing found"
         logger.debug("trafilatura failed", exc_info=True)
         return ""
