@@ -40,22 +40,38 @@ from pipeline.clean._text import clean_text_detailed
 
 logger = logging.getLogger(__name__)
 
-_CANONICAL = (
-    '//link[@rel="canonical"]/@href',
-    '//meta[@property="og:url"]/@content',
+
+@dataclass(frozen=True, slots=True)
+class _Tagged:
+    """``//tag[@a="x" or @b="y"]/@value`` read in Python from the page's ``tag`` elements.
+
+    Same values in the same (document) order as the XPath; the elements of one tag are listed
+    once per page, where each XPath walked the whole tree again.
+    """
+
+    tag: str
+    tests: tuple[tuple[str, str], ...]
+    value: str
+
+
+_CANONICAL: tuple[str | _Tagged, ...] = (
+    _Tagged("link", (("rel", "canonical"),), "href"),
+    _Tagged("meta", (("property", "og:url"),), "content"),
 )
-_LANG = (
+_LANG: tuple[str | _Tagged, ...] = (
     "/html/@lang",
     "/html/@xml:lang",
-    '//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content',
-    '//meta[@property="og:locale"]/@content',
+    _Tagged("meta", (("http-equiv", "content-language"), ("http-equiv", "Content-Language")), "content"),
+    _Tagged("meta", (("property", "og:locale"),), "content"),
 )
-_PUBLISHED = (
-    '//meta[@property="article:published_time"]/@content',
-    '//meta[@itemprop="datePublished"]/@content',
-    '//meta[@name="pubdate" or @name="publishdate" or @name="date"]/@content',
-    '//meta[@property="og:published_time" or @name="article:published_time"]/@content',
-    '//meta[@name="parsely-pub-date" or @name="sailthru.date" or @name="dc.date"]/@content',
+_PUBLISHED: tuple[str | _Tagged, ...] = (
+    _Tagged("meta", (("property", "article:published_time"),), "content"),
+    _Tagged("meta", (("itemprop", "datePublished"),), "content"),
+    _Tagged("meta", (("name", "pubdate"), ("name", "publishdate"), ("name", "date")), "content"),
+    _Tagged("meta", (("property", "og:published_time"), ("name", "article:published_time")), "content"),
+    _Tagged(
+        "meta", (("name", "parsely-pub-date"), ("name", "sailthru.date"), ("name", "dc.date")), "content"
+    ),
     "//time[@datetime][1]/@datetime",
 )
 _MIN_PRECISE_CHARS = 600
@@ -121,10 +137,28 @@ class HtmlResult:
     removed: tuple[str, ...] = ()
 
 
-def _first(tree: HtmlElement, xpaths: tuple[str, ...]) -> str | None:
-    for xpath in xpaths:
+_Elements = dict[str, list[HtmlElement]]
+
+
+def _values(tree: HtmlElement, source: str | _Tagged, elements: _Elements) -> list[object]:
+    if isinstance(source, str):
+        return list(tree.xpath(source))
+    if source.tag not in elements:
+        elements[source.tag] = list(tree.getroottree().iter(source.tag))
+    found: list[object] = []
+    for elem in elements[source.tag]:
+        if any(elem.get(attr) == wanted for attr, wanted in source.tests):
+            value = elem.get(source.value)
+            if value is not None:
+                found.append(value)
+    return found
+
+
+def _first(tree: HtmlElement, sources: tuple[str | _Tagged, ...], elements: _Elements) -> str | None:
+    """First non-blank value the sources give, in order; ``elements`` caches tag listings."""
+    for source in sources:
         try:
-            values = tree.xpath(xpath)
+            values = _values(tree, source, elements)
         except Exception:  # malformed trees can make lxml's xpath fail; metadata is optional
             continue
         for value in values:
@@ -134,8 +168,8 @@ def _first(tree: HtmlElement, xpaths: tuple[str, ...]) -> str | None:
     return None
 
 
-def _language(tree: HtmlElement) -> str | None:
-    value = _first(tree, _LANG)
+def _language(tree: HtmlElement, elements: _Elements) -> str | None:
+    value = _first(tree, _LANG, elements)
     if not value:
         return None
     code = value.replace("_", "-").split(",")[0].strip().split("-")[0].lower()
@@ -171,8 +205,8 @@ def _extract(tree: HtmlElement, url: str | None, precise: bool, config: CleanCon
     return (doc.text or "") if isinstance(doc, trafilatura.settings.Document) else ""
 
 
-def _published(tree: HtmlElement, url: str | None) -> str | None:
-    found = _first(tree, _PUBLISHED)
+def _published(tree: HtmlElement, url: str | None, elements: _Elements) -> str | None:
+    found = _first(tree, _PUBLISHED, elements)
     if found:
         return found
     try:
@@ -239,8 +273,9 @@ def clean_html(html: str, config: CleanConfig, url: str | None = None) -> HtmlRe
     tree = load_html(html) if html.strip() else None
     if tree is None:
         return HtmlResult(title="", body="")
-    canonical = _first(tree, _CANONICAL)
-    language = _language(tree)
+    elements: _Elements = {}
+    canonical = _first(tree, _CANONICAL, elements)
+    language = _language(tree, elements)
     title = normalize_text(_title(tree), ascii_quotes=config.ascii_quotes).strip()
     text = _extract(tree, url, config.favor_precision, config)
     if config.favor_precision and len(text) < _MIN_PRECISE_CHARS:
@@ -256,7 +291,7 @@ def clean_html(html: str, config: CleanConfig, url: str | None = None) -> HtmlRe
         title=title,
         body=text,
         canonical_url=canonical or url,
-        published_at=_published(tree, url),
+        published_at=_published(tree, url, elements),
         authors=_authors(tree),
         language=language,
         removed=removed,

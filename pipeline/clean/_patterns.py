@@ -180,6 +180,7 @@ def ends_sentence(text: str) -> bool:
     end = text.rstrip().rstrip(_CLOSERS)
     return bool(end) and end[-1] in _SENTENCE_END_CHARS
 
+
 # Sentence splitter: split after . ! ? (optionally followed by a closing quote) before a capital.
 SENTENCE_SPLIT = re.compile(r"""(?<=[.!?…])["”’'»)\]]?\s+(?=["“‘'«(\[]?[A-Z0-9À-ÖØ-Þ])""")
 WORD = re.compile(r"\w+")
