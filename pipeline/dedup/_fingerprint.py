@@ -16,11 +16,9 @@ What goes in: the weighted features of :mod:`pipeline.dedup._features`. What com
 from __future__ import annotations
 
 import math
-import operator
-import struct
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from itertools import pairwise, repeat
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +32,7 @@ WORD_BINS = 32  # second sketch: content words (unigrams), which survive a parap
 WORD_SKETCH_SIZE = 2 * WORD_BINS
 NAME_BINS = 16  # third sketch: names and numbers anywhere in the text (what a paraphrase keeps)
 NAME_SKETCH_SIZE = 2 * NAME_BINS
-ALL_BINS = 128  # fourth sketch: bottom-k of the key pairs of the whole text, for containment
+ALL_BINS = 256  # fourth sketch: bottom-k of the key pairs of the whole text, for containment
 ALL_SKETCH_SIZE = 2 * ALL_BINS
 SKETCH_TOKENS = 120
 ANCHOR_TOKENS = 40  # the anchor is the smallest hash of the key pairs of this many first keys
@@ -85,43 +83,65 @@ def _position_factors(n: int) -> Sequence[float]:
 _one_plus_log: list[float] = [0.0] + [1.0 + math.log(c) for c in range(1, 1024)]
 
 
-def aggregate(
-    feats: list[Feature],
-) -> tuple[list[int], list[float], set[int], set[int], set[int], set[int], int]:
+U64 = npt.NDArray[np.uint64]
+F64 = npt.NDArray[np.float64]
+_K1 = np.uint64(0x9E3779B97F4A7C15)
+_K2 = np.uint64(0xBF58476D1CE4E5B9)
+_S31 = np.uint64(31)
+_S29 = np.uint64(29)
+_POSITIONS = np.array(_position, dtype=np.float64)
+
+
+def chain(a: U64, b: U64) -> U64:
+    """Hash of the ordered pair (a, b) of 64-bit hashes, element-wise (a multiply-xorshift mix)."""
+    x = a * _K1 + b  # wraps modulo 2**64
+    x ^= x >> _S31
+    x *= _K2
+    x ^= x >> _S29
+    return x
+
+
+def aggregate(feats: list[Feature]) -> tuple[U64, F64, U64, U64, U64, U64, int]:
     """Unique key hashes with their weights; hashes of key pairs and of keys near the top; hashes
     of the names and numbers; hashes of the key triples of the whole text; the anchor (smallest
-    hash of the key pairs of the first ``ANCHOR_TOKENS`` keys, 0 for fewer than 2 keys)."""
+    hash of the key pairs of the first ``ANCHOR_TOKENS`` keys, 0 for fewer than 2 keys).
+
+    Key hashes are xxh64 (memoised per key); pairs and triples are chained from them with
+    :func:`chain`, so no string is built per pair.
+    """
+    empty = np.zeros(0, dtype=np.uint64)
     if not feats:
-        return [], [], set(), set(), set(), set(), 0
+        return empty, np.zeros(0), empty, empty, empty, empty, 0
     n = len(feats)
     keys: list[str]
     keys, type_weights, _ = map(list, zip(*feats, strict=True))
-    top = keys[:SKETCH_TOKENS]
-    words = set(_hashes(top))
-    uniq = list(dict.fromkeys(keys))
-    names = set(_hashes([k for k in uniq if k[:1] in "#="]))
-    top_pairs = list(_hashes_unmemoised([a + " " + b for a, b in pairwise(top)]))
-    salient = set(top_pairs)
-    anchor = min(top_pairs[: ANCHOR_TOKENS - 1]) if top_pairs else 0
-    everywhere = set(_hashes_unmemoised(list(map(" ".join, zip(keys, keys[1:], keys[2:], strict=False)))))
+    h = np.array(_hashes(keys), dtype=np.uint64)
+    top = h[:SKETCH_TOKENS]
     if n == 1:
-        salient.add(key_hash(keys[0]))
-        everywhere.add(key_hash(keys[0]))
-    # Best (type weight x position factor) per key, keys in order of first positive weight.
-    best: dict[str, float] = {}
-    best_get = best.get
-    for k, w in zip(keys, map(operator.mul, type_weights, _position_factors(n)), strict=False):
-        if w > best_get(k, 0.0):
-            best[k] = w
-    count = Counter(keys)
-    hashes = _hashes(list(best))
-    counts = list(map(count.__getitem__, best))
-    if n < len(_one_plus_log):  # no count reaches the end of the table
-        factors = list(map(_one_plus_log.__getitem__, counts))
+        top_pairs = everywhere = h
     else:
-        factors = [1.0 + math.log(c) for c in counts]
-    weights = list(map(operator.mul, best.values(), factors))
-    return hashes, weights, salient, words, names, everywhere, anchor
+        top_pairs = chain(top[:-1], top[1:])
+        everywhere = chain(chain(h[:-2], h[1:-1]), h[2:]) if n > 2 else top_pairs
+    anchor = int(top_pairs[: ANCHOR_TOKENS - 1].min())
+    names = h[np.fromiter([k[0] in "#=" for k in keys], dtype=bool, count=n)]
+    # weight per unique key: its best (type weight x position factor) x (1 + ln count)
+    w = np.array(type_weights, dtype=np.float64)
+    w *= _POSITIONS[:n] if n <= _POSITIONS.size else np.array(_position_factors(n))
+    order = np.argsort(h, kind="stable")
+    sorted_h = h[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_h[1:] != sorted_h[:-1])))
+    counts = np.diff(np.append(starts, n))
+    weights = np.maximum.reduceat(w[order], starts) * (1.0 + np.log(counts))
+    salient, words = _distinct(top_pairs), _distinct(top)
+    return sorted_h[starts], weights, salient, words, _distinct(names), _distinct(everywhere), anchor
+
+
+def _distinct(x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The distinct values of ``x``, sorted (``np.unique`` without its overhead on small arrays)."""
+    if x.size < 2:
+        return x
+    s = np.sort(x)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
 
 
 # Byte value -> its 8 bits (least significant first) as +1.0 (set) / -1.0 (clear).
@@ -130,13 +150,14 @@ _BYTE_SIGNS = np.array(
 )
 
 
-def simhash64(hashes: list[int], weights: list[float]) -> int:
+def simhash64(hashes: U64 | list[int], weights: F64 | list[float]) -> int:
     """Charikar simhash of weighted 64-bit hashes (bit i set when the weighted vote is > 0)."""
-    if not hashes:
+    h = np.asarray(hashes, dtype="<u8")
+    n = h.size
+    if not n:
         return 0
-    n = len(hashes)
-    w = np.fromiter(weights, dtype=np.float64, count=n)
-    octets = np.frombuffer(struct.pack(f"<{n}Q", *hashes), dtype=np.uint8)
+    w = np.asarray(weights, dtype=np.float64)
+    octets = np.ascontiguousarray(h).view(np.uint8)
     signs = _BYTE_SIGNS.take(octets, axis=0).reshape(n, 64)  # column i: +1 / -1 for bit i
     votes = w @ signs
     return int.from_bytes(np.packbits(votes > 0, bitorder="little").tobytes(), "little")
@@ -150,15 +171,15 @@ _U65535 = np.uint64(65535)
 _U1 = np.uint64(1)
 
 
-def sketch(keys: set[int], nbins: int = SKETCH_BINS) -> bytes:
+def sketch(keys: U64 | set[int], nbins: int = SKETCH_BINS) -> bytes:
     """One-permutation MinHash of a set of 64-bit hashes: ``nbins`` 16-bit minima.
 
     The mixed hash picks the bin (top bits) and the value (low 16 bits, shifted into 1..65535);
     0 marks an empty bin.
     """
-    if not keys:
+    h = _as_array(keys)
+    if not h.size:
         return bytes(2 * nbins)
-    h = np.fromiter(keys, dtype=np.uint64, count=len(keys))
     mixed = h * _MIX  # wraps; spreads the hash before binning
     if nbins <= 0 or nbins > 64 or nbins & (nbins - 1):
         return _sketch_any(mixed, nbins)
@@ -177,16 +198,23 @@ def sketch(keys: set[int], nbins: int = SKETCH_BINS) -> bytes:
     return out.tobytes()
 
 
-def bottom_k(keys: set[int], k: int) -> bytes:
+def _as_array(keys: U64 | set[int]) -> U64:
+    if isinstance(keys, np.ndarray):
+        return keys.astype(np.uint64, copy=False)
+    return np.fromiter(keys, dtype=np.uint64, count=len(keys))
+
+
+def bottom_k(keys: U64 | set[int], k: int) -> bytes:
     """The ``k`` smallest distinct 16-bit values (1..65535) of the mixed hashes, ascending, 0-padded.
 
     For sets of at most ``k`` items this is the whole set (up to rare 16-bit collisions), so the
     overlap of two small sets is counted, not estimated; larger sets give a bottom-k estimate.
     """
     out = np.zeros(k, dtype="<u2")
-    if keys:
-        h = np.fromiter(keys, dtype=np.uint64, count=len(keys)) * _MIX
-        values = np.unique(((h >> np.uint64(48)) % _U65535 + _U1).astype(np.uint16))[:k]
+    h = _as_array(keys)
+    if h.size:
+        h = h * _MIX
+        values = _distinct(((h >> np.uint64(48)) % _U65535 + _U1).astype(np.uint16))[:k]
         out[: values.size] = values
     return out.tobytes()
 

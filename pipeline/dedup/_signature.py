@@ -1,7 +1,7 @@
 """Configuration, the per-article :class:`Signature`, and :func:`signature`.
 
 ``signature(article, config)`` is pure and runs in the parallel stage: everything the global dedup
-stage needs about one article, in 533 bytes (``Signature.to_bytes``). No text goes further.
+stage needs about one article, in 789 bytes (``Signature.to_bytes``). No text goes further.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pipeline.dedup._fingerprint import (
 )
 from pipeline.records import CleanedArticle
 
-_SIG_VERSION = 7
+_SIG_VERSION = 8
 _SIG_HEAD = "<BQQQQQIH"
 _SIG_STRUCT = struct.Struct(
     f"{_SIG_HEAD}{SKETCH_SIZE}sH{WORD_SKETCH_SIZE}sH{NAME_SKETCH_SIZE}sH{ALL_SKETCH_SIZE}s"
@@ -278,13 +278,13 @@ def signature_of_text(text: str, url: str | None = None, title: str | None = Non
         url_key=url_key(url),
         sketch=sketch(salient),
         length=min(len(text), 0xFFFFFFFF),
-        sketch_count=len(salient),
+        sketch_count=int(salient.size),
         words=sketch(words, WORD_BINS),
-        words_count=len(words),
+        words_count=int(words.size),
         names=bottom_k(names, NAME_BINS),
-        names_count=len(names),
+        names_count=int(names.size),
         pairs=bottom_k(pairs, ALL_BINS),
-        pairs_count=len(pairs),
+        pairs_count=int(pairs.size),
         lead_key=lead_key([f.key for f in feats[:LEAD_KEYS]]),
         anchor=anchor,
     )

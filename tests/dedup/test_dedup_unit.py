@@ -66,7 +66,7 @@ def _index(**kw: float) -> DedupIndex:
 def test_signature_roundtrip_and_size() -> None:
     sig = _sig(QUAKE_A, "https://www.example.com/a?utm_source=x")
     data = sig.to_bytes()
-    assert len(data) == SIGNATURE_SIZE == 533
+    assert len(data) == SIGNATURE_SIZE == 789
     assert Signature.from_bytes(data) == sig
     assert _sig(QUAKE_A, "https://www.example.com/a?utm_source=x") == sig  # deterministic
 
