@@ -69,6 +69,13 @@ _NAMES_MIN_COUNT = 3
 # Anchor candidates beyond this many are screened on their fingerprints before entries are read.
 _SCREEN_ABOVE = 16
 _NAMES_MIN_CONTAINMENT = 0.7
+# A candidate is "plainly another text" when at least this many sampled key triples of the
+# shorter text are compared and fewer than this share are in the other, and the top sketches
+# agree less than this.
+_CONFLICT_SUPPORT = 20
+_CONFLICT_CONTAINMENT = 0.1
+_CONFLICT_SKETCH = 0.2
+_CONFLICT_WORDS = 0.4
 I64 = npt.NDArray[np.int64]
 
 
@@ -268,7 +275,12 @@ class DedupIndex:
         return np.array(kept, dtype=np.int64), block
 
     def _verify(
-        self, sig: Signature, rows: I64, same_url: set[int], found: list[tuple[str, float, int, str]]
+        self,
+        sig: Signature,
+        rows: I64,
+        same_url: set[int],
+        found: list[tuple[str, float, int, str]],
+        conflicts: list[int],
     ) -> None:
         """Check each candidate row against ``sig`` on the sketches of its entry (see DedupConfig)."""
         cfg = self.config
@@ -310,6 +322,10 @@ class DedupIndex:
                 # same body, or an update of the same page (a live page's new post is not)
                 found.append(("exact", 1.0, row, self._ids[row]))
                 continue
+            if (psupport >= _CONFLICT_SUPPORT and pc < _CONFLICT_CONTAINMENT and s < _CONFLICT_SKETCH
+                    and ws < _CONFLICT_WORDS):  # fmt: skip
+                conflicts.append(row)  # plainly another text (no shared phrases at all)
+                continue
             if nsupport >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
                 continue  # same wording, other names and numbers: another event of the same kind
             similarity = max(s, pj, pc * 0.9)
@@ -337,7 +353,6 @@ class DedupIndex:
         then higher similarity, then the earlier published, then the smaller article id.
         """
         cfg = self.config
-        best_key: tuple[int, float, float, str] | None = None
         found: list[tuple[str, float, int, str]] = []  # relation, similarity, row, id
 
         q = sig.simhash
@@ -367,24 +382,28 @@ class DedupIndex:
         if sig.lead_key:
             lead = sig.lead_key & _MASK32
             rows = np.union1d(rows, self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
+        conflicts: list[int] = []
         if rows.size:
-            self._verify(sig, rows, set(same_url.tolist()), found)
-        chosen: tuple[str, float, int, str] | None = None
-        for relation, similarity, row, other_id in found:
-            if other_id == article_id:
+            self._verify(sig, rows, set(same_url.tolist()), found, conflicts)
+        # Candidates in order of preference; a story is skipped when one of its members was a
+        # candidate too and is plainly another text (single-link chaining guard: an article that
+        # mixes two reports must not pull the second report into the first one's story).
+        ranked = sorted(
+            (c for c in found if c[3] != article_id),
+            key=lambda c: (-_RELATION_RANK[c[0]], -round(c[1], 9), float(self._ts[c[2]]), c[3]),
+        )
+        if not ranked:
+            return None
+        conflicting = {self.story_of(self._ids[row]) for row in conflicts if self._ids[row] != article_id}
+        for relation, similarity, _row, other_id in ranked:
+            story = self.story_of(other_id)
+            if story is None:  # entries and memory disagree: treat as not indexed
                 continue
-            key = (_RELATION_RANK[relation], round(similarity, 9), -float(self._ts[row]), other_id)
-            if best_key is None or _better(key, best_key):
-                best_key = key
-                chosen = (relation, similarity, row, other_id)
-        if chosen is None:
-            return None
-        relation, similarity, _row, other_id = chosen
-        story = self.story_of(other_id)
-        if story is None:  # entries and memory disagree: treat as not indexed
-            return None
-        return Match(story_id=story, article_id=other_id, relation=relation,
-                     similarity=round(min(1.0, max(0.0, similarity)), 4))  # fmt: skip
+            if relation != "exact" and story in conflicting:
+                continue
+            return Match(story_id=story, article_id=other_id, relation=relation,
+                         similarity=round(min(1.0, max(0.0, similarity)), 4))  # fmt: skip
+        return None
 
     # -- updates ---------------------------------------------------------------------------------
 

@@ -248,3 +248,22 @@ def test_vectorised_bottom_k_overlap_matches_the_scalar_one() -> None:
         j, c, s = kmv_overlap_many(a, len(query), b, np.array([len(o) for o in others]))
         for i, o in enumerate(others):
             assert kmv_overlap(a, len(query), b[i], len(o)) == pytest.approx((j[i], c[i], s[i]))
+
+
+def test_an_article_mixing_two_reports_does_not_chain_them() -> None:
+    # M = the lead of report A + all of report B. M joins A's story (A is contained in M); B is
+    # contained in M too, but A, a member of that story, is plainly another text than B, so B
+    # must not be pulled into A's story through M. (Every row is a candidate in this config.)
+    a = "\n\n".join(QUAKE_A.split("\n\n")[:2])
+    mixed = a + "\n\n" + QUAKE_B
+    index = _index(max_distance=64, far_candidates=64)
+    index.insert("a", "s-a", _sig(a), 1000.0)
+    m = index.lookup("m", _sig(mixed))
+    assert m is not None and m.story_id == "s-a"
+    index.insert("m", "s-a", _sig(mixed), 1001.0)
+    assert index.lookup("b", _sig(QUAKE_B)) is None
+    # without the conflicting member, B would have joined through M
+    alone = _index(max_distance=64, far_candidates=64)
+    alone.insert("m", "s-a", _sig(mixed), 1001.0)
+    joined = alone.lookup("b", _sig(QUAKE_B))
+    assert joined is not None and joined.story_id == "s-a"
