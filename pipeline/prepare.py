@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,38 +23,63 @@ from pipeline.dedup import DedupConfig, Signature, signature
 from pipeline.enrich import ArticleEnrichment, EnrichConfig, Enricher
 from pipeline.records import CleanedArticle, RawArticle
 
+_ARTICLE_FIELDS = tuple(f.name for f in fields(CleanedArticle))
+
+
+def word_count(text: str) -> int:
+    """Words of a clean text, as the story stage compares them to pick the canonical version."""
+    return len(text.split())
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedArticle:
-    """A cleaned article with everything the story stage needs about it."""
+    """A cleaned article with everything the story stage needs about it.
+
+    ``words`` (whitespace-separated words of the clean text) is counted here, in the partitioned
+    stage, so the single story stage does not split every text again. ``enrichment_doc`` is the
+    enrichment as it travelled in the message (``enrichment.to_dict()``), kept when decoding so
+    the story stage can store it without converting it back.
+    """
 
     article: CleanedArticle
     signature: Signature
     enrichment: ArticleEnrichment
     published_ts: float  # seconds since the epoch: published_at, else the time it was prepared
+    words: int = -1  # -1: not counted (then counted on first use)
+    enrichment_doc: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def word_count(self) -> int:
+        return self.words if self.words >= 0 else word_count(self.article.text)
+
+    def enrichment_dict(self) -> dict[str, Any]:
+        return self.enrichment_doc if self.enrichment_doc is not None else self.enrichment.to_dict()
 
     def to_bytes(self) -> bytes:
-        art = asdict(self.article)
+        art = self.article
         return orjson.dumps(
             {
-                "article": art,
+                "article": {name: getattr(art, name) for name in _ARTICLE_FIELDS},
                 "signature": base64.b64encode(self.signature.to_bytes()).decode("ascii"),
-                "enrichment": self.enrichment.to_dict(),
+                "enrichment": self.enrichment_dict(),
                 "published_ts": self.published_ts,
+                "words": self.word_count(),
             }
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PreparedArticle:
         doc: dict[str, Any] = orjson.loads(data)
-        art = dict(doc["article"])
+        art = doc["article"]
         art["authors"] = tuple(art.get("authors") or ())
         art["removed"] = tuple(art.get("removed") or ())
+        enrichment = doc["enrichment"]
         return cls(
             article=CleanedArticle(**art),
             signature=Signature.from_bytes(base64.b64decode(doc["signature"])),
-            enrichment=ArticleEnrichment.from_dict(doc["enrichment"]),
+            enrichment=ArticleEnrichment.from_dict(enrichment),
             published_ts=float(doc["published_ts"]),
+            words=int(doc.get("words", -1)),
+            enrichment_doc=enrichment,
         )
 
 
@@ -91,6 +116,7 @@ class Preparer:
                     signature=signature(art, self.configs.dedup),
                     enrichment=enr,
                     published_ts=dt.timestamp() if dt else now,
+                    words=word_count(art.text),
                 )
             )
         return out

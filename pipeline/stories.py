@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+from collections import OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,16 @@ log = logging.getLogger(__name__)
 # canonical one always among them): later copies of a big story add no new spellings worth the
 # cost of re-merging hundreds of members on every revision.
 MAX_MERGED_ENRICHMENTS = 32
+# Decoded story states kept in memory (least recently used first out). The table stays the source
+# of truth: every change is written through to it, and a cached state is used only while the
+# table still holds the very bytes it was written as (a restore from the changelog replaces them).
+CACHE_MAX_STORIES = 20_000
 
 
 @dataclass
 class _StoryState:
+    """The persisted state of one story (``to_bytes`` is what the story-state table holds)."""
+
     story_id: str
     revision: int
     first_seen: str
@@ -55,26 +62,49 @@ class _StoryState:
     def from_bytes(cls, data: bytes) -> _StoryState:
         return cls(**orjson.loads(data))
 
+
+class _Live:
+    """A decoded story state plus what is derived from it, kept between revisions in memory.
+
+    ``raw`` is the table value the state was read from or written as. ``merged`` is the
+    story-level enrichment of the current canonical and enrichment set; the set only grows (a
+    newly canonical member's enrichment is always added), so (canonical id, number of
+    enrichments) identifies it.
+    """
+
+    __slots__ = ("decoded", "member_ids", "merged", "merged_key", "raw", "state")
+
+    def __init__(self, state: _StoryState, raw: bytes | None) -> None:
+        self.state = state
+        self.raw = raw
+        self.member_ids = {m["article_id"] for m in state.members}
+        self.decoded: dict[str, ArticleEnrichment] = {}
+        self.merged: dict[str, Any] | None = None
+        self.merged_key: tuple[str, int] = ("", -1)
+
+    def enrichment(self, article_id: str) -> ArticleEnrichment:
+        enr = self.decoded.get(article_id)
+        if enr is None:
+            enr = self.decoded[article_id] = ArticleEnrichment.from_dict(self.state.enrichments[article_id])
+        return enr
+
     def story(self) -> dict[str, Any]:
-        canonical_enr = ArticleEnrichment.from_dict(self.enrichments[self.canonical["article_id"]])
-        others = [
-            ArticleEnrichment.from_dict(e)
-            for aid, e in self.enrichments.items()
-            if aid != self.canonical["article_id"]
-        ]
+        st = self.state
+        canonical_id = st.canonical["article_id"]
+        key = (canonical_id, len(st.enrichments))
+        if self.merged is None or self.merged_key != key:
+            others = [self.enrichment(aid) for aid in st.enrichments if aid != canonical_id]
+            self.merged = merge_enrichment(self.enrichment(canonical_id), others)
+            self.merged_key = key
         return {
-            "story_id": self.story_id,
-            "revision": self.revision,
-            "canonical": self.canonical,
-            "members": self.members,
-            "enrichment": merge_enrichment(canonical_enr, others),
-            "first_seen": self.first_seen,
-            "updated_at": self.updated_at,
+            "story_id": st.story_id,
+            "revision": st.revision,
+            "canonical": st.canonical,
+            "members": list(st.members),  # the state's list keeps growing; a revision must not
+            "enrichment": self.merged,
+            "first_seen": st.first_seen,
+            "updated_at": st.updated_at,
         }
-
-
-def _words(text: str) -> int:
-    return len(text.split())
 
 
 class StoryAssembler:
@@ -97,6 +127,7 @@ class StoryAssembler:
         self.max_ts = 0.0
         self._expiry: list[tuple[float, str]] = []  # (last_ts, story id) min-heap, lazily pruned
         self._expiry_loaded = False
+        self._cache: OrderedDict[str, _Live] = OrderedDict()
 
     def ensure_loaded(self) -> None:
         """Rebuild in-memory structures after a restart (cheap no-op when already in sync)."""
@@ -110,6 +141,34 @@ class StoryAssembler:
                 heapq.heappush(self._expiry, (state.last_ts, sid))
                 self.max_ts = max(self.max_ts, state.last_ts)
 
+    def _live(self, story_id: str) -> _Live | None:
+        """The story's state, from the cache while the table still holds what was cached."""
+        raw = self.stories.get(story_id)
+        live = self._cache.get(story_id)
+        if live is not None and raw is not None and live.raw is raw:
+            self._cache.move_to_end(story_id)
+            return live
+        if raw is None:
+            self._cache.pop(story_id, None)
+            return None
+        live = _Live(_StoryState.from_bytes(raw), raw)
+        self._remember(story_id, live)
+        return live
+
+    def _last_ts(self, story_id: str) -> float:
+        """Newest published time of a stored story (+inf when it is gone), without caching it."""
+        raw = self.stories.get(story_id)
+        if raw is None:
+            return float("inf")
+        live = self._cache.get(story_id)
+        return (live.state if live is not None and live.raw is raw else _StoryState.from_bytes(raw)).last_ts
+
+    def _remember(self, story_id: str, live: _Live) -> None:
+        self._cache[story_id] = live
+        self._cache.move_to_end(story_id)
+        while len(self._cache) > CACHE_MAX_STORIES:
+            self._cache.popitem(last=False)
+
     def add(self, prepared: PreparedArticle) -> dict[str, Any] | None:
         self.ensure_loaded()
         art = prepared.article
@@ -120,17 +179,16 @@ class StoryAssembler:
         if known_story is None:
             match = self.index.lookup(art.id, prepared.signature)
         story_id = known_story or (match.story_id if match else story_id_for(art.id))
-        raw_state = self.stories.get(story_id)
-        state = _StoryState.from_bytes(raw_state) if raw_state is not None else None
+        live = self._live(story_id)
 
-        if state is not None and any(m["article_id"] == art.id for m in state.members):
+        if live is not None and art.id in live.member_ids:
             # Replay of an article already in its story.
             if known_story is None:
                 self.index.insert(art.id, story_id, prepared.signature, prepared.published_ts)
-            return state.story() if state.last_article_id == art.id else None
+            return live.story() if live.state.last_article_id == art.id else None
 
         now = now_rfc3339()
-        words = _words(art.text)
+        words = prepared.word_count()
         version = {
             "article_id": art.id,
             "title": art.title,
@@ -140,16 +198,19 @@ class StoryAssembler:
             "published_at": art.published_at,
             "language": prepared.enrichment.language or art.language,
         }
-        if state is None:
-            state = _StoryState(
-                story_id=story_id,
-                revision=0,
-                first_seen=now,
-                updated_at=now,
-                last_article_id=art.id,
-                canonical=version,
-                canonical_words=words,
-                canonical_ts=prepared.published_ts,
+        if live is None:
+            live = _Live(
+                _StoryState(
+                    story_id=story_id,
+                    revision=0,
+                    first_seen=now,
+                    updated_at=now,
+                    last_article_id=art.id,
+                    canonical=version,
+                    canonical_words=words,
+                    canonical_ts=prepared.published_ts,
+                ),
+                None,
             )
             relation, similarity, matched = "original", 1.0, None
         elif match is not None:
@@ -157,6 +218,7 @@ class StoryAssembler:
         else:  # index knew the article but the story state did not have it (crash between writes)
             relation, similarity, matched = "copy", 0.0, None
 
+        state = live.state
         state.members.append(
             {
                 "article_id": art.id,
@@ -168,23 +230,27 @@ class StoryAssembler:
                 "matched": matched,
             }
         )
+        live.member_ids.add(art.id)
         more_complete = words > state.canonical_words or (
             words == state.canonical_words and prepared.published_ts < state.canonical_ts
         )
         if len(state.enrichments) < MAX_MERGED_ENRICHMENTS or more_complete:
-            state.enrichments[art.id] = prepared.enrichment.to_dict()
+            state.enrichments[art.id] = prepared.enrichment_dict()
+            live.decoded[art.id] = prepared.enrichment
         if more_complete:
             state.canonical, state.canonical_words, state.canonical_ts = version, words, prepared.published_ts
         state.revision += 1
         state.updated_at = now
         state.last_article_id = art.id
         state.last_ts = max(state.last_ts, prepared.published_ts)
-        self.stories[story_id] = state.to_bytes()
+        live.raw = state.to_bytes()
+        self.stories[story_id] = live.raw
+        self._remember(story_id, live)
         heapq.heappush(self._expiry, (state.last_ts, story_id))
         if known_story is None:
             self.index.insert(art.id, story_id, prepared.signature, prepared.published_ts)
         self._evict()
-        return state.story()
+        return live.story()
 
     def _evict(self) -> None:
         """Drop index entries and stories whose newest member left the time window."""
@@ -195,9 +261,9 @@ class StoryAssembler:
         dropped = 0
         while self._expiry and self._expiry[0][0] < horizon:
             _, sid = heapq.heappop(self._expiry)
-            raw = self.stories.get(sid)
-            if raw is not None and _StoryState.from_bytes(raw).last_ts < horizon:
+            if self._last_ts(sid) < horizon:
                 del self.stories[sid]
+                self._cache.pop(sid, None)
                 dropped += 1
         if evicted or dropped:
             log.info(

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 PREPARE_BATCH = 32
 PREPARE_WITHIN_S = 0.05
+PRODUCER_BATCH_BYTES = 1 << 20
+PRODUCER_LINGER_S = 0.002
 
 
 def _credentials(settings: Settings) -> Any:
@@ -63,7 +65,11 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
         broker_heartbeat_interval=max(0.5, settings.session_timeout_s / 10),
         broker_rebalance_timeout=max(settings.session_timeout_s * 2, 10.0),
         broker_request_timeout=max(settings.session_timeout_s * 3, 30.0),
-        producer_max_request_size=max(settings.max_message_bytes + 65536, 1 << 20),
+        producer_max_request_size=max(settings.max_message_bytes + 65536, PRODUCER_BATCH_BYTES),
+        # Faust's default batch (16 KiB) holds one or two prepared articles or story revisions;
+        # aiokafka then makes every send wait until the previous batch of its partition is sent.
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        producer_linger=PRODUCER_LINGER_S,
         consumer_max_fetch_size=max(settings.max_message_bytes * 2, 4 << 20),
         stream_wait_empty=False,
         web_enabled=settings.web_enabled,
@@ -71,6 +77,7 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
         datadir=settings.data_dir,
         table_standby_replicas=0,
     )
+
     # Every topic and table is read as raw bytes: decoding is ours, so a bad message becomes a
     # dead letter instead of being dropped by Faust's own deserializer.
     def raw_topic_of(name: str, key_type: type, partitions: int) -> Any:
