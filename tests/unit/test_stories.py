@@ -149,3 +149,37 @@ def test_story_stage_failure_becomes_a_dead_letter(
     )
     story, dead = st.assemble_message(RawMessage(None, None, "in.jsonl", -1, 8), c)  # batch mode: no bytes
     assert dead is None and story is not None
+
+
+def test_revisions_do_not_share_the_growing_member_list(processor: Processor) -> None:
+    a, b = prepare(processor, doc("a", FERRY), doc("b", FERRY + EXTRA))
+    st = stage()
+    first = st.assemble(a)
+    second = st.assemble(b)
+    assert first is not None and second is not None
+    assert [m["article_id"] for m in first["members"]] == ["a"]  # revision 1 stays as emitted
+    assert [m["article_id"] for m in second["members"]] == ["a", "b"]
+
+
+def test_state_changed_in_the_table_by_another_owner_is_not_shadowed_by_the_cache(
+    processor: Processor,
+) -> None:
+    # Two workers take turns owning the story partition (a rebalance): each restores the tables
+    # from the changelog, so one must not keep using its own older in-memory copy of a story.
+    a, b, c = prepare(processor, doc("a", FERRY), doc("b", FERRY + EXTRA), doc("c", FERRY))
+    entries: dict[str, bytes] = {}
+    stories: dict[str, bytes] = {}
+    one = StoryStage(Settings(entities=False), entries=entries, stories=stories)
+    two = StoryStage(Settings(entities=False), entries=entries, stories=stories)
+    assert one.assemble(a) is not None
+    assert two.assemble(b) is not None
+    story = one.assemble(c)
+    assert story is not None and [m["article_id"] for m in story["members"]] == ["a", "b", "c"]
+    assert story["revision"] == 3 and story["canonical"]["article_id"] == "b"
+
+
+def test_prepared_article_round_trip(processor: Processor) -> None:
+    [a] = prepare(processor, doc("a", FERRY))
+    again = PreparedArticle.from_bytes(a.to_bytes())
+    assert again == a and again.word_count() == a.word_count() == len(a.article.text.split())
+    assert again.enrichment_dict() == a.enrichment.to_dict()
