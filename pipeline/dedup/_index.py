@@ -76,6 +76,7 @@ _CONFLICT_SUPPORT = 20
 _CONFLICT_CONTAINMENT = 0.1
 _CONFLICT_SKETCH = 0.2
 _CONFLICT_WORDS = 0.4
+_PARAPHRASE_NAMES = 8  # names and numbers compared, at least, for the heavier-paraphrase rule
 I64 = npt.NDArray[np.int64]
 
 
@@ -334,10 +335,13 @@ class DedupIndex:
                 _wilson_low(pc, psupport) >= cfg.min_containment
             )
             # a paraphrase changes word pairs but keeps most content words and the fingerprint
-            paraphrase = (
-                d <= cfg.rewrite_distance and ws >= cfg.rewrite_min_words and ns >= cfg.rewrite_min_names
-                and pc >= cfg.rewrite_min_containment
-            )
+            paraphrase = d <= cfg.rewrite_distance and ws >= cfg.rewrite_min_words and (
+                (ns >= cfg.rewrite_min_names and pc >= cfg.rewrite_min_containment)
+                # a heavier paraphrase (few phrases kept) needs a closer fingerprint and nearly
+                # all of its names and numbers in common
+                or (d <= cfg.paraphrase_distance and ns >= cfg.paraphrase_min_names
+                    and nsupport >= _PARAPHRASE_NAMES and pc >= cfg.paraphrase_min_containment)
+            )  # fmt: skip
             if paraphrase and s < cfg.rewrite_min_sketch:
                 similarity = max(similarity, ws)
             jaccard = s >= cfg.rewrite_min_sketch and pj >= cfg.rewrite_min_pairs

@@ -67,6 +67,9 @@ class DedupConfig:
       names and numbers (``rewrite_min_names``) agree and at least ``rewrite_min_containment`` of
       the key triples of the shorter are in the longer (an automatic rewrite keeps many phrases;
       a write-through by another reporter with the same names keeps few).
+    - ``paraphrase_distance``/``paraphrase_min_names``/``paraphrase_min_containment``: a heavier
+      paraphrase (few phrases kept, as a human rewrite) also passes when the fingerprints are this
+      close, this share of at least 8 names and numbers agree and this share of triples is shared.
     - ``url_min_containment``: the same canonical URL is an exact match only when this share of
       key triples (or the fingerprint within 3 bits) agrees: a live page's new post is new.
     - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
@@ -86,6 +89,9 @@ class DedupConfig:
     rewrite_min_pairs: float = 0.2
     rewrite_min_containment: float = 0.3
     url_min_containment: float = 0.3
+    paraphrase_distance: int = 12
+    paraphrase_min_names: float = 0.85
+    paraphrase_min_containment: float = 0.1
     rewrite_distance: int = 14
     rewrite_min_words: float = 0.4
     rewrite_min_names: float = 0.65
