@@ -242,7 +242,7 @@ class DedupIndex:
             keys = keys.ravel()
             found = _gather(self._flat_offsets, self._flat_rows, keys)
             if found.size:
-                dist = np.bitwise_count(self._fp[found] ^ qq)
+                dist = np.bitwise_count(self._fp.take(found) ^ qq)
                 parts.append(found[dist <= maxd].astype(np.int64))
         if self._n > self._built:
             dist = np.bitwise_count(self._fp[self._built : self._n] ^ qq)
