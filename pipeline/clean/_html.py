@@ -10,8 +10,13 @@ lines, share prompts, newsletter boxes, teasers); it then goes through the plain
 Metadata is read from the same tree, cheaply: title (trafilatura's title rule: a single ``<h1>``,
 ``og:title`` and similar, ``<title>``), ``<link rel=canonical>``/``og:url``, ``<html lang>`` or
 content-language, ``article:published_time`` and similar meta tags (htmldate's quick search only
-when there is none), authors from meta tags and bylines. trafilatura's full metadata pass is not
-run: it cost about a quarter of the page time.
+when there is none), authors from bylines (trafilatura's ``extract_author`` rules). trafilatura's
+full metadata pass is not run: it cost about a quarter of the page time. Meta tags are read from
+one listing of the page's ``<meta>``/``<link>`` elements; the author search checks its discard
+rules on the few candidates instead of pruning a copy of the whole page (see :func:`_authors`).
+
+trafilatura's extractor settings are built once per mode (:func:`_extractor`). Its fast mode
+(no readability/jusText comparison) was measured and rejected: F1 -0.003 on Zyte, -0.005 on fundus.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Every pattern is anchored or bounded and free of nested quantifiers, so matching a 100k-char line
 stays linear. ``LINE_PATTERNS`` match a whole unit (a line or paragraph) that is chrome;
 ``SENTENCE_PATTERNS`` match one sentence of chrome glued inside a longer paragraph.
+:func:`match_kind` searches a pattern only when the text contains one of the literals every match
+of it must contain (derived from the pattern itself, :mod:`pipeline.clean._prefilter`); the
+clause and sentence ends are tested on the last characters (:func:`ends_terminal`,
+:func:`ends_sentence`, same answers as ``TERMINAL`` and ``SENTENCE_END``).
 """
 
 from __future__ import annotations
