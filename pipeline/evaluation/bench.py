@@ -91,6 +91,29 @@ def stage_costs(plain: list[dict[str, Any]], pages: list[dict[str, Any]]) -> lis
         enricher.enrich(cleaned[0])  # load models outside the timing
         t, _ = _time_each(enricher.enrich, cleaned)
         rows.append(_stats(label, t))
+    rows.extend(story_costs(plain))
+    return rows
+
+
+def story_costs(plain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The story stage alone, as the story agent runs it: decode the prepared message, dedup
+    lookup+insert, story state, merged enrichment, output validation."""
+    from pipeline.processor import Processor, RawMessage, StoryStage
+    from pipeline.settings import Settings
+
+    rows = []
+    docs = plain[:1000]  # preparing them is the slow part
+    for entities in (False, True):
+        settings = Settings(entities=entities)
+        proc = Processor(settings)
+        msgs = [RawMessage(orjson.dumps(d), None, "bench", 0, i) for i, d in enumerate(docs)]
+        prepared = [
+            RawMessage(p.to_bytes(), p.article.id.encode(), "prepared", 0, i)
+            for i, (_, p) in enumerate(proc.prepare_batch(msgs)[0])
+        ]
+        stage = StoryStage(settings, entries={}, stories={})
+        t, _ = _time_each(stage.assemble_message, prepared)
+        rows.append(_stats(f"story stage, entities {'on' if entities else 'off'}", t))
     return rows
 
 
