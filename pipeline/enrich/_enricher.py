@@ -28,8 +28,11 @@ from pipeline.records import CleanedArticle
 
 log = logging.getLogger(__name__)
 
-# Characters of the text (after the title) given to language ID: the answer settles well before.
-LANGUAGE_CHARS = 1000
+# Characters of the text (after the title) given to language ID. The answer settles well before:
+# 500 and 1000 gave the same language on all 643 ecbplus-dev and zyte articles (the confidence moved
+# by more than 0.01 on 4), and feed items cut to 300 characters scored the same accuracy; the DFA
+# walk over these bytes is the largest part of the language cost.
+LANGUAGE_CHARS = 500
 # Components of en_core_web_sm that NER does not use (its "ner" has its own internal tok2vec).
 _EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
 

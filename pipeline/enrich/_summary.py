@@ -74,7 +74,11 @@ def lead_summary(text: str, max_chars: int) -> str:
 
     Always at least the first sentence (cut at a word boundary with "…" if it alone is too long).
     """
-    flat = " ".join(text.split())
+    # Only the first max_chars + 1 characters of the flattened text matter, and flattening a prefix
+    # of the text gives a prefix of the flattened text: flatten a generous prefix first.
+    flat = " ".join(text[: 4 * max_chars + 64].split())
+    if len(flat) <= max_chars:
+        flat = " ".join(text.split())
     if len(flat) <= max_chars:
         return flat
     ends = [m.end() for m in _SENT_END.finditer(flat, 0, max_chars + 1) if _is_sentence_end(flat, m.start())]

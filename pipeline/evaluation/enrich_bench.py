@@ -167,7 +167,9 @@ def _breakdown(articles: Sequence[CleanedArticle], with_spacy: bool) -> None:
     fast = FastNer(places)
     mentions = {a.id: fast.mentions(a.text) for a in articles}
     parts: dict[str, Callable[[CleanedArticle], object]] = {
-        "  language (title + 1000 chars)": lambda a: lang.detect(f"{a.title}\n{a.text[:LANGUAGE_CHARS]}"),
+        f"  language (title + {LANGUAGE_CHARS} chars)": lambda a: lang.detect(
+            f"{a.title}\n{a.text[:LANGUAGE_CHARS]}"
+        ),
         "  fast NER mentions": lambda a: fast.mentions(a.text),
         "  entity grouping (fast mentions)": lambda a: build_entities(mentions[a.id], places),
         "  keywords": lambda a: rank_keywords(a.text, a.title),
