@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from pipeline.enrich._places import PlaceResolver
@@ -189,7 +190,7 @@ def propagate(mentions: list[Mention], text: str, cut: int) -> list[Mention]:
         return mentions
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s in surfaces) + r")(?!\w)")
     extra = [
-        Mention(m.start(), m.end(), m.group(0), types[m.group(0)].most_common(1)[0][0])
+        Mention(m.start(), m.end(), m.group(0), _commonest(types[m.group(0)]))
         for m in pattern.finditer(text, cut)
     ]
     return mentions + extra
@@ -208,7 +209,7 @@ class Item:
     def main_type(self) -> EntityType:
         if self.types.get("person") and any(len(tokens(n)) > 1 for n in self.names):
             return "person"
-        return self.types.most_common(1)[0][0]
+        return _commonest(self.types)
 
 
 def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lambda _s: True) -> list[Item]:
@@ -324,16 +325,30 @@ def to_entity(item: Item, first_seen: dict[str, int], resolver: PlaceResolver | 
 
 def build_entities(mentions: list[Mention], resolver: PlaceResolver) -> tuple[Entity, ...]:
     """Group one text's mentions into entities (offsets into that text)."""
-    by_surface: dict[str, Item] = {}
+    by_surface: dict[str, tuple[list[EntityType], list[tuple[int, int]]]] = {}
     first_seen: dict[str, int] = {}
-    for m in sorted(mentions, key=lambda m: m.start):
-        first_seen.setdefault(m.surface, m.start)
-        it = by_surface.get(m.surface)
-        if it is None:
-            it = by_surface[m.surface] = Item(Counter({m.surface: 0}), Counter(), [], 0, m.start)
-        it.names[m.surface] += 1
-        it.types[m.type] += 1
-        it.offsets.append((m.start, m.end))
-        it.count += 1
-    groups = group_items(list(by_surface.values()), lambda s: resolver.resolve(s)[1] is not None)
+    for m in sorted(mentions, key=attrgetter("start")):
+        seen = by_surface.get(m.surface)
+        if seen is None:
+            first_seen[m.surface] = m.start
+            seen = by_surface[m.surface] = ([], [])
+        seen[0].append(m.type)
+        seen[1].append((m.start, m.end))
+    items = [
+        Item(_counter({surface: len(offsets)}), Counter(types), offsets, len(offsets), first_seen[surface])
+        for surface, (types, offsets) in by_surface.items()
+    ]
+    groups = group_items(items, lambda s: resolver.resolve(s)[1] is not None)
     return tuple(to_entity(g, first_seen, resolver) for g in groups)
+
+
+def _commonest(counts: Counter[EntityType]) -> EntityType:
+    """``counts.most_common(1)[0][0]`` (the first of the most frequent) without its overhead."""
+    return max(counts.items(), key=itemgetter(1))[0]
+
+
+def _counter(counts: dict[str, int]) -> Counter[str]:
+    """A Counter holding ``counts`` (filled at C speed; ``Counter(mapping)`` loops in Python)."""
+    out: Counter[str] = Counter()
+    dict.update(out, counts)
+    return out
