@@ -59,7 +59,6 @@ _SPAN = re.compile(
 _TOKEN_RE = re.compile(rf"{_TOKEN}|\S+")
 _INITIAL = re.compile(r"(?:[.!?:;]['\"’”)\]]*\s+|\n\s*|[“\"‘'(\[–—-]\s*)$")
 _NEXT_WORD = re.compile(r"['’]s\b|\W*(\w+)")
-_PREV_WORD = re.compile(r"(\S+)\s+$")
 _ACRONYM = re.compile(rf"(?:[{_UP}]{{2,6}}s?|(?:[{_UP}]\.){{2,4}})")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 
@@ -155,6 +154,16 @@ def common_words() -> tuple[frozenset[str], frozenset[str]]:
     fallback = "the a an and but or in on at for with this that these those he she it they we his her".split()
     function = (frozenset(words[:120] or fallback) - _NAME_STARTERS) | frozenset(fallback) | {"however"}
     return function, frozenset(words) | function
+
+
+def _prev_word(text: str, lo: int, hi: int) -> str | None:
+    """The word right before the whitespace that ends ``text[lo:hi]``, or ``None`` when that
+    window does not end in whitespace after a word (the regex ``(\\S+)\\s+$``, without one)."""
+    window = text[lo:hi]
+    if not window or not window[-1].isspace():
+        return None
+    words = window.split()
+    return words[-1] if words else None
 
 
 def _is_initial(text: str, start: int) -> bool:
@@ -282,8 +291,8 @@ class FastNer:
                 # else a surname that is also a title word ("Billy King"): the whole run is a name
                 etype = "person"
             else:
-                prev = _PREV_WORD.search(text, max(0, part[0][0] - 24), part[0][0])
-                if prev is not None and prev.group(1).casefold().strip(",") in TITLES:
+                prev = _prev_word(text, max(0, part[0][0] - 24), part[0][0])
+                if prev is not None and prev.casefold().strip(",") in TITLES:
                     etype = "person"
         if len(part) > 1 and all(t[2].isupper() for t in part) and part[-1][1] - part[0][0] > 8:
             return before  # an upper-case heading ("PRECARIOUS RELATIONS")
@@ -314,8 +323,8 @@ class FastNer:
             if nxt is not None and (nxt.group(1) or "").casefold() in _SPEECH:
                 return "person"
             # after "the"/"from"/"at"... a single name is most often an institution or company
-            prev = _PREV_WORD.search(text, max(0, part[0][0] - 10), part[0][0])
-            return "organization" if prev is not None and prev.group(1) in _ORG_CONTEXT else "person"
+            prev = _prev_word(text, max(0, part[0][0] - 10), part[0][0])
+            return "organization" if prev in _ORG_CONTEXT else "person"
         if lows[0] in _FIRST_NAMES or any(len(w) == 2 and w.endswith(".") for w in words[1:-1]):
             return "person"
         if lows[-1] in _PLACE_CUES or lows[0] in _PLACE_PREFIXES:
