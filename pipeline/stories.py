@@ -33,10 +33,13 @@ log = logging.getLogger(__name__)
 # canonical one always among them): later copies of a big story add no new spellings worth the
 # cost of re-merging hundreds of members on every revision.
 MAX_MERGED_ENRICHMENTS = 32
-# Decoded story states kept in memory (least recently used first out). The table stays the source
-# of truth: every change is written through to it, and a cached state is used only while the
-# table still holds the very bytes it was written as (a restore from the changelog replaces them).
-CACHE_MAX_STORIES = 20_000
+# Decoded story states kept in memory (least recently used first out; also dropped when the story
+# leaves the time window). The table stays the source of truth: every change is written through
+# to it, and a cached state is used only while the table still holds the very bytes it was written
+# as (a restore from the changelog replaces them). About 50 KiB per story with entities on (the
+# members' decoded enrichments and the merged one), so ~200 MiB at this bound; copies of a story
+# mostly arrive while it is recent, and a miss costs one decode.
+CACHE_MAX_STORIES = 4096
 
 
 @dataclass

@@ -109,6 +109,7 @@ def test_window_evicts_old_index_entries_and_stories(processor: Processor) -> No
     first = st.assemble(old)
     st.assemble(new)  # 19 days later: "old" leaves the window
     assert first is not None and first["story_id"] not in stories
+    assert first["story_id"] not in st.assembler._cache  # the in-memory copy goes with it
     assert "old" not in entries
     late = st.assemble(copy_of_old)
     assert late is not None and late["story_id"] != first["story_id"]  # a new story, memory bounded
@@ -183,3 +184,20 @@ def test_prepared_article_round_trip(processor: Processor) -> None:
     again = PreparedArticle.from_bytes(a.to_bytes())
     assert again == a and again.word_count() == a.word_count() == len(a.article.text.split())
     assert again.enrichment_dict() == a.enrichment.to_dict()
+
+
+def test_state_cache_is_bounded_and_a_miss_reads_the_table(
+    processor: Processor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.stories
+
+    monkeypatch.setattr(pipeline.stories, "CACHE_MAX_STORIES", 1)
+    a, c, b = prepare(processor, doc("a", FERRY), doc("c", OTHER), doc("b", FERRY + EXTRA))
+    st = stage()
+    first = st.assemble(a)
+    st.assemble(c)  # pushes story "a" out of the cache
+    assert len(st.assembler._cache) == 1 and first is not None
+    assert first["story_id"] not in st.assembler._cache
+    story = st.assemble(b)
+    assert story is not None and story["story_id"] == first["story_id"] and story["revision"] == 2
+    assert [m["article_id"] for m in story["members"]] == ["a", "b"]
