@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pipeline.enrich._places import PlaceResolver
 from pipeline.enrich._types import Entity, EntityType
@@ -123,6 +123,7 @@ TITLES = frozenset(
         "envoy",
     ]
 )
+_K = TypeVar("_K")
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", "PRODUCT"})
 _TRIM_END = re.compile(r"(?:['’]s|['’])$")
 
@@ -285,7 +286,7 @@ def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lamb
         root = find(i)
         g = groups.get(root)
         if g is None:
-            groups[root] = Item(Counter(it.names), Counter(it.types), list(it.offsets), it.count, it.first)
+            groups[root] = Item(_counter(it.names), _counter(it.types), list(it.offsets), it.count, it.first)
         else:
             g.names.update(it.names)
             g.types.update(it.types)
@@ -347,8 +348,8 @@ def _commonest(counts: Counter[EntityType]) -> EntityType:
     return max(counts.items(), key=itemgetter(1))[0]
 
 
-def _counter(counts: dict[str, int]) -> Counter[str]:
+def _counter(counts: dict[_K, int]) -> Counter[_K]:
     """A Counter holding ``counts`` (filled at C speed; ``Counter(mapping)`` loops in Python)."""
-    out: Counter[str] = Counter()
+    out: Counter[_K] = Counter()
     dict.update(out, counts)
     return out

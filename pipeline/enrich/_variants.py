@@ -77,6 +77,7 @@ def is_acronym_shape(short: str) -> bool:
 _WORD_SPLIT = re.compile(r"[\s-]+")
 
 
+@lru_cache(maxsize=65536)
 def initials(long: str) -> str:
     """Initials of the capitalised words: "Collective Security Treaty Organization" -> "CSTO"."""
     return "".join(w[0] for w in _WORD_SPLIT.split(long) if w[:1].isupper())
