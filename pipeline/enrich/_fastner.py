@@ -63,7 +63,7 @@ _CLOSERS = "'\"’”)]"
 _OPENERS = frozenset("“\"‘'([–—-")
 _NEXT_WORD = re.compile(r"['’]s\b|\W*(\w+)")
 _ACRONYM = re.compile(rf"(?:[{_UP}]{{2,6}}s?|(?:[{_UP}]\.){{2,4}})")
-_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")  # see _strip_possessive
 
 _SPEECH = frozenset({"said", "says", "told", "added", "stated", "explained", "insisted", "wrote", "tweeted"})
 _ORG_CONTEXT = frozenset({"the", "The", "from", "at", "by", "with", "against", "joined", "for"})
@@ -167,6 +167,14 @@ def _prev_word(text: str, lo: int, hi: int) -> str | None:
         return None
     words = window.split()
     return words[-1] if words else None
+
+
+def _strip_possessive(name: str) -> str:
+    """``name`` without a final "'s" or "'" (``_POSSESSIVE.sub("", name)`` for names, which hold no
+    newline)."""
+    if name.endswith(("'s", "’s")):
+        return name[:-2]
+    return name[:-1] if name.endswith(("'", "’")) else name
 
 
 def _is_initial(text: str, start: int) -> bool:
@@ -310,7 +318,7 @@ class FastNer:
         if len(part) > 1 and all(t[2].isupper() for t in part) and part[-1][1] - part[0][0] > 8:
             return before  # an upper-case heading ("PRECARIOUS RELATIONS")
         start, end = part[0][0], part[-1][1]
-        surface = _POSSESSIVE.sub("", text[start:end])
+        surface = _strip_possessive(text[start:end])
         end = start + len(surface)
         if len(surface) < 2 or not any(ch.isupper() for ch in surface):
             return before
