@@ -73,9 +73,16 @@ class PreparedArticle:
         art["authors"] = tuple(art.get("authors") or ())
         art["removed"] = tuple(art.get("removed") or ())
         enrichment = doc["enrichment"]
+        article = CleanedArticle(**art)
+        try:
+            sig = Signature.from_bytes(base64.b64decode(doc["signature"]))
+        except ValueError:
+            # written by a release with another signature format (a deploy while messages were
+            # in flight): the text is in the message, so fingerprint it again
+            sig = signature(article, DedupConfig())
         return cls(
-            article=CleanedArticle(**art),
-            signature=Signature.from_bytes(base64.b64decode(doc["signature"])),
+            article=article,
+            signature=sig,
             enrichment=ArticleEnrichment.from_dict(enrichment),
             published_ts=float(doc["published_ts"]),
             words=int(doc.get("words", -1)),

@@ -23,6 +23,7 @@ the tables are rebuilt (counting sort, a few ms per table at 1M rows) when it is
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import struct
 from collections.abc import MutableMapping
@@ -49,6 +50,8 @@ from pipeline.dedup._signature import (
     DedupConfig,
     Signature,
 )
+
+log = logging.getLogger(__name__)
 
 _ENTRY_VERSION = 1
 _ENTRY_HEAD = struct.Struct("<Bd")
@@ -177,9 +180,19 @@ class DedupIndex:
     def rebuild(self) -> None:
         """Rebuild the in-memory structures from ``entries`` (after a restart)."""
         self._alloc(max(1024, len(self.entries)))
+        stale: list[str] = []
         for article_id in sorted(self.entries):
-            _, ts, sig = decode_entry(self.entries[article_id])
+            try:
+                _, ts, sig = decode_entry(self.entries[article_id])
+            except (ValueError, struct.error):
+                stale.append(article_id)  # written by a release with another signature format
+                continue
             self._append(article_id, sig, ts)
+        for article_id in stale:
+            # an article indexed in an older format can no longer be matched; its story stays
+            del self.entries[article_id]
+        if stale:
+            log.warning("dropped %d dedup entries in an older signature format", len(stale))
         self._build_tables()
 
     def _compact(self) -> None:

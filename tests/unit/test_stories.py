@@ -201,3 +201,29 @@ def test_state_cache_is_bounded_and_a_miss_reads_the_table(
     story = st.assemble(b)
     assert story is not None and story["story_id"] == first["story_id"] and story["revision"] == 2
     assert [m["article_id"] for m in story["members"]] == ["a", "b"]
+
+
+def _with_old_signature_version(data: bytes) -> bytes:
+    import base64
+
+    doc = orjson.loads(data)
+    raw = bytearray(base64.b64decode(doc["signature"]))
+    raw[0] = 1  # a signature version no release of this code writes any more
+    doc["signature"] = base64.b64encode(bytes(raw)).decode("ascii")
+    return orjson.dumps(doc)
+
+
+def test_deploy_with_another_signature_format(processor: Processor) -> None:
+    # A prepared message written by an older release is fingerprinted again from its text, and
+    # index entries in an older format are dropped on restart instead of crashing the rebuild.
+    a, b = prepare(processor, doc("a", FERRY), doc("b", FERRY + EXTRA))
+    old = PreparedArticle.from_bytes(_with_old_signature_version(a.to_bytes()))
+    assert old.signature == a.signature
+    entries: dict[str, bytes] = {}
+    stories: dict[str, bytes] = {}
+    StoryStage(Settings(entities=False), entries=entries, stories=stories).assemble(a)
+    entries["legacy"] = b"\x01" + bytes(40)  # an entry from an older release
+    restarted = StoryStage(Settings(entities=False), entries=entries, stories=stories)
+    story = restarted.assemble(b)
+    assert story is not None and [m["article_id"] for m in story["members"]] == ["a", "b"]
+    assert "legacy" not in entries
