@@ -57,6 +57,7 @@ class Settings:
     web_port: int = 6066
     web_enabled: bool = False
     session_timeout_s: float = 10.0
+    prepare_processes: int = 0  # 0: prepare in the worker process; N: in N child processes
     wait_for_broker_s: float = 60.0  # worker/publisher: how long to retry an unreachable broker
     log_level: str = "INFO"
     # Stages
@@ -131,6 +132,8 @@ class Settings:
             raise ConfigError("PIPELINE_MAX_MESSAGE_BYTES must be at least 1024")
         if self.ner not in ("fast", "spacy", "off"):
             raise ConfigError(f"PIPELINE_NER={self.ner!r}: expected fast, spacy or off")
+        if self.prepare_processes < 0:
+            raise ConfigError("PIPELINE_PREPARE_PROCESSES must be 0 (in the worker) or a process count")
         if self.raw_partitions < 1:
             raise ConfigError("PIPELINE_RAW_PARTITIONS must be at least 1")
 

@@ -23,6 +23,7 @@ import faust
 from faust.types import EventT, StreamT
 
 from pipeline.contracts import dumps
+from pipeline.prepare_pool import PreparePool, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
 
@@ -145,18 +146,31 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             await app.crash(exc)
             raise
 
+    # With PIPELINE_PREPARE_PROCESSES=N the prepare step runs in N child processes (each loads its
+    # models once, while the worker joins its group); this process then only loads models if a
+    # child dies and a batch has to be prepared here.
+    pool = PreparePool(settings, settings.prepare_processes) if settings.prepare_processes else None
+
+    def fallback_processor() -> Processor:
+        _start_loading()
+        return loading.result()
+
     @app.agent(raw_topic, name="prepare")
     async def prepare_agent(stream: StreamT[bytes]) -> None:
-        proc = await get_processor()
+        proc = await get_processor() if pool is None else None
         async for events in stream.take_events(  # type: ignore[attr-defined]
             PREPARE_BATCH, within=PREPARE_WITHIN_S
         ):
             msgs = [_raw_message(ev) for ev in events]
-            prepared, dead = proc.prepare_batch(msgs)
+            if pool is not None:
+                prepared, dead = await pool.prepare(msgs, fallback_processor)
+            else:
+                assert proc is not None
+                prepared, dead = prepare_in_process(proc, msgs)
             for record in dead:
                 await send_dead(record)
-            for _, art in prepared:
-                await prepared_topic.send(key=art.article.id, value=art.to_bytes())
+            for article_id, value in prepared:
+                await prepared_topic.send(key=article_id, value=value)
 
     @app.agent(prepared_topic, name="story")
     async def story_agent(stream: StreamT[bytes]) -> None:
@@ -167,7 +181,8 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             if story is not None:
                 await stories_topic.send(key=story["story_id"], value=dumps(story))
 
-    _start_loading()
+    if pool is None:
+        _start_loading()
     return app
 
 

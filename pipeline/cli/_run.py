@@ -27,6 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--app-id", help="consumer group / app id (env PIPELINE_APP_ID)")
     w.add_argument("--no-entities", action="store_true", help="skip named-entity recognition (faster)")
     w.add_argument(
+        "--prepare-processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="prepare (clean, fingerprint, enrich) in N child processes, e.g. one per core; 0 = in the "
+        "worker process (env PIPELINE_PREPARE_PROCESSES, default 0)",
+    )
+    w.add_argument(
         "--wait",
         type=float,
         default=None,
@@ -74,6 +82,7 @@ def run_worker_cmd(args: argparse.Namespace) -> int:
         app_id=args.app_id,
         entities=False if args.no_entities else None,
         wait_for_broker_s=args.wait,
+        prepare_processes=args.prepare_processes,
     )
     try:
         asyncio.run(wait_for_broker(settings, settings.wait_for_broker_s, say=lambda m: err.print(m)))

@@ -226,7 +226,12 @@ async def _raw_timestamps(settings: Any) -> dict[str, int]:
 
 
 def end_to_end(
-    bootstrap: str, docs: list[dict[str, Any]], label: str, entities: bool, workers: int = 1
+    bootstrap: str,
+    docs: list[dict[str, Any]],
+    label: str,
+    entities: bool,
+    workers: int = 1,
+    prepare_processes: int = 0,
 ) -> dict[str, Any]:
     from pipeline.kafka import ensure_topics
     from pipeline.settings import Settings
@@ -239,6 +244,7 @@ def end_to_end(
         entities=entities,
         log_level="WARNING",
         data_dir=tempfile.mkdtemp(prefix="bench-worker-"),
+        prepare_processes=prepare_processes,
     ).namespaced(f"b{ns}")
     asyncio.run(ensure_topics(settings))
     env = settings.to_env()
@@ -264,8 +270,11 @@ def end_to_end(
             proc.wait(timeout=30)
     lat = [seen[k] - raw_ts[k] for k in seen if k in raw_ts and not k.startswith("warmup")]
     done = len(seen) + dead - 1
+    where = f", prepare in {prepare_processes} processes" if prepare_processes else ""
     return {
-        "name": f"end-to-end {label}",
+        "name": f"end-to-end {label}, {workers} worker{'s' if workers > 1 else ''}{where}",
+        "workers": workers,
+        "prepare_processes": prepare_processes,
         "n": len(docs),
         "accounted": done,
         "seconds": elapsed,
@@ -362,13 +371,18 @@ def run(args: argparse.Namespace) -> int:
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, w))
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, w))
         e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, w))
+        pp = args.prepare_processes
+        if pp:
+            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, 1, pp))
+            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, 1, pp))
+            e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, 1, pp))
         results["end_to_end"] = e2e
     finally:
         broker.stop()
     inproc = {r["name"].rsplit(" ", 1)[-1]: r["per_second"] for r in results["in_process"]}
     for r in e2e[1:]:
-        if "plain" not in r["name"]:
-            continue
+        if "plain" not in r["name"] or r["prepare_processes"]:
+            continue  # the in-process run uses one process: compare like with like
         key = "off" if "entities off" in r["name"] else "on"
         r["ratio_to_in_process"] = r["per_second"] / inproc[key] if inproc.get(key) else None
 
@@ -432,6 +446,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=str(Path.cwd().parent / "shared" / "data"), help="shared corpora folder")
     p.add_argument("--json", help="also write the results as JSON to this file")
     p.add_argument("--workers", type=int, default=2, help="worker processes for the multi-worker runs")
+    p.add_argument(
+        "--prepare-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="also run one worker with the prepare step in this many child processes (0: skip; "
+        "default: one per core)",
+    )
 
 
 def register(subparsers: Any) -> None:

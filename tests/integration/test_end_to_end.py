@@ -20,8 +20,11 @@ from tests.seeds import assert_clean_seed_story, seed_articles
 pytestmark = pytest.mark.integration
 
 
-def test_seeds_become_one_story_with_two_sources(broker: str, seeds_dir: Path, tmp_path: Path) -> None:
-    settings = fresh_settings(broker, tmp_path, raw_partitions=1)
+@pytest.mark.parametrize("prepare_processes", [0, 2], ids=["in-worker", "prepare-pool"])
+def test_seeds_become_one_story_with_two_sources(
+    broker: str, seeds_dir: Path, tmp_path: Path, prepare_processes: int
+) -> None:
+    settings = fresh_settings(broker, tmp_path, raw_partitions=1, prepare_processes=prepare_processes)
     worker = start_worker(settings, tmp_path / "worker.log")
     seeds = seed_articles(seeds_dir)
     sentinel = dict(SENTINEL)
