@@ -270,9 +270,11 @@ class DedupIndex:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
         b = key32 & 0xFFFF
         rows = table[int(offsets[b]) : int(offsets[b + 1])].astype(np.int64)
-        delta = np.arange(self._built, self._n, dtype=np.int64)
-        rows = np.concatenate([rows, delta])
-        return rows[(keys[rows] == key32) & (self._ts[rows] > 0)]
+        rows = rows[keys[rows] == key32]
+        if self._n > self._built:  # the delta buffer, scanned
+            delta = np.flatnonzero(keys[self._built : self._n] == key32) + self._built
+            rows = np.concatenate([rows, delta]) if rows.size else delta
+        return rows[self._ts[rows] > 0]
 
     def _read(self, rows: I64) -> tuple[I64, npt.NDArray[np.uint8]]:
         """The rows whose durable entry exists, and their signatures as one (n, size) byte array."""
@@ -391,14 +393,15 @@ class DedupIndex:
         far = np.flatnonzero(~close)
         if far.size > cfg.far_candidates:
             far = far[np.argsort(near_dist[far], kind="stable")[: cfg.far_candidates]]
-        rows = np.union1d(np.union1d(near[close], near[far]), by_anchor)
+        parts = [near[close], near[far], by_anchor]
         same_url = rows0
         if sig.url_key:
             same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
-            rows = np.union1d(rows, same_url)
+            parts.append(same_url)
         if sig.lead_key:
             lead = sig.lead_key & _MASK32
-            rows = np.union1d(rows, self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
+            parts.append(self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
+        rows = np.unique(np.concatenate(parts))
         conflicts: list[int] = []
         if rows.size:
             self._verify(sig, rows, set(same_url.tolist()), found, conflicts)

@@ -95,7 +95,7 @@ class DedupConfig:
     rewrite_distance: int = 14
     rewrite_min_words: float = 0.4
     rewrite_min_names: float = 0.65
-    delta_max: int = 8192
+    delta_max: int = 2048
 
     def __post_init__(self) -> None:
         if self.bits != 64:
