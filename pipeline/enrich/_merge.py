@@ -28,21 +28,35 @@ SCHEMA_ID = "https://schemas.news-pipeline.dev/enrichment/v1.json"
 def _merge_entities(canonical: ArticleEnrichment, others: Sequence[ArticleEnrichment]) -> list[Entity]:
     items: list[Item] = []
     first_seen: dict[str, int] = {}
+    # Copies of one story carry the same entities: an entity equal (names and type) to one
+    # already listed is added to it instead of becoming a new item, so grouping costs grow with
+    # the distinct entities of a story, not with its members. The result is the same, since
+    # group_items would join those items and sum them in the same way.
+    same: dict[tuple[tuple[str, ...], str], Item] = {}
     order = 0
     for rank, enr in enumerate([canonical, *others]):
         for ent in enr.entities:
+            etype: EntityType = ent.type
             weights = Counter({v: 1 for v in ent.variants})
             weights[ent.name] += 1
-            etype: EntityType = ent.type
-            items.append(
-                Item(
-                    names=weights,
-                    types=Counter({etype: ent.count}),
-                    offsets=list(ent.offsets) if rank == 0 else [],
-                    count=ent.count,
-                    first=order,
-                )
+            key = ((ent.name, *ent.variants), etype)
+            known = same.get(key)
+            if known is not None:
+                known.names.update(weights)
+                known.types[etype] += ent.count
+                known.count += ent.count
+                if rank == 0:
+                    known.offsets.extend(ent.offsets)
+                continue
+            item = Item(
+                names=weights,
+                types=Counter({etype: ent.count}),
+                offsets=list(ent.offsets) if rank == 0 else [],
+                count=ent.count,
+                first=order,
             )
+            items.append(item)
+            same[key] = item
             for v in (ent.name, *ent.variants):
                 first_seen.setdefault(v, order)
             order += 1
