@@ -80,7 +80,7 @@ class DedupConfig:
     blocks: int = 4
     probe_radius: int = 2
     max_distance: int = 20
-    far_candidates: int = 8
+    far_candidates: int = 4
     copy_distance: int = 6
     copy_min_sketch: float = 0.15
     rewrite_min_sketch: float = 0.3

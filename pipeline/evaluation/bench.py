@@ -394,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(results: dict[str, Any]) -> None:
-    out = Console(highlight=False)
+    out = Console(highlight=False, width=max(140, Console().width))
     t = Table(title="per-stage cost (one core)")
     for col in ("stage", "n", "median µs", "p99 µs", "articles/s"):
         t.add_column(col, justify="right" if col != "stage" else "left")
