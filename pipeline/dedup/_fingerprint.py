@@ -251,29 +251,27 @@ def kmv_overlap_many(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """:func:`kmv_overlap` of one sketch ``a`` against each row of ``b`` (n, k), vectorised."""
     k = a.size
-    va = a[a != 0].astype(np.int64)
+    va = a[a != 0]
     n = b.shape[0]
     if not va.size or not n:
         zero = np.zeros(n)
         return zero, zero, np.zeros(n, dtype=np.int64)
-    bb = b.astype(np.int64)
-    filled_b = bb != 0
+    filled_b = b != 0
+    nonempty = filled_b.any(axis=1)
     b_full = filled_b.sum(axis=1) >= k
     a_limit = int(va[-1]) if va.size >= k else 0xFFFF
-    limit = np.minimum(np.where(b_full, bb.max(axis=1), 0xFFFF), a_limit)  # (n,)
+    limit = np.minimum(np.where(b_full, b.max(axis=1), 0xFFFF), a_limit).astype(np.uint16)  # (n,)
     member = np.zeros(0x10000, dtype=bool)
     member[va] = True
-    in_b = filled_b & (bb <= limit[:, None])
+    in_b = filled_b & (b <= limit[:, None])
     count_b = in_b.sum(axis=1)
     count_a = np.searchsorted(va, limit, side="right")
-    inter = (member[bb] & in_b).sum(axis=1)
+    inter = (member.take(b) & in_b).sum(axis=1)
     union = count_a + count_b - inter
-    jaccard = inter / np.maximum(union, 1)
     support = np.where(na <= nb, count_a, count_b)
-    contained = np.where(support > 0, inter / np.maximum(support, 1), 0.0)
-    nonempty = filled_b.any(axis=1)
-    return (np.where(nonempty, jaccard, 0.0), np.where(nonempty, contained, 0.0),
-            np.where(nonempty, support, 0).astype(np.int64))  # fmt: skip
+    jaccard = np.where(nonempty, inter / np.maximum(union, 1), 0.0)
+    contained = np.where(nonempty & (support > 0), inter / np.maximum(support, 1), 0.0)
+    return jaccard, contained, np.where(nonempty, support, 0).astype(np.int64)
 
 
 def _sketch_any(mixed: npt.NDArray[np.uint64], nbins: int) -> bytes:
