@@ -1,23 +1,24 @@
-"""Simhash fingerprint and verification sketch of an article, computed with numpy.
+"""Simhash fingerprint and verification sketches of an article, computed with numpy.
 
-What goes in: the weighted features of :mod:`pipeline.dedup._features`. What comes out:
+What goes in: the weighted features of :mod:`pipeline.dedup._features`. What comes out
+(:func:`aggregate`, then :func:`simhash64`, :func:`sketch` and :func:`bottom_k`):
 
 - a 64-bit simhash (Charikar) over the unique feature keys, each weighted by its type weight,
-  its best position factor and ``1 + ln(count)``; keys are hashed with xxh64.
-- a verification sketch: ``SKETCH_BINS`` 16-bit MinHash minima (one-permutation hashing) over
-  the pairs of adjacent content keys (key bigrams) of the first ``SKETCH_TOKENS`` content tokens,
-  and the number of distinct pairs. Two articles' sketches estimate the Jaccard index of those
-  sets, and with the two sizes the containment of the smaller in the larger (a lead or an
-  abridged copy in its full story). Key pairs keep some word order: they survive a paraphrase
-  that keeps names, numbers and most words, while two reports of the same event by different
-  writers share words but few pairs.
+  its best position factor and ``1 + ln(count)``; keys are hashed with xxh64 (memoised), key
+  pairs and triples are chained from those hashes (:func:`chain`).
+- ``SKETCH_BINS`` 16-bit one-permutation MinHash minima of the key pairs of the first
+  ``SKETCH_TOKENS`` content keys (Jaccard near the top), and ``WORD_BINS`` of the keys themselves
+  (paraphrases keep words but not pairs);
+- bottom-k values of the names and numbers (``NAME_BINS``) and of the key triples of the whole
+  text (``ALL_BINS``): :func:`kmv_overlap_many` compares them below the range both samples
+  cover completely, which gives the containment of a short text in a long one without bias;
+- the anchor: the smallest pair hash of the opening (``ANCHOR_TOKENS`` keys), a MinHash value
+  the index uses as an exact candidate key.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
-from itertools import repeat
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -64,11 +65,6 @@ def _hashes(keys: list[str]) -> list[int]:
     return hs  # type: ignore[return-value]
 
 
-def _hashes_unmemoised(keys: list[str]) -> Iterator[int]:
-    """xxh64 of each key like :func:`key_hash`, not memoised (for key pairs, which rarely recur)."""
-    return map(xxhash.xxh64_intdigest, map(str.encode, keys), repeat(_HASH_SEED))
-
-
 _POSITION_TABLE_MAX = 8192
 _position: tuple[float, ...] = tuple(position_factor(i) for i in range(_POSITION_TABLE_MAX))
 
@@ -80,7 +76,6 @@ def _position_factors(n: int) -> Sequence[float]:
     return [position_factor(i) for i in range(n)]
 
 
-_one_plus_log: list[float] = [0.0] + [1.0 + math.log(c) for c in range(1, 1024)]
 
 
 U64 = npt.NDArray[np.uint64]
@@ -219,10 +214,12 @@ def bottom_k(keys: U64 | set[int], k: int) -> bytes:
     return out.tobytes()
 
 
-def kmv_overlap(
-    a: npt.NDArray[np.uint16], na: int, b: npt.NDArray[np.uint16], nb: int
-) -> tuple[float, float, int]:
-    """(Jaccard, containment of the smaller set in the larger, support) from two bottom-k sketches.
+def kmv_overlap_many(
+    a: npt.NDArray[np.uint16], na: int, b: npt.NDArray[np.uint16], nb: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """(Jaccard, containment of the smaller set in the larger, support) of the set behind the
+    bottom-k sketch ``a`` and each of the sets behind the rows of ``b`` (n, k); ``na``/``nb``
+    are the set sizes.
 
     A sketch that is not full holds its whole set (up to rare 16-bit collisions); a full one
     holds every value of its set up to its largest. Both are compared below the smaller of the
@@ -230,26 +227,6 @@ def kmv_overlap(
     size ratio (a 25-word lead inside a 700-word story). ``support`` is how many values of the
     smaller set the containment is estimated from (0: no information).
     """
-    k = a.size
-    va = a[a != 0]
-    vb = b[b != 0]
-    if not va.size or not vb.size:
-        return 0.0, 0.0, 0
-    limit = min(int(va[-1]) if va.size >= k else 0xFFFF, int(vb[-1]) if vb.size >= k else 0xFFFF)
-    sa = set(va[va <= limit].tolist())
-    sb = set(vb[vb <= limit].tolist())
-    inter = len(sa & sb)
-    union = len(sa | sb)
-    small = sa if na <= nb else sb
-    if not small:
-        return inter / max(1, union), 0.0, 0
-    return inter / max(1, union), len(small & (sb if small is sa else sa)) / len(small), len(small)
-
-
-def kmv_overlap_many(
-    a: npt.NDArray[np.uint16], na: int, b: npt.NDArray[np.uint16], nb: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """:func:`kmv_overlap` of one sketch ``a`` against each row of ``b`` (n, k), vectorised."""
     k = a.size
     va = a[a != 0]
     n = b.shape[0]

@@ -237,7 +237,7 @@ class DedupIndex:
 
     def story_of(self, article_id: str) -> str | None:
         value = self.entries.get(article_id)
-        return None if value is None else decode_entry(value)[0]
+        return None if value is None else value[_ENTRY_HEAD.size + SIGNATURE_SIZE :].decode()
 
     def _near_rows(self, q: int) -> tuple[I64, I64]:
         """Live rows within ``max_distance`` bits of ``q`` found by the probes, and their distances.

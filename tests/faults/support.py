@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.reconcile import Report, reconcile_topics
 from pipeline.settings import Settings
 from pipeline.soak import pseudo_word
+from tests.integration.harness import Collected, WorkerProcess, collect_until
 
 _FIRST = (
     "Ada",
@@ -184,6 +185,20 @@ def grouping(stories: Iterable[dict[str, Any]]) -> set[frozenset[str]]:
 
 def reconcile_now(settings: Settings) -> Report:
     return asyncio.run(reconcile_topics(settings))
+
+
+def reconcile_when_accounted(settings: Settings, worker: WorkerProcess, timeout_s: float) -> Report:
+    """Reconcile until no raw message is missing (fail with the worker's log on timeout)."""
+    report: Report | None = None
+
+    def accounted(_: Collected) -> bool:
+        nonlocal report
+        report = reconcile_now(settings)
+        return not report.missing
+
+    collect_until(settings, accounted, timeout_s=timeout_s, worker=worker)
+    assert report is not None
+    return report
 
 
 def assert_reconciled(report: Report, raw_messages: int | None = None) -> None:

@@ -13,9 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.support import article, assert_reconciled, corpus, grouping, grouping_diff, reconcile_now
+from tests.faults.support import (
+    article,
+    assert_reconciled,
+    corpus,
+    grouping,
+    grouping_diff,
+    reconcile_when_accounted,
+)
 from tests.integration.harness import (
-    Collected,
     article_value,
     collect_until,
     fresh_settings,
@@ -45,17 +51,9 @@ def test_sigkill_mid_stream_loses_nothing_and_index_is_restored(broker: str, tmp
 
     second = start_worker(settings, log)
     try:
-        report = None
-
-        def accounted(_: Collected) -> bool:
-            nonlocal report
-            report = reconcile_now(settings)
-            return not report.missing
-
-        collect_until(settings, accounted, timeout_s=240, worker=second)
-        # read the stories again: the collection handed to `accounted` predates its reconcile
+        report = reconcile_when_accounted(settings, second, timeout_s=240)
+        # read the stories again: the last collection predates the reconcile
         c = collect_until(settings, lambda c: True, timeout_s=60, worker=second)
-        assert report is not None
         assert_reconciled(report, raw_messages=len(docs))
         assert report.dead_lettered == 0, report.summary()
         # same grouping as the ground truth: no story lost, split or started twice

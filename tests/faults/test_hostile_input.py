@@ -20,9 +20,8 @@ from pipeline.errors import REASON_CODES
 from pipeline.processor import Processor, RawMessage
 from pipeline.settings import Settings
 from tests.faults.hostile import TEST_MAX_BYTES, payloads
-from tests.faults.support import assert_reconciled, reconcile_now
+from tests.faults.support import assert_reconciled, reconcile_when_accounted
 from tests.integration.harness import (
-    collect_until,
     fresh_settings,
     publish_values,
     settings_env,
@@ -92,14 +91,7 @@ def test_worker_survives_thousands_of_hostile_payloads(broker: str, tmp_path: Pa
         # Oversize payloads (up to 3x the 32 KiB limit) stay under the producer's own request limit
         # (make_producer: at least 1 MiB), so they reach the broker and the worker.
         asyncio.run(publish_values(settings_, values))
-        report = None
-
-        def all_accounted(_: object) -> bool:
-            nonlocal report
-            report = reconcile_now(settings_)
-            return not report.missing
-
-        collect_until(settings_, all_accounted, timeout_s=240, worker=worker)
+        report = reconcile_when_accounted(settings_, worker, timeout_s=240)
         assert worker.proc.poll() is None, "worker died:\n" + worker.log()
         # the same check from the command line
         cli = subprocess.run(
