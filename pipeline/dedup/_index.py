@@ -37,9 +37,6 @@ from pipeline.dedup._fingerprint import (
     NAME_BINS,
     SKETCH_BINS,
     WORD_BINS,
-    kmv_overlap_many,
-    sketch_array,
-    sketch_similarity,
 )
 from pipeline.dedup._signature import (
     NAMES_OFFSET,
@@ -81,6 +78,17 @@ _CONFLICT_SKETCH = 0.2
 _CONFLICT_WORDS = 0.4
 _PARAPHRASE_NAMES = 8  # names and numbers compared, at least, for the heavier-paraphrase rule
 I64 = npt.NDArray[np.int64]
+# _verify reads each entry's signature with the byte before it, as uint16: every sketch (and the
+# count before it) starts at an odd offset of the signature, so it is 2-byte aligned there.
+_PAD = 1
+if any((off + _PAD) % 2 for off in (SKETCH_OFFSET, WORDS_OFFSET, NAMES_OFFSET, PAIRS_OFFSET, SIGNATURE_SIZE)):
+    raise RuntimeError("signature layout: sketches are expected at odd offsets")
+_ROW_U16 = (SIGNATURE_SIZE + _PAD) // 2
+_C_SKETCH = (SKETCH_OFFSET + _PAD) // 2
+_C_WORDS = (WORDS_OFFSET + _PAD) // 2
+_C_NAMES = (NAMES_OFFSET + _PAD) // 2
+_C_PAIRS = (PAIRS_OFFSET + _PAD) // 2
+_SIM_SEGMENTS = np.array([0, SKETCH_BINS, _C_WORDS - _C_SKETCH], dtype=np.intp)  # sketch, count, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +133,7 @@ class DedupIndex:
         self.config = config
         self.entries: MutableMapping[str, bytes] = entries if entries is not None else {}
         self._masks = _probe_masks(config.probe_radius)
-        self._table_base = np.arange(_NBLOCKS, dtype=np.int64) * _NBUCKETS
+        self._member = np.zeros(0x10000, dtype=bool)  # scratch of _kmv_rows, all False between calls
         self._alloc(1024)
         self.rebuild()
 
@@ -146,6 +154,7 @@ class DedupIndex:
         self._rows: list[U32] = []
         self._flat_offsets: npt.NDArray[np.int32] = np.zeros(_NBLOCKS * _NBUCKETS + 1, dtype=np.int32)
         self._flat_rows: U32 = np.zeros(0, dtype=np.uint32)
+        self._flat_bounds = _bounds(self._flat_offsets)
         self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._lead_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
@@ -224,6 +233,7 @@ class DedupIndex:
             + [np.array([_NBLOCKS * n], dtype=np.int32)]
         )
         self._flat_rows = np.concatenate(self._rows) if n else np.zeros(0, dtype=np.uint32)
+        self._flat_bounds = _bounds(self._flat_offsets)
         self._offsets, self._rows = [], []
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._lead_offsets, self._lead_rows = _csr((self._lh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
@@ -242,18 +252,18 @@ class DedupIndex:
     def _near_rows(self, q: int) -> tuple[I64, I64]:
         """Live rows within ``max_distance`` bits of ``q`` found by the probes, and their distances.
 
-        All 4 tables are probed in one gather: ``_probe_keys`` holds, per table, the flat offsets
-        index of every probed block value; duplicates (a row found in two tables) are dropped
-        after the distance filter, when few rows are left.
+        All 4 tables are probed in one gather: ``_masks`` XOR the query's blocks (tagged with
+        their table) gives, per table, the flat offsets index of every probed block value;
+        duplicates (a row found in two tables) are dropped after the distance filter, when few
+        rows are left.
         """
         parts: list[I64] = []
         qq = np.uint64(q)
         maxd = self.config.max_distance
         if self._built:
-            blocks = np.array([(q >> (16 * t)) & 0xFFFF for t in range(_NBLOCKS)], dtype=np.int64)
-            keys = (blocks[:, None] ^ self._masks[None, :]) + self._table_base[:, None]
-            keys = keys.ravel()
-            found = _gather(self._flat_offsets, self._flat_rows, keys)
+            base = [((q >> (16 * t)) & 0xFFFF) | (t << _BLOCK_BITS) for t in range(_NBLOCKS)]
+            keys = (np.array(base, dtype=np.int64)[:, None] ^ self._masks).ravel()
+            found = _gather(self._flat_bounds, self._flat_rows, keys)
             if found.size:
                 dist = np.bitwise_count(self._fp.take(found) ^ qq)
                 parts.append(found[dist <= maxd].astype(np.int64))
@@ -262,33 +272,20 @@ class DedupIndex:
             parts.append(np.flatnonzero(dist <= maxd) + self._built)
         if not parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        rows = np.unique(np.concatenate(parts)) if len(parts) > 1 else np.unique(parts[0])
+        rows = _sorted_unique(np.concatenate(parts) if len(parts) > 1 else parts[0])
         rows = rows[self._ts[rows] > 0]
         return rows, np.bitwise_count(self._fp[rows] ^ qq).astype(np.int64)
 
     def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
         b = key32 & 0xFFFF
-        rows = table[int(offsets[b]) : int(offsets[b + 1])].astype(np.int64)
+        start, end = offsets[b : b + 2].tolist()
+        rows = table[start:end].astype(np.int64)
         rows = rows[keys[rows] == key32]
         if self._n > self._built:  # the delta buffer, scanned
             delta = np.flatnonzero(keys[self._built : self._n] == key32) + self._built
             rows = np.concatenate([rows, delta]) if rows.size else delta
-        return rows[self._ts[rows] > 0]
-
-    def _read(self, rows: I64) -> tuple[I64, npt.NDArray[np.uint8]]:
-        """The rows whose durable entry exists, and their signatures as one (n, size) byte array."""
-        h = _ENTRY_HEAD.size
-        kept: list[int] = []
-        parts: list[bytes] = []
-        get = self.entries.get
-        for row in rows.tolist():
-            value = get(self._ids[row])
-            if value is not None:
-                kept.append(row)
-                parts.append(value[h : h + SIGNATURE_SIZE])
-        block = np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(len(kept), SIGNATURE_SIZE)
-        return np.array(kept, dtype=np.int64), block
+        return rows[self._ts[rows] > 0] if rows.size else rows
 
     def _verify(
         self,
@@ -298,45 +295,53 @@ class DedupIndex:
         found: list[tuple[str, float, int, str]],
         conflicts: list[int],
     ) -> None:
-        """Check each candidate row against ``sig`` on the sketches of its entry (see DedupConfig)."""
+        """Check each candidate row against ``sig`` on the sketches of its entry (see DedupConfig).
+
+        The signatures of the rows whose entry exists are read as one (n, _ROW_U16) uint16 array
+        (each entry's signature with one byte before it, so that every sketch is 2-byte aligned);
+        the per-row figures are those of ``sketch_similarity`` and ``kmv_overlap_many``.
+        """
         cfg = self.config
-        rows, block = self._read(rows)
-        if not rows.size:
+        h = _ENTRY_HEAD.size
+        kept: list[int] = []
+        values: list[bytes] = []
+        parts: list[bytes] = []
+        get = self.entries.get
+        ids = self._ids
+        for row in rows.tolist():
+            value = get(ids[row])
+            if value is not None:
+                kept.append(row)
+                values.append(value)
+                parts.append(value[h - _PAD : h + SIGNATURE_SIZE])
+        n = len(kept)
+        if not n:
             return
-
-        def u16(offset: int, nbins: int) -> npt.NDArray[np.uint16]:
-            return np.ascontiguousarray(block[:, offset : offset + 2 * nbins]).view("<u2")
-
-        def count(offset: int) -> I64:
-            return u16(offset - 2, 1)[:, 0].astype(np.int64)
-
-        hashes = np.ascontiguousarray(block[:, 9:25]).view("<u8")  # body hash, URL key
-        dist = np.bitwise_count(self._fp[rows] ^ np.uint64(sig.simhash)).astype(np.int64)
-        sims = sketch_similarity(sketch_array(sig.sketch), u16(SKETCH_OFFSET, SKETCH_BINS))
-        wsims = sketch_similarity(sketch_array(sig.words), u16(WORDS_OFFSET, WORD_BINS))
+        w = np.frombuffer(b"".join(parts), dtype="<u2").reshape(n, _ROW_U16)
+        q = sig.simhash
+        dists = [(f ^ q).bit_count() for f in self._fp.take(kept).tolist()]
+        sims = _sketch_sims(sig.sketch, sig.words, w)
         # Names and numbers: Jaccard and the share of the fewer found in the other article. A
         # template reused for another event (other names, places, numbers) shares word pairs
         # but not these.
-        nsim, ncont, nsup = kmv_overlap_many(
-            sketch_array(sig.names), sig.names_count, u16(NAMES_OFFSET, NAME_BINS), count(NAMES_OFFSET)
-        )
+        names = _kmv_rows(self._member, sig.names, sig.names_count, w, _C_NAMES, NAME_BINS)
         # key triples of the whole texts: the share of the shorter inside the longer (a lead, an
         # abridged copy, a copy with teasers glued on, a story quoted whole)
-        pcounts = count(PAIRS_OFFSET)
-        psim, pcont, psup = kmv_overlap_many(
-            sketch_array(sig.pairs), sig.pairs_count, u16(PAIRS_OFFSET, ALL_BINS), pcounts
-        )
-        smaller = np.minimum(pcounts, sig.pairs_count)
-        exact = (dist == 0) & (hashes[:, 0] == np.uint64(sig.body_hash))
-        same_page = np.isin(rows, list(same_url)) & (hashes[:, 1] == np.uint64(sig.url_key))
-        for row, d, s, ws, ex, page, ns, nc, nsupport, pj, pc, psupport, small in zip(
-            rows.tolist(), dist.tolist(), sims.tolist(), wsims.tolist(), exact.tolist(),
-            same_page.tolist(), nsim.tolist(), ncont.tolist(), nsup.tolist(), psim.tolist(),
-            pcont.tolist(), psup.tolist(), smaller.tolist(), strict=True,
-        ):  # fmt: skip
+        pairs = _kmv_rows(self._member, sig.pairs, sig.pairs_count, w, _C_PAIRS, ALL_BINS)
+        pcounts = w[:, _C_PAIRS - 1].tolist()
+        body = sig.body_hash.to_bytes(8, "little")
+        url = sig.url_key.to_bytes(8, "little")
+        for i in range(n):
+            row, d, value = kept[i], dists[i], values[i]
+            s, ws = sims[i]
+            ns, nc, nsupport = names[i]
+            pj, pc, psupport = pairs[i]
+            small = min(pcounts[i], sig.pairs_count)
+            ex = d == 0 and value[h + 9 : h + 17] == body
+            page = row in same_url and value[h + 17 : h + 25] == url
             if ex or (page and (d <= 3 or pc >= cfg.url_min_containment)):
                 # same body, or an update of the same page (a live page's new post is not)
-                found.append(("exact", 1.0, row, self._ids[row]))
+                found.append(("exact", 1.0, row, ids[row]))
                 continue
             if (psupport >= _CONFLICT_SUPPORT and pc < _CONFLICT_CONTAINMENT and s < _CONFLICT_SKETCH
                     and ws < _CONFLICT_WORDS):  # fmt: skip
@@ -363,7 +368,7 @@ class DedupIndex:
             if near_copy or contained or paraphrase or jaccard:
                 # relation: a copy keeps (almost) the fingerprint and the salient words
                 copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
-                found.append(("copy" if copy else "rewrite", similarity, row, self._ids[row]))
+                found.append(("copy" if copy else "rewrite", similarity, row, ids[row]))
 
     def lookup(self, article_id: str, sig: Signature) -> Match | None:
         """Best match among indexed articles (other than ``article_id`` itself), or None.
@@ -393,7 +398,9 @@ class DedupIndex:
         far = np.flatnonzero(~close)
         if far.size > cfg.far_candidates:
             far = far[np.argsort(near_dist[far], kind="stable")[: cfg.far_candidates]]
-        parts = [near[close], near[far], by_anchor]
+            parts = [near[close], near[far], by_anchor]
+        else:
+            parts = [near, by_anchor]
         same_url = rows0
         if sig.url_key:
             same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
@@ -401,7 +408,7 @@ class DedupIndex:
         if sig.lead_key:
             lead = sig.lead_key & _MASK32
             parts.append(self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
-        rows = np.unique(np.concatenate(parts))
+        rows = _sorted_unique(np.concatenate(parts))
         conflicts: list[int] = []
         if rows.size:
             self._verify(sig, rows, set(same_url.tolist()), found, conflicts)
@@ -459,7 +466,7 @@ class DedupIndex:
         arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._uh, self._ah]
         arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows, self._lh]
         arrays += [self._lead_offsets, self._lead_rows]
-        arrays += [self._anchor_offsets, self._anchor_rows]
+        arrays += [self._anchor_offsets, self._anchor_rows, self._member]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 
@@ -487,16 +494,85 @@ def _better(a: tuple[int, float, float, str], b: tuple[int, float, float, str]) 
     return a[3] < b[3]
 
 
-def _gather(offsets: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:
-    """Concatenated rows of the CSR buckets ``keys`` (bucket k holds rows[offsets[k]:offsets[k+1]])."""
-    starts = offsets[keys].astype(np.int64)
-    lengths = offsets[keys + 1].astype(np.int64) - starts
+def _bounds(offsets: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+    """Read-only (len - 1, 2) view of ``offsets``: row k is (offsets[k], offsets[k + 1])."""
+    return np.lib.stride_tricks.as_strided(
+        offsets, shape=(offsets.size - 1, 2), strides=(offsets.strides[0],) * 2, writeable=False
+    )
+
+
+def _gather(bounds: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:
+    """Concatenated rows of the CSR buckets ``keys`` (bucket k holds rows[bounds[k, 0]:bounds[k, 1]])."""
+    se = bounds[keys]
+    lengths = se[:, 1] - se[:, 0]
     total = int(lengths.sum())
     if not total:
         return np.zeros(0, dtype=np.uint32)
-    ends = np.cumsum(lengths)
-    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
-    return rows[pos]
+    pos = np.repeat(se[:, 1] - np.cumsum(lengths), lengths)
+    pos += np.arange(total, dtype=np.int64)
+    return rows.take(pos)
+
+
+def _sorted_unique(x: I64) -> I64:
+    """``np.unique(x)`` (sorted distinct values), cheaper on the small arrays of a lookup."""
+    if x.size < 2:
+        return x
+    x = np.sort(x)
+    keep = np.empty(x.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
+def _sketch_sims(sketch: bytes, words: bytes, w: U16) -> list[tuple[float, float]]:
+    """``sketch_similarity`` of ``sketch`` and of ``words`` with the pair and word sketches of the
+    rows ``w`` (see ``_verify``), as (pairs, words) per row: the same values, in one pass over both
+    sketches (and the word count between them, left out of both sums).
+    """
+    qa = np.frombuffer(sketch + b"\0\0" + words, dtype="<u2")
+    qnz = qa != 0
+    sk = w[:, _C_SKETCH : _C_WORDS + WORD_BINS]
+    eq = np.add.reduceat((sk == qa) & qnz, _SIM_SEGMENTS, axis=1, dtype=np.intp).tolist()
+    either = np.add.reduceat((sk != 0) | qnz, _SIM_SEGMENTS, axis=1, dtype=np.intp).tolist()
+    return [(e[0] / max(o[0], 1), e[2] / max(o[2], 1)) for e, o in zip(eq, either, strict=True)]
+
+
+def _kmv_rows(
+    member: npt.NDArray[np.bool_], sketch: bytes, na: int, w: U16, col: int, nbins: int
+) -> list[tuple[float, float, int]]:
+    """``kmv_overlap_many`` of the bottom-k ``sketch`` (set size ``na``) and the sketches
+    ``w[:, col:col + nbins]`` (set sizes ``w[:, col - 1]``), as (Jaccard, containment, support)
+    per row: the same values, with fewer numpy calls. ``member`` is an all-False scratch table
+    of 65,536 booleans (left all False).
+    """
+    a = np.frombuffer(sketch, dtype="<u2")
+    k = a.size
+    va = a[a != 0]
+    n = w.shape[0]
+    if not va.size or not n:
+        return [(0.0, 0.0, 0)] * n
+    b = w[:, col : col + nbins]
+    a_limit = int(va[-1]) if va.size >= k else 0xFFFF
+    filled = np.count_nonzero(b, axis=1)
+    limit = np.minimum(np.where(filled >= k, b.max(axis=1), 0xFFFF), a_limit).astype(np.uint16)
+    in_b = (b - np.uint16(1)) < limit[:, None]  # filled (0 wraps to 65535) and <= limit
+    member[va] = True
+    try:
+        inter = np.count_nonzero(member.take(b) & in_b, axis=1).tolist()
+    finally:
+        member[va] = False
+    count_b = np.count_nonzero(in_b, axis=1).tolist()
+    count_a = np.searchsorted(va, limit, side="right").tolist()
+    out: list[tuple[float, float, int]] = []
+    for nonempty, ca, cb, it, nb in zip(
+        filled.tolist(), count_a, count_b, inter, w[:, col - 1].tolist(), strict=True
+    ):
+        if not nonempty:
+            out.append((0.0, 0.0, 0))
+            continue
+        support = ca if na <= nb else cb
+        out.append((it / max(ca + cb - it, 1), it / max(support, 1) if support > 0 else 0.0, support))
+    return out
 
 
 def _csr(keys: npt.NDArray[np.uint16]) -> tuple[npt.NDArray[np.int32], U32]:
