@@ -88,6 +88,7 @@ _C_SKETCH = (SKETCH_OFFSET + _PAD) // 2
 _C_WORDS = (WORDS_OFFSET + _PAD) // 2
 _C_NAMES = (NAMES_OFFSET + _PAD) // 2
 _C_PAIRS = (PAIRS_OFFSET + _PAD) // 2
+_U16_ONE = np.uint16(1)
 _SIM_SEGMENTS = np.array([0, SKETCH_BINS, _C_WORDS - _C_SKETCH], dtype=np.intp)  # sketch, count, words
 
 
@@ -249,32 +250,50 @@ class DedupIndex:
         value = self.entries.get(article_id)
         return None if value is None else value[_ENTRY_HEAD.size + SIGNATURE_SIZE :].decode()
 
-    def _near_rows(self, q: int) -> tuple[I64, I64]:
-        """Live rows within ``max_distance`` bits of ``q`` found by the probes, and their distances.
+    def _near_rows(self, q: int) -> I64:
+        """The live candidate rows near ``q`` found by the probes: every one within
+        ``rewrite_distance`` bits and, of the farther ones (up to ``max_distance``), the nearest
+        ``far_candidates`` (the lower row first among equally near ones).
 
         All 4 tables are probed in one gather: ``_masks`` XOR the query's blocks (tagged with
-        their table) gives, per table, the flat offsets index of every probed block value;
-        duplicates (a row found in two tables) are dropped after the distance filter, when few
-        rows are left.
+        their table) gives, per table, the flat offsets index of every probed block value. The
+        rows within ``max_distance`` are sorted by (distance, row), which drops duplicates (a row
+        found in two tables) and orders the far ones.
         """
-        parts: list[I64] = []
+        cfg = self.config
         qq = np.uint64(q)
-        maxd = self.config.max_distance
+        maxd = cfg.max_distance
+        rows: list[npt.NDArray[np.integer]] = []
+        dists: list[npt.NDArray[np.uint8]] = []
         if self._built:
             base = [((q >> (16 * t)) & 0xFFFF) | (t << _BLOCK_BITS) for t in range(_NBLOCKS)]
             keys = (np.array(base, dtype=np.int64)[:, None] ^ self._masks).ravel()
             found = _gather(self._flat_bounds, self._flat_rows, keys)
             if found.size:
                 dist = np.bitwise_count(self._fp.take(found) ^ qq)
-                parts.append(found[dist <= maxd].astype(np.int64))
+                near = dist <= maxd
+                rows.append(found[near])
+                dists.append(dist[near])
         if self._n > self._built:
             dist = np.bitwise_count(self._fp[self._built : self._n] ^ qq)
-            parts.append(np.flatnonzero(dist <= maxd) + self._built)
-        if not parts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        rows = _sorted_unique(np.concatenate(parts) if len(parts) > 1 else parts[0])
-        rows = rows[self._ts[rows] > 0]
-        return rows, np.bitwise_count(self._fp[rows] ^ qq).astype(np.int64)
+            near_delta = np.flatnonzero(dist <= maxd)
+            rows.append(near_delta + self._built)
+            dists.append(dist[near_delta])
+        if not rows:
+            return np.zeros(0, dtype=np.int64)
+        dist_all = np.concatenate(dists) if len(dists) > 1 else dists[0]
+        key = dist_all.astype(np.int64) << 32
+        key |= np.concatenate(rows) if len(rows) > 1 else rows[0]
+        key = _sorted_unique(key)
+        nclose = int(np.searchsorted(key, (cfg.rewrite_distance + 1) << 32))
+        close = key[:nclose] & _MASK32
+        close = close[self._ts[close] > 0]
+        far = key[nclose:] & _MASK32
+        if far.size:
+            head = far[: cfg.far_candidates]
+            alive = self._ts[head] > 0
+            far = head if alive.all() else far[self._ts[far] > 0][: cfg.far_candidates]
+        return np.concatenate([close, far])
 
     def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
@@ -380,7 +399,10 @@ class DedupIndex:
         found: list[tuple[str, float, int, str]] = []  # relation, similarity, row, id
 
         q = sig.simhash
-        near, near_dist = self._near_rows(q)
+        # every candidate within ``rewrite_distance`` bits; of the farther ones (up to
+        # ``max_distance``), the nearest ``far_candidates`` (a lead or a long story quoting another
+        # lands there; random fingerprints do too, ~400 of them at 1M entries)
+        near = self._near_rows(q)
         # candidates: near in fingerprint, the same anchor (MinHash of the opening's key pairs),
         # the same lead key or the same canonical URL
         by_anchor = rows0 = np.zeros(0, dtype=np.int64)
@@ -391,16 +413,7 @@ class DedupIndex:
                 # a common key pair (a title, a place) anchors many rows: keep the near ones
                 dist = np.bitwise_count(self._fp[by_anchor] ^ np.uint64(q))
                 by_anchor = by_anchor[dist <= cfg.max_distance]
-        # every candidate within ``rewrite_distance`` bits; of the farther ones (up to
-        # ``max_distance``), the nearest ``far_candidates`` (a lead or a long story quoting another
-        # lands there; random fingerprints do too, ~400 of them at 1M entries)
-        close = near_dist <= cfg.rewrite_distance
-        far = np.flatnonzero(~close)
-        if far.size > cfg.far_candidates:
-            far = far[np.argsort(near_dist[far], kind="stable")[: cfg.far_candidates]]
-            parts = [near[close], near[far], by_anchor]
-        else:
-            parts = [near, by_anchor]
+        parts = [near, by_anchor]
         same_url = rows0
         if sig.url_key:
             same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
@@ -553,19 +566,27 @@ def _kmv_rows(
         return [(0.0, 0.0, 0)] * n
     b = w[:, col : col + nbins]
     a_limit = int(va[-1]) if va.size >= k else 0xFFFF
-    filled = np.count_nonzero(b, axis=1)
-    limit = np.minimum(np.where(filled >= k, b.max(axis=1), 0xFFFF), a_limit).astype(np.uint16)
-    in_b = (b - np.uint16(1)) < limit[:, None]  # filled (0 wraps to 65535) and <= limit
+    # limit: where both sides' samples are complete; a full sketch of b covers up to its maximum
+    if k == nbins:  # b is full when no bin is empty, and not empty when its maximum is not 0
+        filled = b.max(axis=1).tolist()  # 0: empty
+        minima = b.min(axis=1).tolist()  # 0: not full
+        limits = [min(hi if lo else 0xFFFF, a_limit) for hi, lo in zip(filled, minima, strict=True)]
+    else:
+        counts = (b != 0).sum(axis=1)
+        limits = np.minimum(np.where(counts >= k, b.max(axis=1), 0xFFFF), a_limit).tolist()
+        filled = counts.tolist()
+    limit = np.array(limits, dtype=np.uint16)
+    in_b = (b - _U16_ONE) < limit[:, None]  # filled (0 wraps to 65535) and <= limit
     member[va] = True
     try:
-        inter = np.count_nonzero(member.take(b) & in_b, axis=1).tolist()
+        inter = (member.take(b) & in_b).sum(axis=1).tolist()
     finally:
         member[va] = False
-    count_b = np.count_nonzero(in_b, axis=1).tolist()
+    count_b = in_b.sum(axis=1).tolist()
     count_a = np.searchsorted(va, limit, side="right").tolist()
     out: list[tuple[float, float, int]] = []
     for nonempty, ca, cb, it, nb in zip(
-        filled.tolist(), count_a, count_b, inter, w[:, col - 1].tolist(), strict=True
+        filled, count_a, count_b, inter, w[:, col - 1].tolist(), strict=True
     ):
         if not nonempty:
             out.append((0.0, 0.0, 0))

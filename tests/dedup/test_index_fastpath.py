@@ -70,6 +70,13 @@ def test_verify_figures_equal_reference() -> None:
             j, c, s = kmv_overlap_many(sketch_array(getattr(query, attr)), na, b, nb)
             assert got == list(zip(j.tolist(), c.tolist(), s.tolist(), strict=True))
             assert not member.any()
+        # a query sketch of another size than the indexed ones (the counting path)
+        short = sketch_array(query.names)[: NAME_BINS // 2].copy()
+        got = ix._kmv_rows(member, short.tobytes(), query.names_count, w, ix._C_NAMES, NAME_BINS)
+        b = np.array([sketch_array(o.names) for o in others])
+        nb = np.array([o.names_count for o in others], dtype=np.int64)
+        j, c, s = kmv_overlap_many(short, query.names_count, b, nb)
+        assert got == list(zip(j.tolist(), c.tolist(), s.tolist(), strict=True))
 
 
 def test_gather_and_unique() -> None:
