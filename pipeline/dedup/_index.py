@@ -155,7 +155,6 @@ class DedupIndex:
         self._rows: list[U32] = []
         self._flat_offsets: npt.NDArray[np.int32] = np.zeros(_NBLOCKS * _NBUCKETS + 1, dtype=np.int32)
         self._flat_rows: U32 = np.zeros(0, dtype=np.uint32)
-        self._flat_bounds = _bounds(self._flat_offsets)
         self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._lead_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
@@ -234,7 +233,6 @@ class DedupIndex:
             + [np.array([_NBLOCKS * n], dtype=np.int32)]
         )
         self._flat_rows = np.concatenate(self._rows) if n else np.zeros(0, dtype=np.uint32)
-        self._flat_bounds = _bounds(self._flat_offsets)
         self._offsets, self._rows = [], []
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._lead_offsets, self._lead_rows = _csr((self._lh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
@@ -268,12 +266,12 @@ class DedupIndex:
         if self._built:
             base = [((q >> (16 * t)) & 0xFFFF) | (t << _BLOCK_BITS) for t in range(_NBLOCKS)]
             keys = (np.array(base, dtype=np.int64)[:, None] ^ self._masks).ravel()
-            found = _gather(self._flat_bounds, self._flat_rows, keys)
+            found = _gather(self._flat_offsets, self._flat_rows, keys)
             if found.size:
                 dist = np.bitwise_count(self._fp.take(found) ^ qq)
-                near = dist <= maxd
-                rows.append(found[near])
-                dists.append(dist[near])
+                near = np.flatnonzero(dist <= maxd)
+                rows.append(found.take(near))
+                dists.append(dist.take(near))
         if self._n > self._built:
             dist = np.bitwise_count(self._fp[self._built : self._n] ^ qq)
             near_delta = np.flatnonzero(dist <= maxd)
@@ -284,16 +282,36 @@ class DedupIndex:
         dist_all = np.concatenate(dists) if len(dists) > 1 else dists[0]
         key = dist_all.astype(np.int64) << 32
         key |= np.concatenate(rows) if len(rows) > 1 else rows[0]
+        close_key = (cfg.rewrite_distance + 1) << 32
+        # the close rows and a few more than ``far_candidates`` of the nearest far ones are enough
+        # unless duplicates or dead rows take their places (then all are sorted)
+        head = int(np.count_nonzero(key < close_key)) + cfg.far_candidates + 8
+        if head < key.size:
+            near_rows = self._nearest(np.partition(key, head - 1)[:head], close_key)
+            if near_rows is not None:
+                return near_rows
+        near_rows = self._nearest(key, close_key, everything=True)
+        assert near_rows is not None
+        return near_rows
+
+    def _nearest(self, key: I64, close_key: int, everything: bool = False) -> I64 | None:
+        """Live rows of ``key`` (distance << 32 | row) below ``close_key``, and the first
+        ``far_candidates`` of the others in key order; None when ``key`` holds fewer live far rows
+        than that and is not ``everything``.
+        """
+        fc = self.config.far_candidates
         key = _sorted_unique(key)
-        nclose = int(np.searchsorted(key, (cfg.rewrite_distance + 1) << 32))
+        nclose = int(np.searchsorted(key, close_key))
         close = key[:nclose] & _MASK32
         close = close[self._ts[close] > 0]
         far = key[nclose:] & _MASK32
-        if far.size:
-            head = far[: cfg.far_candidates]
-            alive = self._ts[head] > 0
-            far = head if alive.all() else far[self._ts[far] > 0][: cfg.far_candidates]
-        return np.concatenate([close, far])
+        head = far[:fc]
+        if not (self._ts[head] > 0).all():
+            far = far[self._ts[far] > 0]
+            head = far[:fc]
+        if head.size < fc and not everything:
+            return None
+        return np.concatenate([close, head])
 
     def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
@@ -507,21 +525,14 @@ def _better(a: tuple[int, float, float, str], b: tuple[int, float, float, str]) 
     return a[3] < b[3]
 
 
-def _bounds(offsets: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
-    """Read-only (len - 1, 2) view of ``offsets``: row k is (offsets[k], offsets[k + 1])."""
-    return np.lib.stride_tricks.as_strided(
-        offsets, shape=(offsets.size - 1, 2), strides=(offsets.strides[0],) * 2, writeable=False
-    )
-
-
-def _gather(bounds: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:
-    """Concatenated rows of the CSR buckets ``keys`` (bucket k holds rows[bounds[k, 0]:bounds[k, 1]])."""
-    se = bounds[keys]
-    lengths = se[:, 1] - se[:, 0]
+def _gather(offsets: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:
+    """Concatenated rows of the CSR buckets ``keys`` (bucket k holds rows[offsets[k]:offsets[k+1]])."""
+    ends = offsets.take(keys + 1)
+    lengths = ends - offsets.take(keys)
     total = int(lengths.sum())
     if not total:
         return np.zeros(0, dtype=np.uint32)
-    pos = np.repeat(se[:, 1] - np.cumsum(lengths), lengths)
+    pos = np.repeat(ends - np.cumsum(lengths), lengths)
     pos += np.arange(total, dtype=np.int64)
     return rows.take(pos)
 
