@@ -358,32 +358,40 @@ class DedupIndex:
         q = sig.simhash
         dists = [(f ^ q).bit_count() for f in self._fp.take(kept).tolist()]
         sims = _sketch_sims(sig.sketch, sig.words, w)
-        # Names and numbers: Jaccard and the share of the fewer found in the other article. A
-        # template reused for another event (other names, places, numbers) shares word pairs
-        # but not these.
-        names = _kmv_rows(self._member, sig.names, sig.names_count, w, _C_NAMES, NAME_BINS)
         # key triples of the whole texts: the share of the shorter inside the longer (a lead, an
         # abridged copy, a copy with teasers glued on, a story quoted whole)
         pairs = _kmv_rows(self._member, sig.pairs, sig.pairs_count, w, _C_PAIRS, ALL_BINS)
-        pcounts = w[:, _C_PAIRS - 1].tolist()
         body = sig.body_hash.to_bytes(8, "little")
         url = sig.url_key.to_bytes(8, "little")
+        rest: list[int] = []  # neither the same text nor plainly another one
         for i in range(n):
             row, d, value = kept[i], dists[i], values[i]
             s, ws = sims[i]
-            ns, nc, nsupport = names[i]
             pj, pc, psupport = pairs[i]
-            small = min(pcounts[i], sig.pairs_count)
             ex = d == 0 and value[h + 9 : h + 17] == body
             page = row in same_url and value[h + 17 : h + 25] == url
             if ex or (page and (d <= 3 or pc >= cfg.url_min_containment)):
                 # same body, or an update of the same page (a live page's new post is not)
                 found.append(("exact", 1.0, row, ids[row]))
-                continue
-            if (psupport >= _CONFLICT_SUPPORT and pc < _CONFLICT_CONTAINMENT and s < _CONFLICT_SKETCH
+            elif (psupport >= _CONFLICT_SUPPORT and pc < _CONFLICT_CONTAINMENT and s < _CONFLICT_SKETCH
                     and ws < _CONFLICT_WORDS):  # fmt: skip
                 conflicts.append(row)  # plainly another text (no shared phrases at all)
-                continue
+            else:
+                rest.append(i)
+        if not rest:
+            return
+        # Names and numbers: Jaccard and the share of the fewer found in the other article. A
+        # template reused for another event (other names, places, numbers) shares word pairs
+        # but not these.
+        wr = w if len(rest) == n else w[rest]
+        names = _kmv_rows(self._member, sig.names, sig.names_count, wr, _C_NAMES, NAME_BINS)
+        pcounts = wr[:, _C_PAIRS - 1].tolist()
+        for j, i in enumerate(rest):
+            row, d = kept[i], dists[i]
+            s, ws = sims[i]
+            pj, pc, psupport = pairs[i]
+            ns, nc, nsupport = names[j]
+            small = min(pcounts[j], sig.pairs_count)
             if nsupport >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
                 continue  # same wording, other names and numbers: another event of the same kind
             similarity = max(s, pj, pc * 0.9)
