@@ -89,6 +89,8 @@ _C_WORDS = (WORDS_OFFSET + _PAD) // 2
 _C_NAMES = (NAMES_OFFSET + _PAD) // 2
 _C_PAIRS = (PAIRS_OFFSET + _PAD) // 2
 _U16_ONE = np.uint16(1)
+_IOTA = np.arange(1 << 15, dtype=np.int32)  # 0, 1, 2, ... for _gather (read only)
+_IOTA.flags.writeable = False
 _SIM_SEGMENTS = np.array([0, SKETCH_BINS, _C_WORDS - _C_SKETCH], dtype=np.intp)  # sketch, count, words
 
 
@@ -317,12 +319,13 @@ class DedupIndex:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
         b = key32 & 0xFFFF
         start, end = offsets[b : b + 2].tolist()
-        rows = table[start:end].astype(np.int64)
-        rows = rows[keys[rows] == key32]
+        bucket = table[start:end]
+        rows = bucket[keys.take(bucket) == key32].astype(np.int64)
         if self._n > self._built:  # the delta buffer, scanned
-            delta = np.flatnonzero(keys[self._built : self._n] == key32) + self._built
-            rows = np.concatenate([rows, delta]) if rows.size else delta
-        return rows[self._ts[rows] > 0] if rows.size else rows
+            delta = np.flatnonzero(keys[self._built : self._n] == key32)
+            if delta.size:
+                rows = np.concatenate([rows, delta + self._built])
+        return rows[self._ts.take(rows) > 0] if rows.size else rows
 
     def _verify(
         self,
@@ -535,13 +538,13 @@ def _better(a: tuple[int, float, float, str], b: tuple[int, float, float, str]) 
 
 def _gather(offsets: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:
     """Concatenated rows of the CSR buckets ``keys`` (bucket k holds rows[offsets[k]:offsets[k+1]])."""
-    ends = offsets.take(keys + 1)
+    ends = offsets[1:].take(keys)
     lengths = ends - offsets.take(keys)
     total = int(lengths.sum())
     if not total:
         return np.zeros(0, dtype=np.uint32)
     pos = np.repeat(ends - np.cumsum(lengths), lengths)
-    pos += np.arange(total, dtype=np.int64)
+    pos += _IOTA[:total] if total <= _IOTA.size else np.arange(total, dtype=np.int32)
     return rows.take(pos)
 
 
