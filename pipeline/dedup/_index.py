@@ -250,7 +250,7 @@ class DedupIndex:
         value = self.entries.get(article_id)
         return None if value is None else value[_ENTRY_HEAD.size + SIGNATURE_SIZE :].decode()
 
-    def _near_rows(self, q: int) -> I64:
+    def _near_rows(self, q: int) -> list[int]:
         """The live candidate rows near ``q`` found by the probes: every one within
         ``rewrite_distance`` bits and, of the farther ones (up to ``max_distance``), the nearest
         ``far_candidates`` (the lower row first among equally near ones).
@@ -280,7 +280,7 @@ class DedupIndex:
             rows.append(near_delta + self._built)
             dists.append(dist[near_delta])
         if not rows:
-            return np.zeros(0, dtype=np.int64)
+            return []
         dist_all = np.concatenate(dists) if len(dists) > 1 else dists[0]
         key = dist_all.astype(np.int64) << 32
         key |= np.concatenate(rows) if len(rows) > 1 else rows[0]
@@ -296,24 +296,27 @@ class DedupIndex:
         assert near_rows is not None
         return near_rows
 
-    def _nearest(self, key: I64, close_key: int, everything: bool = False) -> I64 | None:
+    def _nearest(self, key: I64, close_key: int, everything: bool = False) -> list[int] | None:
         """Live rows of ``key`` (distance << 32 | row) below ``close_key``, and the first
         ``far_candidates`` of the others in key order; None when ``key`` holds fewer live far rows
         than that and is not ``everything``.
         """
         fc = self.config.far_candidates
-        key = _sorted_unique(key)
-        nclose = int(np.searchsorted(key, close_key))
-        close = key[:nclose] & _MASK32
-        close = close[self._ts[close] > 0]
-        far = key[nclose:] & _MASK32
-        head = far[:fc]
-        if not (self._ts[head] > 0).all():
-            far = far[self._ts[far] > 0]
-            head = far[:fc]
-        if head.size < fc and not everything:
+        ts = self._ts
+        close: list[int] = []
+        far: list[int] = []
+        for k in sorted(set(key.tolist())):
+            row = k & _MASK32
+            if k < close_key:
+                if ts[row] > 0:
+                    close.append(row)
+            elif len(far) == fc:
+                break
+            elif ts[row] > 0:
+                far.append(row)
+        if len(far) < fc and not everything:
             return None
-        return np.concatenate([close, head])
+        return close + far
 
     def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
         """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
@@ -330,7 +333,7 @@ class DedupIndex:
     def _verify(
         self,
         sig: Signature,
-        rows: I64,
+        rows: list[int],
         same_url: set[int],
         found: list[tuple[str, float, int, str]],
         conflicts: list[int],
@@ -348,7 +351,7 @@ class DedupIndex:
         parts: list[bytes] = []
         get = self.entries.get
         ids = self._ids
-        for row in rows.tolist():
+        for row in rows:
             value = get(ids[row])
             if value is not None:
                 kept.append(row)
@@ -442,7 +445,7 @@ class DedupIndex:
                 # a common key pair (a title, a place) anchors many rows: keep the near ones
                 dist = np.bitwise_count(self._fp[by_anchor] ^ np.uint64(q))
                 by_anchor = by_anchor[dist <= cfg.max_distance]
-        parts = [near, by_anchor]
+        parts = [by_anchor]
         same_url = rows0
         if sig.url_key:
             same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
@@ -450,9 +453,12 @@ class DedupIndex:
         if sig.lead_key:
             lead = sig.lead_key & _MASK32
             parts.append(self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
-        rows = _sorted_unique(np.concatenate(parts))
+        candidates = set(near)
+        for part in parts:
+            candidates.update(part.tolist())
+        rows = sorted(candidates)
         conflicts: list[int] = []
-        if rows.size:
+        if rows:
             self._verify(sig, rows, set(same_url.tolist()), found, conflicts)
         # Candidates in order of preference; a story is skipped when one of its members was a
         # candidate too and is plainly another text (single-link chaining guard: an article that
@@ -546,17 +552,6 @@ def _gather(offsets: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:
     pos = np.repeat(ends - np.cumsum(lengths), lengths)
     pos += _IOTA[:total] if total <= _IOTA.size else np.arange(total, dtype=np.int32)
     return rows.take(pos)
-
-
-def _sorted_unique(x: I64) -> I64:
-    """``np.unique(x)`` (sorted distinct values), cheaper on the small arrays of a lookup."""
-    if x.size < 2:
-        return x
-    x = np.sort(x)
-    keep = np.empty(x.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(x[1:], x[:-1], out=keep[1:])
-    return x[keep]
 
 
 def _sketch_sims(sketch: bytes, words: bytes, w: U16) -> list[tuple[float, float]]:

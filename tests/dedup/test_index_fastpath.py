@@ -79,7 +79,7 @@ def test_verify_figures_equal_reference() -> None:
         assert got == list(zip(j.tolist(), c.tolist(), s.tolist(), strict=True))
 
 
-def test_gather_and_unique() -> None:
+def test_gather() -> None:
     rng = np.random.default_rng(6)
     for _ in range(50):
         keys16 = rng.integers(0, 50, size=int(rng.integers(0, 400))).astype(np.uint16)
@@ -88,5 +88,3 @@ def test_gather_and_unique() -> None:
         probe[:10] = rng.integers(0, 50, size=10)
         ref = np.concatenate([rows[offsets[k] : offsets[k + 1]] for k in probe])
         assert np.array_equal(ix._gather(offsets, rows, probe), ref)
-        x = rng.integers(0, 30, size=int(rng.integers(0, 60))).astype(np.int64)
-        assert np.array_equal(ix._sorted_unique(x), np.unique(x))
