@@ -24,7 +24,7 @@ import orjson
 
 from pipeline.contracts import now_rfc3339
 from pipeline.dedup import DedupConfig, DedupIndex, story_id_for
-from pipeline.enrich import ArticleEnrichment, merge_enrichment
+from pipeline.enrich import ArticleEnrichment, StoryMerge
 from pipeline.prepare import PreparedArticle
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,11 @@ class _Live:
     ``raw`` is the table value the state was read from or written as. ``merged`` is the
     story-level enrichment of the current canonical and enrichment set; the set only grows (a
     newly canonical member's enrichment is always added), so (canonical id, number of
-    enrichments) identifies it.
+    enrichments) identifies it. ``merge`` has read the first ``merge_fed`` enrichments of that
+    set: a new member's is added to it, and only a new canonical merges all anew.
     """
 
-    __slots__ = ("decoded", "member_ids", "merged", "merged_key", "raw", "state")
+    __slots__ = ("decoded", "member_ids", "merge", "merge_fed", "merged", "merged_key", "raw", "state")
 
     def __init__(self, state: _StoryState, raw: bytes | None) -> None:
         self.state = state
@@ -84,6 +85,8 @@ class _Live:
         self.decoded: dict[str, ArticleEnrichment] = {}
         self.merged: dict[str, Any] | None = None
         self.merged_key: tuple[str, int] = ("", -1)
+        self.merge: StoryMerge | None = None
+        self.merge_fed = 0
 
     def enrichment(self, article_id: str) -> ArticleEnrichment:
         enr = self.decoded.get(article_id)
@@ -96,8 +99,16 @@ class _Live:
         canonical_id = st.canonical["article_id"]
         key = (canonical_id, len(st.enrichments))
         if self.merged is None or self.merged_key != key:
-            others = [self.enrichment(aid) for aid in st.enrichments if aid != canonical_id]
-            self.merged = merge_enrichment(self.enrichment(canonical_id), others)
+            merge = self.merge
+            if merge is None or merge.canonical.article_id != canonical_id:
+                merge = self.merge = StoryMerge(self.enrichment(canonical_id))
+                self.merge_fed = 0
+            ids = list(st.enrichments)
+            for aid in ids[self.merge_fed :]:
+                if aid != canonical_id:
+                    merge.add(self.enrichment(aid))
+            self.merge_fed = len(ids)
+            self.merged = merge.result()
             self.merged_key = key
         return {
             "story_id": st.story_id,

@@ -9,7 +9,7 @@ parallel stage) and, in the dedup stage, the story-level object of :func:`merge_
 from pipeline.enrich._dates import find_dates, parse_publish_date
 from pipeline.enrich._enricher import Enricher
 from pipeline.enrich._language import LanguageDetector, primary_subtag
-from pipeline.enrich._merge import SCHEMA_ID, merge_enrichment
+from pipeline.enrich._merge import SCHEMA_ID, StoryMerge, merge_enrichment
 from pipeline.enrich._places import PlaceResolver
 from pipeline.enrich._types import (
     ArticleEnrichment,
@@ -32,6 +32,7 @@ __all__ = [
     "LanguageDetector",
     "Place",
     "PlaceResolver",
+    "StoryMerge",
     "find_dates",
     "is_variant",
     "merge_enrichment",

@@ -11,6 +11,9 @@ Pure and model-free (runs in the global dedup stage). The result follows
 * ``places``/``countries``: union, canonical first;
 * ``keywords``: score = sum of a phrase's member scores / number of members, top N by score;
 * ``dates``: the canonical's (with offsets) plus days only other members mention (offset null).
+
+:class:`StoryMerge` keeps what it has read, so a story that gains a member is merged again by
+reading only the new member's enrichment (the result is the same as merging all members anew).
 """
 
 from __future__ import annotations
@@ -25,64 +28,120 @@ from pipeline.enrich._types import ArticleEnrichment, Entity, EntityType
 SCHEMA_ID = "https://schemas.news-pipeline.dev/enrichment/v1.json"
 
 
-def _merge_entities(canonical: ArticleEnrichment, others: Sequence[ArticleEnrichment]) -> list[Entity]:
-    items: list[Item] = []
-    first_seen: dict[str, int] = {}
-    # Copies of one story carry the same entities: an entity equal (names and type) to one
-    # already listed is added to it instead of becoming a new item, so grouping costs grow with
-    # the distinct entities of a story, not with its members. The result is the same, since
-    # group_items would join those items and sum them in the same way.
-    same: dict[tuple[tuple[str, ...], str], Item] = {}
-    order = 0
-    for rank, enr in enumerate([canonical, *others]):
+class StoryMerge:
+    """The story-level enrichment of a canonical article and the members added so far.
+
+    ``add`` reads one more member (in order; the canonical's own enrichment is ignored there);
+    ``result`` gives the JSON-able object, equal to ``merge_enrichment(canonical, members added)``.
+    """
+
+    def __init__(self, canonical: ArticleEnrichment) -> None:
+        self.canonical = canonical
+        self.members = 1
+        # entities, before grouping: copies of one story carry the same entities, so an entity
+        # equal (names and type) to one already listed is added to it instead of becoming a new
+        # item; grouping then costs what the story's distinct entities cost, not its members
+        self._items: list[Item] = []
+        self._same: dict[tuple[tuple[str, ...], str], Item] = {}
+        self._first_seen: dict[str, int] = {}
+        self._countries_of: dict[str, str] = {}
+        self._canonical_names = {e.name for e in canonical.entities}
+        self._places: dict[str, dict[str, Any]] = {}
+        self._countries: list[str] = []
+        self._kw_scores: dict[str, float] = {}
+        self._kw_surface: dict[str, str] = {}
+        self._kw_limit = 0
+        self._dates = [{"text": d.text, "date": d.date, "offset": d.offset} for d in canonical.dates]
+        self._seen_days = {d.date for d in canonical.dates}
+        self._read(canonical, canonical=True)
+
+    def add(self, member: ArticleEnrichment) -> None:
+        if member.article_id == self.canonical.article_id:
+            return
+        self.members += 1
+        self._read(member, canonical=False)
+        for d in member.dates:
+            if d.date not in self._seen_days:
+                self._seen_days.add(d.date)
+                self._dates.append({"text": d.text, "date": d.date, "offset": None})
+
+    def _read(self, enr: ArticleEnrichment, canonical: bool) -> None:
+        items, same, first_seen = self._items, self._same, self._first_seen
         for ent in enr.entities:
             etype: EntityType = ent.type
-            weights = Counter({v: 1 for v in ent.variants})
-            weights[ent.name] += 1
             key = ((ent.name, *ent.variants), etype)
             known = same.get(key)
             if known is not None:
-                known.names.update(weights)
+                names = known.names
+                for v in ent.variants:
+                    names[v] += 1
+                names[ent.name] += 1
                 known.types[etype] += ent.count
                 known.count += ent.count
-                if rank == 0:
+                if canonical:
                     known.offsets.extend(ent.offsets)
-                continue
-            item = Item(
-                names=weights,
-                types=Counter({etype: ent.count}),
-                offsets=list(ent.offsets) if rank == 0 else [],
-                count=ent.count,
-                first=order,
-            )
-            items.append(item)
-            same[key] = item
-            for v in (ent.name, *ent.variants):
-                first_seen.setdefault(v, order)
-            order += 1
-    canonical_names = {e.name for e in canonical.entities}
-    countries: dict[str, str] = {}
-    for enr in [canonical, *others]:
-        for ent in enr.entities:
+            else:
+                weights = Counter(dict.fromkeys(ent.variants, 1))
+                weights[ent.name] += 1
+                order = len(items)
+                item = Item(
+                    names=weights,
+                    types=Counter({etype: ent.count}),
+                    offsets=list(ent.offsets) if canonical else [],
+                    count=ent.count,
+                    first=order,
+                )
+                items.append(item)
+                same[key] = item
+                for v in (ent.name, *ent.variants):
+                    first_seen.setdefault(v, order)
             if ent.country:
-                countries.setdefault(ent.name, ent.country)
-    out: list[Entity] = []
-    for g in group_items(items):
-        in_canonical = [n for n in g.names if n in canonical_names]
-        name = in_canonical[0] if in_canonical else preferred_name(g, first_seen)
-        variants = sorted(g.names, key=lambda s: (s != name, first_seen.get(s, 1 << 30)))
-        country = next((countries[n] for n in variants if n in countries), None)
-        out.append(
-            Entity(
-                name=name,
-                type=g.main_type(),
-                variants=tuple(variants),
-                offsets=tuple(sorted(g.offsets)),
-                count=g.count,
-                country=country,
+                self._countries_of.setdefault(ent.name, ent.country)
+        for p in enr.places:
+            if p.name not in self._places:
+                self._places[p.name] = p.to_dict()
+        self._countries.extend(c for c in enr.countries if c not in self._countries)
+        for k in enr.keywords:
+            key_text = k.text.casefold()
+            self._kw_surface.setdefault(key_text, k.text)
+            self._kw_scores[key_text] = self._kw_scores.get(key_text, 0.0) + k.score
+        self._kw_limit = max(self._kw_limit, len(enr.keywords))
+
+    def entities(self) -> list[Entity]:
+        canonical_names, first_seen, countries = self._canonical_names, self._first_seen, self._countries_of
+        out: list[Entity] = []
+        for g in group_items(self._items):
+            in_canonical = [n for n in g.names if n in canonical_names]
+            name = in_canonical[0] if in_canonical else preferred_name(g, first_seen)
+            variants = sorted(g.names, key=lambda s: (s != name, first_seen.get(s, 1 << 30)))
+            country = next((countries[n] for n in variants if n in countries), None)
+            out.append(
+                Entity(
+                    name=name,
+                    type=g.main_type(),
+                    variants=tuple(variants),
+                    offsets=tuple(sorted(g.offsets)),
+                    count=g.count,
+                    country=country,
+                )
             )
-        )
-    return out
+        return out
+
+    def result(self) -> dict[str, Any]:
+        canonical, n = self.canonical, self.members
+        ranked = sorted(self._kw_scores.items(), key=lambda kv: (-kv[1], kv[0]))[: self._kw_limit]
+        return {
+            "language": {"code": canonical.language, "confidence": round(canonical.language_confidence, 4)},
+            "entities": [e.to_dict() for e in self.entities()],
+            "places": list(self._places.values()),
+            "countries": list(self._countries),
+            "keywords": [{"text": self._kw_surface[k], "score": round(s / n, 4)} for k, s in ranked],
+            "dates": list(self._dates),
+            "summary": canonical.summary,
+            "word_count": canonical.word_count,
+            "reading_time_minutes": canonical.reading_time_minutes,
+            "member_count": n,
+        }
 
 
 def merge_enrichment(canonical: ArticleEnrichment, members: Sequence[ArticleEnrichment]) -> dict[str, Any]:
@@ -90,44 +149,7 @@ def merge_enrichment(canonical: ArticleEnrichment, members: Sequence[ArticleEnri
 
     ``members`` may or may not include the canonical article itself (matched by ``article_id``).
     """
-    others = [m for m in members if m.article_id != canonical.article_id]
-    everyone = [canonical, *others]
-
-    places: dict[str, dict[str, Any]] = {}
-    for enr in everyone:
-        for p in enr.places:
-            places.setdefault(p.name, p.to_dict())
-    countries: list[str] = []
-    for enr in everyone:
-        countries.extend(c for c in enr.countries if c not in countries)
-
-    kw_scores: dict[str, float] = {}
-    kw_surface: dict[str, str] = {}
-    for enr in everyone:
-        for k in enr.keywords:
-            key = k.text.casefold()
-            kw_surface.setdefault(key, k.text)
-            kw_scores[key] = kw_scores.get(key, 0.0) + k.score
-    limit = max((len(e.keywords) for e in everyone), default=0)
-    ranked = sorted(kw_scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-
-    dates = [{"text": d.text, "date": d.date, "offset": d.offset} for d in canonical.dates]
-    seen_days = {d.date for d in canonical.dates}
-    for enr in others:
-        for d in enr.dates:
-            if d.date not in seen_days:
-                seen_days.add(d.date)
-                dates.append({"text": d.text, "date": d.date, "offset": None})
-
-    return {
-        "language": {"code": canonical.language, "confidence": round(canonical.language_confidence, 4)},
-        "entities": [e.to_dict() for e in _merge_entities(canonical, others)],
-        "places": list(places.values()),
-        "countries": countries,
-        "keywords": [{"text": kw_surface[k], "score": round(s / len(everyone), 4)} for k, s in ranked],
-        "dates": dates,
-        "summary": canonical.summary,
-        "word_count": canonical.word_count,
-        "reading_time_minutes": canonical.reading_time_minutes,
-        "member_count": len(everyone),
-    }
+    merge = StoryMerge(canonical)
+    for m in members:
+        merge.add(m)
+    return merge.result()
