@@ -15,6 +15,8 @@ from typing import Any
 
 from pipeline.errors import ConfigError
 
+WORKER_ROLES = ("all", "prepare", "story")
+
 
 class Secret(str):
     """A string whose repr and str do not reveal it (passwords, keys)."""
@@ -58,6 +60,7 @@ class Settings:
     web_enabled: bool = False
     session_timeout_s: float = 10.0
     prepare_processes: int = 0  # 0: prepare in the worker process; N: in N child processes
+    worker_role: str = "all"  # all | prepare (raw -> prepared) | story (prepared -> stories)
     wait_for_broker_s: float = 60.0  # worker/publisher: how long to retry an unreachable broker
     log_level: str = "INFO"
     # Stages
@@ -134,6 +137,9 @@ class Settings:
             raise ConfigError(f"PIPELINE_NER={self.ner!r}: expected fast, spacy or off")
         if self.prepare_processes < 0:
             raise ConfigError("PIPELINE_PREPARE_PROCESSES must be 0 (in the worker) or a process count")
+        if self.worker_role not in WORKER_ROLES:
+            roles = ", ".join(WORKER_ROLES)
+            raise ConfigError(f"PIPELINE_WORKER_ROLE={self.worker_role!r}: expected one of {roles}")
         if self.raw_partitions < 1:
             raise ConfigError("PIPELINE_RAW_PARTITIONS must be at least 1")
 

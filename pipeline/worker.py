@@ -52,8 +52,11 @@ def _credentials(settings: Settings) -> Any:
 def build_app(settings: Settings, processor: Processor | None = None) -> faust.App:
     """Create the Faust app, its topics, tables and agents (nothing runs until a Worker starts it)."""
     scheme = "kafka"
+    # A prepare-only worker joins a consumer group of its own (Faust's group protocol, on this
+    # broker at least, rejects members whose subscriptions differ); the story stage keeps the app
+    # id, so its tables' changelog topics are the same whether it runs alone or with prepare.
     app = faust.App(
-        settings.app_id,
+        f"{settings.app_id}-prepare" if settings.worker_role == "prepare" else settings.app_id,
         broker=f"{scheme}://{settings.bootstrap}",
         broker_credentials=_credentials(settings),
         store="memory://",
@@ -94,8 +97,13 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     raw_topic = raw_topic_of(settings.raw_topic, bytes, settings.raw_partitions)
     prepared_topic = raw_topic_of(settings.prepared_topic, str, 1)
     stories_topic = raw_topic_of(settings.stories_topic, str, settings.raw_partitions)
-    entries = app.Table("dedup-entries", key_type=str, value_type=bytes, partitions=1)
-    story_state = app.Table("story-state", key_type=str, value_type=bytes, partitions=1)
+    # Roles: "all" runs both agents; "prepare" and "story" run one each (the same consumer group:
+    # Faust assigns a topic's partitions among the workers subscribed to it). Prepare scales out
+    # with raw partitions; the story stage is one ordered stream, so a worker that runs only it
+    # is not slowed by the prepare work of its raw partitions.
+    role = settings.worker_role
+    runs_prepare = role in ("all", "prepare")
+    runs_story = role in ("all", "story")
 
     # Models load once per worker, in a thread started with the app, so loading overlaps the
     # broker connection and the consumer-group join instead of delaying the first article.
@@ -117,8 +125,6 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     async def get_processor() -> Processor:
         _start_loading()
         return await asyncio.wrap_future(loading)
-
-    story_stage = StoryStage(settings, entries=entries, stories=story_state)
 
     counts: dict[str, int] = {}  # dead letters per reason code, logged periodically
 
@@ -149,13 +155,14 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     # With PIPELINE_PREPARE_PROCESSES=N the prepare step runs in N child processes (each loads its
     # models once, while the worker joins its group); this process then only loads models if a
     # child dies and a batch has to be prepared here.
-    pool = PreparePool(settings, settings.prepare_processes) if settings.prepare_processes else None
+    pool = None
+    if settings.prepare_processes and runs_prepare:
+        pool = PreparePool(settings, settings.prepare_processes)
 
     def fallback_processor() -> Processor:
         _start_loading()
         return loading.result()
 
-    @app.agent(raw_topic, name="prepare")
     async def prepare_agent(stream: StreamT[bytes]) -> None:
         proc = await get_processor() if pool is None else None
         async for events in stream.take_events(  # type: ignore[attr-defined]
@@ -172,17 +179,25 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             for article_id, value in prepared:
                 await prepared_topic.send(key=article_id, value=value)
 
-    @app.agent(prepared_topic, name="story")
-    async def story_agent(stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            story, dead = story_stage.assemble_message(_raw_message(event))
-            if dead is not None:
-                await send_dead(dead)
-            if story is not None:
-                await stories_topic.send(key=story["story_id"], value=dumps(story))
+    if runs_prepare:
+        app.agent(raw_topic, name="prepare")(prepare_agent)
+        if pool is None:
+            _start_loading()
 
-    if pool is None:
-        _start_loading()
+    if runs_story:
+        entries = app.Table("dedup-entries", key_type=str, value_type=bytes, partitions=1)
+        story_state = app.Table("story-state", key_type=str, value_type=bytes, partitions=1)
+        story_stage = StoryStage(settings, entries=entries, stories=story_state)
+
+        async def story_agent(stream: StreamT[bytes]) -> None:
+            async for event in stream.events():
+                story, dead = story_stage.assemble_message(_raw_message(event))
+                if dead is not None:
+                    await send_dead(dead)
+                if story is not None:
+                    await stories_topic.send(key=story["story_id"], value=dumps(story))
+
+        app.agent(prepared_topic, name="story")(story_agent)
     return app
 
 

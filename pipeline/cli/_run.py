@@ -35,6 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "worker process (env PIPELINE_PREPARE_PROCESSES, default 0)",
     )
     w.add_argument(
+        "--role",
+        choices=("all", "prepare", "story"),
+        default=None,
+        help="which stages this worker runs: all (default), prepare (raw -> prepared: clean, "
+        "fingerprint, enrich; scale these out) or story (dedup and stories: one such worker is "
+        "busy; more are standbys) (env PIPELINE_WORKER_ROLE)",
+    )
+    w.add_argument(
         "--wait",
         type=float,
         default=None,
@@ -83,6 +91,7 @@ def run_worker_cmd(args: argparse.Namespace) -> int:
         entities=False if args.no_entities else None,
         wait_for_broker_s=args.wait,
         prepare_processes=args.prepare_processes,
+        worker_role=args.role,
     )
     try:
         asyncio.run(wait_for_broker(settings, settings.wait_for_broker_s, say=lambda m: err.print(m)))
@@ -90,7 +99,10 @@ def run_worker_cmd(args: argparse.Namespace) -> int:
     except BrokerUnavailable as exc:
         err.print(f"[red]pipeline worker: {exc}[/red]")
         return 1
-    err.print(f"worker {settings.app_id} consuming {settings.raw_topic} at {settings.bootstrap}")
+    consumes = {"all": f"{settings.raw_topic} and {settings.prepared_topic}", "prepare": settings.raw_topic,
+                "story": settings.prepared_topic}[settings.worker_role]  # fmt: skip
+    role = settings.worker_role
+    err.print(f"worker {settings.app_id} ({role}) consuming {consumes} at {settings.bootstrap}")
     sys.argv = sys.argv[:1]  # Faust's worker reads argv; keep it away from ours
     run_worker(settings)
     return 0

@@ -232,7 +232,10 @@ def end_to_end(
     entities: bool,
     workers: int = 1,
     prepare_processes: int = 0,
+    roles: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """Publish ``docs`` to a fresh namespace and time the worker processes until every article
+    is accounted for. ``roles`` (one per worker, e.g. story + 2 x prepare) overrides ``workers``."""
     from pipeline.kafka import ensure_topics
     from pipeline.settings import Settings
 
@@ -249,9 +252,10 @@ def end_to_end(
     asyncio.run(ensure_topics(settings))
     env = settings.to_env()
     procs = []
-    for i in range(workers):
+    roles = list(roles) or ["all"] * workers
+    for i, role in enumerate(roles):
         with (Path(settings.data_dir) / f"worker{i}.log").open("wb") as fh:
-            wenv = dict(env, PIPELINE_DATA_DIR=f"{settings.data_dir}/w{i}")
+            wenv = dict(env, PIPELINE_DATA_DIR=f"{settings.data_dir}/w{i}", PIPELINE_WORKER_ROLE=role)
             cmd = [sys.executable, "-m", "pipeline", "worker"]
             procs.append(subprocess.Popen(cmd, env=wenv, stdout=fh, stderr=subprocess.STDOUT))
     try:
@@ -271,9 +275,15 @@ def end_to_end(
     lat = [seen[k] - raw_ts[k] for k in seen if k in raw_ts and not k.startswith("warmup")]
     done = len(seen) + dead - 1
     where = f", prepare in {prepare_processes} processes" if prepare_processes else ""
+    if set(roles) != {"all"}:
+        who = " + ".join(f"{roles.count(r)} {r}" for r in ("story", "prepare", "all") if r in roles)
+        name = f"end-to-end {label}, workers: {who}{where}"
+    else:
+        name = f"end-to-end {label}, {len(roles)} worker{'s' if len(roles) > 1 else ''}{where}"
     return {
-        "name": f"end-to-end {label}, {workers} worker{'s' if workers > 1 else ''}{where}",
-        "workers": workers,
+        "name": name,
+        "workers": len(roles),
+        "roles": roles,
         "prepare_processes": prepare_processes,
         "n": len(docs),
         "accounted": done,
@@ -373,6 +383,12 @@ def run(args: argparse.Namespace) -> int:
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, w))
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, w))
         e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, w))
+        if w > 1:
+            # the story stage in a worker of its own, prepare in w workers (``--role``)
+            split = ["story", *["prepare"] * w]
+            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, roles=split))
+            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, roles=split))
+            e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, roles=split))
         pp = args.prepare_processes
         if pp:
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, 1, pp))

@@ -53,3 +53,37 @@ def test_two_workers_group_like_one(broker: str, tmp_path: Path) -> None:
     assert got[one.app_id] == {frozenset(g) for g in groups}
     # both workers of the second group took part (each owned raw partitions at some point)
     assert all("prepare" in text or "Assigned" in text or "consuming" in text for text in logs)
+
+
+def test_split_roles_group_like_one_worker(broker: str, tmp_path: Path) -> None:
+    """A story worker and two prepare workers (``--role``) give the same stories as one worker."""
+    docs, groups = corpus(n_stories=150, copies=80, seed=3)
+    values = [article_value(d) for d in docs]
+    one = fresh_settings(broker, tmp_path, entities=False)
+    split = fresh_settings(broker, tmp_path, entities=False)
+    workers = [
+        start_worker(one, tmp_path / "one.log"),
+        start_worker(split, tmp_path / "story.log", "--role", "story"),
+        start_worker(split, tmp_path / "prepare-a.log", "--role", "prepare"),
+        start_worker(split, tmp_path / "prepare-b.log", "--role", "prepare"),
+    ]
+    try:
+        time.sleep(8)  # let both prepare workers join their group before the input arrives
+        asyncio.run(publish_values(one, values))
+        asyncio.run(publish_values(split, values))
+        got = {}
+        for settings, worker in ((one, workers[0]), (split, workers[1])):
+            c: Collected = collect_until(
+                settings, lambda c: member_count(c) >= len(docs), timeout_s=240, worker=worker
+            )
+            got[settings.app_id] = grouping(c.stories.values())
+            assert_reconciled(reconcile_now(settings), raw_messages=len(docs))
+        for w in workers:
+            assert w.proc.poll() is None, "a worker died:\n" + w.log()
+        story_log, *prepare_logs = (w.log_path.read_text("utf-8", errors="replace") for w in workers[1:])
+    finally:
+        for w in workers:
+            w.stop()
+    assert got[one.app_id] == got[split.app_id] == {frozenset(g) for g in groups}
+    assert "(story) consuming" in story_log
+    assert all("(prepare) consuming" in text for text in prepare_logs)

@@ -34,6 +34,7 @@ def test_overrides_win_over_env() -> None:
         {"PIPELINE_SECURITY_PROTOCOL": "TLS"},
         {"PIPELINE_SECURITY_PROTOCOL": "SASL_SSL"},  # no credentials
         {"PIPELINE_MAX_MESSAGE_BYTES": "10"},
+        {"PIPELINE_WORKER_ROLE": "dedup"},
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
