@@ -12,12 +12,11 @@ boosted. Candidates overlapping a better one are skipped. Scores are scaled so t
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
-from operator import add, eq, itemgetter, ne, not_
+from operator import add, eq, ne, not_
 
 # Words as the word count sees them (a letter or digit, then letters, digits, apostrophes and
 # hyphens, ending in a letter or digit), run-breaking punctuation, and a quote between spaces.
@@ -134,7 +133,7 @@ _KINDS = _Kinds()
 
 def _surface(tok: str) -> str:
     """The keyword word of a word token as written (from its first letter on)."""
-    if _LETTER.match(tok):
+    if tok[0].isalpha() or _LETTER.match(tok):  # every isalpha() character is a _LETTER
         return tok
     letter = _LETTER.search(tok)
     return tok[letter.start() :] if letter else tok
@@ -232,7 +231,7 @@ def rank_tokens(
     if not keys:
         return []
     # Position factor by run number (from 1): phrases first seen early weigh more.
-    position = [0.0, *(1.0 + 1.0 / (1.0 + 10.0 * r / n_runs) for r in range(n_runs))]
+    position = [0.0] + [1.0 + 1.0 / (1.0 + 10.0 * r / n_runs) for r in range(n_runs)]
     word_freq: Counter[str] = Counter(keys)
     word_first = dict(zip(reversed(keys), reversed(runs), strict=True))  # earliest run wins
     scores = {k: f * f * position[word_first[k]] for k, f in word_freq.items()}
@@ -265,7 +264,7 @@ def rank_tokens(
     n_best = max(8 * top, 64)
     candidates = list(scores.items())
     if len(candidates) > n_best:
-        cutoff = heapq.nlargest(n_best, scores.values())[-1]
+        cutoff = sorted(scores.values(), reverse=True)[n_best - 1]
         candidates = [kv for kv in candidates if kv[1] >= cutoff]
     order = sorted(candidates, key=lambda kv: (-kv[1], kv[0]))[:n_best]
     chosen, taken = _choose(order, top)
@@ -278,15 +277,17 @@ def rank_tokens(
 
 def _spellings(tokens: TextTokens, phrases: list[str], starts: list[int], wanted: set[str]) -> dict[str, str]:
     """The most frequent spelling of each phrase in ``wanted`` (the first seen on ties)."""
-    counts: dict[str, Counter[str]] = {key: Counter() for key in wanted}
-    surfaces = tokens.surfaces
-    for key, surface in compress(
-        zip(tokens.keys, surfaces, strict=True), map(wanted.__contains__, tokens.keys)
-    ):
-        counts[key][_surface(surface)] += 1
+    keys, surfaces = tokens.keys, tokens.surfaces
+    found = list(map(wanted.__contains__, keys))
+    # (key, spelling) pairs counted in order of first appearance (a Counter keeps that order)
+    counts = Counter(zip(compress(keys, found), map(_surface, compress(surfaces, found)), strict=True))
     for i in compress(range(len(phrases)), map(wanted.__contains__, phrases)):
         key = phrases[i]
         first = starts[i]
-        counts[key][" ".join(map(_surface, surfaces[first : first + key.count(" ") + 1]))] += 1
-    # The first of the most frequent (what most_common(1) gives, without its heapq call).
-    return {key: max(c.items(), key=itemgetter(1))[0] for key, c in counts.items()}
+        counts[key, " ".join(map(_surface, surfaces[first : first + key.count(" ") + 1]))] += 1
+    best: dict[str, tuple[str, int]] = {}
+    for (key, spelling), n in counts.items():
+        known = best.get(key)
+        if known is None or n > known[1]:  # the first of the most frequent wins ties
+            best[key] = (spelling, n)
+    return {key: spelling for key, (spelling, _) in best.items()}
