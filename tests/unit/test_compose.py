@@ -12,17 +12,20 @@ COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 def test_compose_file_is_consistent() -> None:
     doc = yaml.safe_load(COMPOSE.read_text("utf-8"))
     services = doc["services"]
-    assert set(services) == {"kafka", "topics", "worker"}
+    assert set(services) == {"kafka", "topics", "story", "prepare"}
     kafka = services["kafka"]
     assert kafka["image"].startswith("apache/kafka:")
     assert "broker,controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]  # KRaft, no ZooKeeper
-    for name in ("kafka", "worker"):
+    for name in ("kafka", "story", "prepare"):
         assert "healthcheck" in services[name]
-    assert services["worker"]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    for name in ("story", "prepare"):
+        assert services[name]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+        assert "pipeline" in services[name]["build"]["dockerfile_inline"]
+        assert services[name]["environment"]["PIPELINE_WORKER_ROLE"] == name  # one story worker
+        assert services[name]["environment"]["PIPELINE_BOOTSTRAP"] == "kafka:9092"
     assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
-    assert "pipeline" in services["worker"]["build"]["dockerfile_inline"]
     topics_script = services["topics"]["command"][0]
-    env = services["worker"]["environment"]
+    env = services["story"]["environment"]
     for topic in ("news.raw", "news.prepared", "news.stories", "news.deadletter"):
         assert topic in topics_script
     assert "news.prepared --partitions 1" in topics_script  # the story stage needs one ordered stream
