@@ -45,7 +45,7 @@ class RawMessage:
 
 def stage_configs(settings: Settings) -> StageConfigs:
     return StageConfigs(
-        clean=CleanConfig(),
+        clean=CleanConfig(html_fallback=settings.html_fallback),
         dedup=DedupConfig(window_days=settings.dedup_window_days),
         enrich=EnrichConfig(ner=cast(NerMode, settings.ner if settings.entities else "off")),
     )

@@ -16,7 +16,9 @@ class CleanConfig:
     ``teaser_cued_overlap``: a trailing paragraph sharing fewer content words than this with the body
     above is a teaser of another story (the second, higher bar applies when it opens with an upper-case
     kicker or is cut off mid-sentence). ``teaser_min_words``: shorter trailing paragraphs are
-    never teasers.
+    never teasers. ``html_fallback``: trafilatura checks its extraction against readability's
+    (its default); off, HTML cleaning is 1.2-1.8x faster for about 0.3-0.5 points less F1 (``pipeline
+    eval clean``: Zyte 0.972 -> 0.969, fundus 0.963 -> 0.958).
     """
 
     favor_precision: bool = True
@@ -30,3 +32,4 @@ class CleanConfig:
     teaser_cued_overlap: float = 0.35
     teaser_min_words: int = 12
     html_text_filter: bool = True
+    html_fallback: bool = True

@@ -73,6 +73,9 @@ def stage_costs(plain: list[dict[str, Any]], pages: list[dict[str, Any]]) -> lis
     html_raws = [RawArticle.from_dict(d) for d in pages]
     t, _ = _time_each(lambda r: clean_article(r, cc), html_raws)
     rows.append(_stats("clean text/html", t))
+    fast = CleanConfig(html_fallback=False)
+    t, _ = _time_each(lambda r: clean_article(r, fast), html_raws)
+    rows.append(_stats("clean text/html, no fallback (PIPELINE_HTML_FALLBACK=false)", t))
     t, sigs = _time_each(lambda a: signature(a, dc), cleaned)
     rows.append(_stats("fingerprint (signature)", t))
     index = DedupIndex(dc, {})
@@ -233,6 +236,7 @@ def end_to_end(
     workers: int = 1,
     prepare_processes: int = 0,
     roles: Sequence[str] = (),
+    html_fallback: bool = True,
 ) -> dict[str, Any]:
     """Publish ``docs`` to a fresh namespace and time the worker processes until every article
     is accounted for. ``roles`` (one per worker, e.g. story + 2 x prepare) overrides ``workers``."""
@@ -248,6 +252,7 @@ def end_to_end(
         log_level="WARNING",
         data_dir=tempfile.mkdtemp(prefix="bench-worker-"),
         prepare_processes=prepare_processes,
+        html_fallback=html_fallback,
     ).namespaced(f"b{ns}")
     asyncio.run(ensure_topics(settings))
     env = settings.to_env()
@@ -389,6 +394,10 @@ def run(args: argparse.Namespace) -> int:
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, roles=split))
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, roles=split))
             e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, roles=split))
+            e2e.append(
+                end_to_end(broker.bootstrap, pages, "HTML, entities on, no fallback", True, roles=split,
+                           html_fallback=False)
+            )  # fmt: skip
         pp = args.prepare_processes
         if pp:
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, 1, pp))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -48,9 +49,12 @@ def test_seed_002_newspaper_print(shared: Path, config: CleanConfig) -> None:
     assert "Shaimukhambetov said, referring to political protests" in body
 
 
-def test_zyte_sample_scores(shared: Path, config: CleanConfig) -> None:
+@pytest.mark.parametrize("fallback", [True, False], ids=["fallback", "no-fallback"])
+def test_zyte_sample_scores(shared: Path, config: CleanConfig, fallback: bool) -> None:
+    """Also without trafilatura's readability cross-check (PIPELINE_HTML_FALLBACK=false)."""
     root = shared / "data" / "zyte-article-extraction"
     truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
+    config = dataclasses.replace(config, html_fallback=fallback)
     scores = []
     for key in sorted(truth)[:12]:
         page = decode_bytes(gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes()))

@@ -58,3 +58,10 @@ def test_settings_are_frozen() -> None:
     s = Settings()
     with pytest.raises(AttributeError):
         s.bootstrap = "x"  # type: ignore[misc]
+
+
+def test_html_fallback_reaches_the_clean_stage() -> None:
+    from pipeline.processor import stage_configs
+
+    assert stage_configs(Settings.from_env({})).clean.html_fallback is True
+    assert stage_configs(Settings.from_env({"PIPELINE_HTML_FALLBACK": "false"})).clean.html_fallback is False
