@@ -12,6 +12,7 @@ No Kafka here: the worker awaits :meth:`PreparePool.prepare` inside its agent.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ def _init_child(settings: Settings) -> None:
     global _child_processor
     logging.basicConfig(level=settings.log_level)
     _child_processor = Processor(settings)
+    gc.freeze()  # the models stay for the process's life: keep them out of full collections
 
 
 def _ready() -> bool:
