@@ -69,3 +69,18 @@ def _slow_fold(name: str) -> str:
 def test_fold_fast_paths(name: str) -> None:
     assert fold(name) == _slow_fold(name)
     assert re.sub(r"\s+", " ", fold(name)) == fold(name)
+
+
+def test_keyword_token_pattern_matches_the_plain_pattern() -> None:
+    """The possessive token pattern finds exactly what the plain (backtracking) one finds."""
+    import random
+
+    from pipeline.enrich._keywords import _TOKEN
+
+    plain = re.compile(r"[^\W_](?:[\w’'-]*[^\W_])?|[.,;:!?()\[\]\"“”‘—–]|(?<=\s)'(?=\s)")
+    alphabet = "ab1_'’-– .,;\"“Zé²½\n"
+    rng = random.Random(11)
+    samples = [*TEXTS, "a_b c__d e_ _f g-'h i'- x--y z’’w ’tis don't foo_ bar- -baz _q_ a_1_b"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    for text in samples:
+        assert _TOKEN.findall(text) == plain.findall(text), text
