@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 PREPARE_BATCH = 32
 PREPARE_WITHIN_S = 0.05
 PRODUCER_BATCH_BYTES = 1 << 20
-PRODUCER_LINGER_S = 0.002
+# Sends wait up to this long to share a produce request: the story agent sends three messages per
+# article (story, two changelogs) one article at a time. Adjacent runs, 3,000 articles, 1 story +
+# 2 prepare workers: 2 ms 172/194/242/174 articles/s, 20 ms 197/212/247/207 (+40 ms latency).
+PRODUCER_LINGER_S = 0.02
 
 
 def _credentials(settings: Settings) -> Any:
