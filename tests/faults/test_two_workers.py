@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pipeline.settings import Settings
 from tests.faults.support import assert_reconciled, corpus, grouping, reconcile_now
 from tests.integration.harness import (
     Collected,
+    WorkerProcess,
     article_value,
     collect_until,
     fresh_settings,
@@ -20,6 +23,27 @@ from tests.integration.harness import (
 )
 
 pytestmark = pytest.mark.integration
+
+
+def _publish_and_group(
+    values: list[tuple[bytes, bytes]],
+    deployments: list[tuple[Settings, WorkerProcess]],
+    workers: list[WorkerProcess],
+) -> dict[str, Any]:
+    """Publish ``values`` to each deployment's namespace; return each one's grouping (by app id)
+    once every article is in a story, after checking it reconciles and no worker died."""
+    for settings, _ in deployments:
+        asyncio.run(publish_values(settings, values))
+    got: dict[str, Any] = {}
+    for settings, worker in deployments:
+        c: Collected = collect_until(
+            settings, lambda c: member_count(c) >= len(values), timeout_s=240, worker=worker
+        )
+        got[settings.app_id] = grouping(c.stories.values())
+        assert_reconciled(reconcile_now(settings), raw_messages=len(values))
+    for w in workers:
+        assert w.proc.poll() is None, "a worker died:\n" + w.log()
+    return got
 
 
 def test_two_workers_group_like_one(broker: str, tmp_path: Path) -> None:
@@ -34,17 +58,7 @@ def test_two_workers_group_like_one(broker: str, tmp_path: Path) -> None:
     ]
     try:
         time.sleep(8)  # let both members of the second group join before the input arrives
-        asyncio.run(publish_values(one, values))
-        asyncio.run(publish_values(two, values))
-        got = {}
-        for settings, worker in ((one, workers[0]), (two, workers[1])):
-            c: Collected = collect_until(
-                settings, lambda c: member_count(c) >= len(docs), timeout_s=240, worker=worker
-            )
-            got[settings.app_id] = grouping(c.stories.values())
-            assert_reconciled(reconcile_now(settings), raw_messages=len(docs))
-        for w in workers:
-            assert w.proc.poll() is None, "a worker died:\n" + w.log()
+        got = _publish_and_group(values, [(one, workers[0]), (two, workers[1])], workers)
         logs = [w.log() for w in workers[1:]]
     finally:
         for w in workers:
@@ -69,17 +83,7 @@ def test_split_roles_group_like_one_worker(broker: str, tmp_path: Path) -> None:
     ]
     try:
         time.sleep(8)  # let both prepare workers join their group before the input arrives
-        asyncio.run(publish_values(one, values))
-        asyncio.run(publish_values(split, values))
-        got = {}
-        for settings, worker in ((one, workers[0]), (split, workers[1])):
-            c: Collected = collect_until(
-                settings, lambda c: member_count(c) >= len(docs), timeout_s=240, worker=worker
-            )
-            got[settings.app_id] = grouping(c.stories.values())
-            assert_reconciled(reconcile_now(settings), raw_messages=len(docs))
-        for w in workers:
-            assert w.proc.poll() is None, "a worker died:\n" + w.log()
+        got = _publish_and_group(values, [(one, workers[0]), (split, workers[1])], workers)
         story_log, *prepare_logs = (w.log_path.read_text("utf-8", errors="replace") for w in workers[1:])
     finally:
         for w in workers:
