@@ -138,6 +138,7 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bsave my name,? email\b|\bnotify me (?:of|when)\b|^\s*leave a (?:reply|comment)\b"
             r"|\bcancel reply\b|\bplease enter your (?:name|email|comment)\b"
             r"|\bcomments? (?:are|is) (?:closed|moderated)\b|\bcomments? may be (?:republished|edited)\b"
+            r"|^\s*(?:follow|like|find|connect with) us on\b"
         ),
     ),
     (
@@ -147,6 +148,7 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bsubscribers? (?:also )?receive\b|\b(?:instant|immediate) (?:online )?access to\b"
             r"|\bdownload (?:the|our) [\w.-]+(?: [\w.-]+)? apps?\b|\bpush notifications\b"
             r"|\bdelivered to your inbox\b|\balready (?:a subscriber|have an account)\b"
+            r"|\bclick here to (?:subscribe|sign up|register|join|download)\b"
         ),
     ),
     (
@@ -157,10 +159,15 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
+# A wire service's rights footer ("All rights reserved. This material may not be published,
+# broadcast, rewritten or redistributed."), glued to a paragraph or standing alone.
+_RIGHTS = r"\ball rights reserved\b|\bmay not be (?:re)?(?:published|produced), broadcast\b"
+
 # Inside long paragraphs, only sentence-level notices that are unambiguous wherever they appear.
 SENTENCE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (COOKIE, re.compile(_COOKIE, _F)),
     (DISCLAIMER, re.compile(_DISCLAIMER, _F)),
+    (COPYRIGHT, re.compile(_RIGHTS, _F)),
 )
 
 # "PRECARIOUS RELATIONS:" / "TERRORIST ATTACK:" kicker that opens a teaser.
@@ -201,6 +208,8 @@ _STRONG_HINTS = (
     "produced",
     "created",
     "assume you",
+    "rights reserved",
+    "broadcast,",
 )
 
 

@@ -82,7 +82,7 @@ def _strip_sentences(unit: str) -> tuple[str, str | None]:
     return rest, kind
 
 
-_FORM_MAX_WORDS = 12
+_FORM_MAX_WORDS = 20
 
 
 def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:

@@ -247,3 +247,42 @@ def test_teaser_walk_stops_at_list_items(config: CleanConfig) -> None:
     result = clean_text_detailed(_text(tail=bullets), config, extracted=True)
     for bullet in bullets:
         assert bullet in result.body
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # full sentences of 13-20 words, in the middle of the article
+        "Follow us on Twitter and like our page on Facebook for the latest news from Northbridge.",
+        "Sign up for our free morning newsletter to get the top local stories delivered every weekday.",
+        "Click here to subscribe to our channel for more videos from the harbour district.",
+    ],
+)
+def test_longer_prompt_sentences_inside_the_body_removed(config: CleanConfig, line: str) -> None:
+    for text in (_text(middle=(line,)), _text(line)):
+        _, body = clean_text(text, config)
+        assert line not in body
+        _assert_body(body)
+
+
+def test_wire_rights_footer_glued_to_a_paragraph(config: CleanConfig) -> None:
+    footer = (
+        "Copyright 2026 The Northbridge Wire. All rights reserved. "
+        "This material may not be published, broadcast, rewritten or redistributed."
+    )
+    glued = f"{BODY[1]} {footer}"
+    result = clean_text_detailed("\n\n".join([BODY[0], glued, BODY[2], BODY[3]]), config)
+    assert "rights reserved" not in result.body and "broadcast" not in result.body
+    assert "copyright" in result.removed
+    _assert_body(result.body)
+
+
+def test_reporting_about_follows_and_broadcasts_kept(config: CleanConfig) -> None:
+    tricky = [
+        "Ortiz said residents could follow the ferry's progress on the council's website from next week.",
+        "The footage may not be broadcast until the inquiry has heard from every witness, the judge ruled.",
+        "Click through the council's plans and you will find no date for the new ferry piers at all.",
+    ]
+    _, body = clean_text("\n\n".join([BODY[0], *tricky, *BODY[1:]]), config)
+    for sentence in [*BODY, *tricky]:
+        assert sentence in body
