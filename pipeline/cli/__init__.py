@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pipeline.broker import BrokerError
 from pipeline.errors import ConfigError
 
 
@@ -46,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pipeline: configuration error: {exc}", file=sys.stderr)
         return 2
+    except BrokerError as exc:
+        print(f"pipeline: broker error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130

@@ -184,8 +184,11 @@ async def _publish_all(settings: Any, docs: list[dict[str, Any]]) -> float:
     return time.perf_counter() - t0
 
 
-async def _drain(settings: Any, want: int, timeout_s: float) -> tuple[dict[str, int], int, float]:
-    """Read stories + dead letters until ``want`` articles are accounted for.
+async def _drain(
+    settings: Any, want: int, timeout_s: float, check: Callable[[], None] | None = None
+) -> tuple[dict[str, int], int, float]:
+    """Read stories + dead letters until ``want`` articles are accounted for (``check`` is called
+    between reads and may raise, e.g. when a worker process has died).
 
     Returns (article id -> story record timestamp ms of its first appearance, dead letters, end time).
     """
@@ -205,6 +208,8 @@ async def _drain(settings: Any, want: int, timeout_s: float) -> tuple[dict[str, 
     last = time.perf_counter()
     try:
         while len(first_seen) + dead < want and time.monotonic() < deadline:
+            if check is not None:
+                check()
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             for tp, records in batch.items():
                 for r in records:
@@ -226,6 +231,10 @@ async def _raw_timestamps(settings: Any) -> dict[str, int]:
     async for r in read_topic(settings, settings.raw_topic, from_beginning=True, follow=False):
         out[r.key.decode()] = r.timestamp
     return out
+
+
+class WorkerDied(RuntimeError):
+    """A worker process of an end-to-end run exited before its articles were accounted for."""
 
 
 def end_to_end(
@@ -263,13 +272,24 @@ def end_to_end(
             wenv = dict(env, PIPELINE_DATA_DIR=f"{settings.data_dir}/w{i}", PIPELINE_WORKER_ROLE=role)
             cmd = [sys.executable, "-m", "pipeline", "worker"]
             procs.append(subprocess.Popen(cmd, env=wenv, stdout=fh, stderr=subprocess.STDOUT))
+
+    def workers_alive() -> None:
+        for i, proc in enumerate(procs):
+            if proc.poll() is not None:
+                log = Path(settings.data_dir) / f"worker{i}.log"
+                tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+                raise WorkerDied(
+                    f"worker {i} ({roles[i]}) exited with code {proc.returncode}; the end of {log}:\n"
+                    + "\n".join(tail)
+                )
+
     try:
         warm = [dict(docs[0], id=f"warmup-{ns}")]
         asyncio.run(_publish_all(settings, warm))
-        asyncio.run(_drain(settings, 1, 120))  # worker joined, models loaded
+        asyncio.run(_drain(settings, 1, 120, workers_alive))  # worker joined, models loaded
         t0 = time.perf_counter()
         publish_s = asyncio.run(_publish_all(settings, docs))
-        seen, dead, t_end = asyncio.run(_drain(settings, len(docs) + 1, 600))
+        seen, dead, t_end = asyncio.run(_drain(settings, len(docs) + 1, 600, workers_alive))
         elapsed = t_end - t0
         raw_ts = asyncio.run(_raw_timestamps(settings))
     finally:
@@ -404,6 +424,9 @@ def run(args: argparse.Namespace) -> int:
             e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, 1, pp))
             e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, 1, pp))
         results["end_to_end"] = e2e
+    except WorkerDied as exc:
+        console.print(f"[red]pipeline bench: end-to-end run stopped: {exc}[/red]")
+        return 1
     finally:
         broker.stop()
     inproc = {r["name"].rsplit(" ", 1)[-1]: r["per_second"] for r in results["in_process"]}

@@ -75,3 +75,13 @@ def test_sample_feed_groups_as_labelled(tmp_path: Path) -> None:
 
 
 MAX_MISSED_PAIRS = 5  # of 51 same-story pairs; measured 5 (one hand-written rewrite not joined)
+
+
+def test_bench_stops_when_a_worker_dies(broker: str) -> None:
+    """A worker that cannot start makes the end-to-end benchmark stop with its log (without the
+    check, the drain would wait out its timeout and return without an error)."""
+    from pipeline.evaluation.bench import WorkerDied, end_to_end
+
+    doc = {"id": "bench-dies-1", "url": "https://a.example/1", "source": "a.example", "content": "Text."}
+    with pytest.raises(WorkerDied, match="PIPELINE_WORKER_ROLE"):
+        end_to_end(broker, [doc], "dies", entities=False, roles=["no-such-role"])
