@@ -24,6 +24,10 @@ from pipeline.enrich import ArticleEnrichment, EnrichConfig, Enricher
 from pipeline.records import CleanedArticle, RawArticle
 
 _ARTICLE_FIELDS = tuple(f.name for f in fields(CleanedArticle))
+# A published time further ahead of the clock than this is a publisher's error (a wrong year or
+# time zone): the dedup window runs on published times, so one such article would otherwise move
+# the window forward and evict everything indexed before it. It counts as published now.
+FUTURE_TOLERANCE_S = 86400.0
 
 
 def word_count(text: str) -> int:
@@ -122,7 +126,7 @@ class Preparer:
                     article=art,
                     signature=signature(art, self.configs.dedup),
                     enrichment=enr,
-                    published_ts=dt.timestamp() if dt else now,
+                    published_ts=min(dt.timestamp(), now + FUTURE_TOLERANCE_S) if dt else now,
                     words=word_count(art.text),
                 )
             )

@@ -40,6 +40,9 @@ MAX_MERGED_ENRICHMENTS = 32
 # members' decoded enrichments and the merged one), so ~200 MiB at this bound; copies of a story
 # mostly arrive while it is recent, and a miss costs one decode.
 CACHE_MAX_STORIES = 4096
+# A late article (published before the window) stays in the index and its story for this share of
+# the window after it arrives, measured on the stream's clock (the newest published time seen).
+LATE_KEEP = 0.5
 
 
 @dataclass
@@ -187,6 +190,10 @@ class StoryAssembler:
         self.ensure_loaded()
         art = prepared.article
         self.max_ts = max(self.max_ts, prepared.published_ts)
+        # An article published before the window (a late arrival, a backfill, a reprint of an old
+        # story) is kept as if published half a window behind the newest one: without this it
+        # would leave the index at once and a copy arriving right after it could not find it.
+        keep_ts = max(prepared.published_ts, self.max_ts - self.config.window_seconds * LATE_KEEP)
 
         known_story = self.index.story_of(art.id)
         match = None
@@ -198,7 +205,7 @@ class StoryAssembler:
         if live is not None and art.id in live.member_ids:
             # Replay of an article already in its story.
             if known_story is None:
-                self.index.insert(art.id, story_id, prepared.signature, prepared.published_ts)
+                self.index.insert(art.id, story_id, prepared.signature, keep_ts)
             return live.story() if live.state.last_article_id == art.id else None
 
         now = now_rfc3339()
@@ -256,19 +263,19 @@ class StoryAssembler:
         state.revision += 1
         state.updated_at = now
         state.last_article_id = art.id
-        state.last_ts = max(state.last_ts, prepared.published_ts)
+        state.last_ts = max(state.last_ts, keep_ts)
         live.raw = state.to_bytes()
         self.stories[story_id] = live.raw
         self._remember(story_id, live)
         heapq.heappush(self._expiry, (state.last_ts, story_id))
         if known_story is None:
-            self.index.insert(art.id, story_id, prepared.signature, prepared.published_ts)
+            self.index.insert(art.id, story_id, prepared.signature, keep_ts)
         self._evict()
         return live.story()
 
     def _evict(self) -> None:
         """Drop index entries and stories whose newest member left the time window."""
-        horizon = self.max_ts - self.config.window_days * 86400.0
+        horizon = self.max_ts - self.config.window_seconds
         if not self._expiry or self._expiry[0][0] >= horizon:
             return
         evicted = self.index.evict(self.max_ts)

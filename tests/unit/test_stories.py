@@ -115,6 +115,50 @@ def test_window_evicts_old_index_entries_and_stories(processor: Processor) -> No
     assert late is not None and late["story_id"] != first["story_id"]  # a new story, memory bounded
 
 
+def test_late_article_and_its_copy_form_one_story_then_leave(processor: Processor) -> None:
+    """Articles published before the window (a backfill, the seeds published after newer news) stay
+    findable for half a window of the stream's clock, then leave like any other."""
+    now, old, old_copy, later = prepare(
+        processor,
+        doc("now", OTHER, "2026-03-20T00:00:00Z"),
+        doc("old", FERRY, "2022-01-13T09:00:00Z"),
+        doc("old-copy", FERRY + EXTRA, "2022-01-13T11:00:00Z"),
+        doc("later", OTHER + EXTRA, "2026-03-24T00:00:00Z"),  # 4 days on: past half the window
+    )
+    entries: dict[str, bytes] = {}
+    stories: dict[str, bytes] = {}
+    st = StoryStage(Settings(entities=False, dedup_window_days=7), entries=entries, stories=stories)
+    st.assemble(now)
+    first = st.assemble(old)
+    joined = st.assemble(old_copy)
+    assert first is not None and joined is not None
+    assert joined["story_id"] == first["story_id"]
+    assert [m["article_id"] for m in joined["members"]] == ["old", "old-copy"]
+    st.assemble(later)
+    assert "old" not in entries and "old-copy" not in entries and first["story_id"] not in stories
+    assert "now" in entries  # published 4 days before the newest: inside the 7-day window
+
+
+def test_future_published_time_does_not_flush_the_window(processor: Processor) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    def ago(hours: float) -> str:
+        return (datetime.now(UTC) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    a, future, b = prepare(
+        processor,
+        doc("a", FERRY, ago(2)),
+        doc("future", OTHER, "2099-01-01T00:00:00Z"),  # a publisher's wrong year
+        doc("b", FERRY + EXTRA, ago(1)),
+    )
+    assert future.published_ts < a.published_ts + 10 * 365 * 86400  # counted as published now
+    st = stage()
+    s1 = st.assemble(a)
+    st.assemble(future)
+    s2 = st.assemble(b)
+    assert s1 is not None and s2 is not None and s2["story_id"] == s1["story_id"]
+
+
 def test_restart_recovers_from_stores(processor: Processor) -> None:
     a, b = prepare(processor, doc("a", FERRY), doc("b", FERRY + EXTRA))
     entries: dict[str, bytes] = {}
