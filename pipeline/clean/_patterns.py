@@ -108,6 +108,11 @@ _PHOTO = (
     r"|^\s*\(?(?:ap|afp|reuters|getty|epa|ansa|dpa)(?: photo)?\s*/.{0,80}$"
     r"|(?:getty images|shutterstock(?:\.com)?|istock(?:photo)?|alamy|ap photo|afp via getty images|"
     r"reuters/[\w .]+|picture alliance|imago)\s*\)?\s*$"
+    # a caption ending in its credit: "... in Kostrel. Photo: Ivan Sokor/Meridian Wire",
+    # "... near Zaresh. (CPA Photo/Mira Hollis)", "... in Seltham. (Halden Business Wire/Jonas Berg)"
+    r"|[.!?]\s+\(?(?:photo|picture|image|foto)s?(?: credit)?\s*:\s*[^.:]{2,60}$"
+    r"|\((?:[a-z][\w.'’&-]*\s+){0,4}(?:photo|pictures?|images?)\s*/\s*(?:[a-z][\w.'’-]*\s*){1,4}\)\s*$"
+    r"|[.!?]\s+\((?:[a-z][\w.'’&-]*\s+){1,4}[a-z][\w.'’&-]*\s*/\s*(?:[a-z][\w.'’-]*\s*){2,4}\)\s*$"
 )
 _COPYRIGHT = (
     r"^\s*(?:©|\(c\)|copyright\b)"
@@ -149,6 +154,7 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bdownload (?:the|our) [\w.-]+(?: [\w.-]+)? apps?\b|\bpush notifications\b"
             r"|\bdelivered to your inbox\b|\balready (?:a subscriber|have an account)\b"
             r"|\bclick here to (?:subscribe|sign up|register|join|download)\b"
+            r"|\bin your inbox\b.{0,60}\bsign up\b|\bsign up\b.{0,60}\bin your inbox\b"
         ),
     ),
     (
@@ -162,6 +168,26 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # A wire service's rights footer ("All rights reserved. This material may not be published,
 # broadcast, rewritten or redistributed."), glued to a paragraph or standing alone.
 _RIGHTS = r"\ball rights reserved\b|\bmay not be (?:re)?(?:published|produced), broadcast\b"
+
+# Notices of automatic republishing, for the first and last units of an article only (there they
+# are chrome; inside the body the same words could be reporting about automation).
+_EDGE_DISCLAIMER = (
+    r"^\s*automated content\s*:"
+    r"|\b(?:generated|produced|created|compiled|written|rewritten|republished|translated)\b.{0,40}"
+    r"\b(?:automatically|by (?:a |an )?(?:machine|computer|algorithm|software|bot|automated system|ai)\b)"
+    r"|\bautomatically (?:generated|produced|created|compiled|republishe[sd]|rewritten|rewrites|translated)\b"
+    r"|\b(?:not|never) (?:been )?(?:written|checked|reviewed|verified|edited)"
+    r"(?: or (?:written|checked|reviewed|verified|edited))? by (?:a |an |our |any )?[\w' -]{0,30}"
+    r"\b(?:human|journalists?|editors?|staff|newsroom)\b"
+    r"|\bwithout (?:any )?(?:editorial|human) (?:review|oversight|intervention|checks?|editing)\b"
+    r"|\b(?:is|are) not responsible for (?:any )?(?:errors|inaccuracies|the content)\b"
+    r"|\baccepts? no (?:liability|responsibility) for\b"
+)
+EDGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (DISCLAIMER, re.compile(_DISCLAIMER, _F)),
+    (DISCLAIMER, re.compile(_EDGE_DISCLAIMER, _F)),
+    (COOKIE, re.compile(_COOKIE, _F)),
+)
 
 # Inside long paragraphs, only sentence-level notices that are unambiguous wherever they appear.
 SENTENCE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -222,7 +248,7 @@ def has_strong_hint(text: str) -> bool:
 # Substrings one of which each pattern's matches contain (see :mod:`pipeline.clean._prefilter`).
 _REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
     pattern: required_substrings(pattern)
-    for group in (LINE_PATTERNS, FORM_PATTERNS, SENTENCE_PATTERNS)
+    for group in (LINE_PATTERNS, FORM_PATTERNS, SENTENCE_PATTERNS, EDGE_PATTERNS)
     for _, pattern in group
 }
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from operator import itemgetter
 
-from pipeline.clean._patterns import KICKER, ends_terminal
+from pipeline.clean._patterns import KICKER, SENTENCE_SPLIT, ends_terminal
 from pipeline.clean._words import letter_runs
 
 _LIST_ITEM = re.compile(r"\s*(?:[-*•–|]\s|\d{1,2}[.)]\s)")
@@ -29,6 +29,9 @@ _STEM = itemgetter(slice(None, 6))
 # Above this many stems times body characters, look-ups one stem at a time could turn quadratic on
 # hostile input; the body's stem set (linear) is built instead.
 _MAX_LOOKUP_WORK = 2_000_000
+# The longest line taken for the headline of a teaser (headline + blurb).
+_HEADLINE_MAX_WORDS = 16
+_BLURB_MAX_WORDS = 30
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
@@ -81,6 +84,25 @@ def _scored_teaser(
     return _is_teaser(shared / len(mine), cues, min_overlap, cued_overlap)
 
 
+def _headline_shaped(unit: str) -> bool:
+    """A short line without final punctuation: a headline (or a sub-heading)."""
+    return 2 <= len(unit.split()) <= _HEADLINE_MAX_WORDS and not ends_terminal(unit)
+
+
+def headline_like(unit: str) -> bool:
+    """A line that reads as another story's headline: 4-16 words, a capital or digit first, no
+    final punctuation (navigation items and labels are shorter)."""
+    first = unit[:1]
+    capital = first.isalnum() and first == first.upper()
+    return capital and 4 <= len(unit.split()) <= _HEADLINE_MAX_WORDS and not ends_terminal(unit)
+
+
+def _blurb_shaped(unit: str) -> bool:
+    """One or two sentences of at most ``_BLURB_MAX_WORDS`` words: the blurb under a teaser's
+    headline (the paragraphs of an article are mostly longer)."""
+    return len(unit.split()) <= _BLURB_MAX_WORDS and len(SENTENCE_SPLIT.split(unit)) <= 2
+
+
 def trailing_teasers(
     units: Sequence[str],
     stop: frozenset[str],
@@ -89,31 +111,52 @@ def trailing_teasers(
     cued_overlap: float = 0.3,
     min_words: int = 12,
     keep_units: int = 2,
+    removed_headlines: Sequence[str] | None = None,
 ) -> int:
     """Number of trailing units (from the end of ``units``) that are teasers of other stories.
 
     A unit is scored by the share of its content stems found in the units above it (the body at
-    that point); the walk usually stops at the last or second-last unit.
+    that point); the walk usually stops at the last or second-last unit. A teaser is often a
+    headline and a one-sentence blurb: a blurb under a headline-shaped unit is scored together with
+    it (against the body above both), the headline counting as a cue; a blurb under a headline that
+    was already removed as chrome (``removed_headlines``: per unit, the removed line just above it,
+    or "") is scored together with that line, the line counting as a cue only while every teaser
+    found so far was such a pair (elsewhere such a line is as likely chrome inside the body).
     """
     n = len(units)
     if n <= keep_units:
         return 0
     cut = n
     pending = 0  # short units passed over at the tail, removed only if a teaser lies above them
+    pairs = True  # every teaser so far was a headline and its blurb
     while cut - pending > keep_units:
         index = cut - pending - 1
         unit = units[index]
         if _LIST_ITEM.match(unit):
             break  # list items and table rows belong to the article (teasers are leads)
-        if len(unit.split()) < min_words:
+        blurb = _blurb_shaped(unit) and not _headline_shaped(unit)
+        headed = (
+            blurb
+            and index - 1 >= keep_units
+            and _headline_shaped(units[index - 1])
+            and not units[index - 1].isupper()  # "AUSTRALIA AHEAD": a wire story's sub-heading
+            and not _LIST_ITEM.match(units[index - 1])
+        )
+        above = removed_headlines[index] if blurb and removed_headlines and not headed else ""
+        start = index - 1 if headed else index
+        if not headed and not above and len(unit.split()) < min_words:
             if pending >= 3:
                 break
             pending += 1
             continue
-        cues = bool(KICKER.match(unit)) + (not ends_terminal(unit))
-        body = "\n".join(units[:index])
-        if _scored_teaser(unit, body, stop, cues, min_overlap, cued_overlap):
-            cut = index
+        text = f"{units[index - 1]}\n{unit}" if headed else f"{above}\n{unit}" if above else unit
+        # a removed headline is a cue only in a run of headline + blurb teasers from the very end
+        cues = bool(KICKER.match(units[start]) or KICKER.match(unit)) + (not ends_terminal(unit))
+        cues += headed or bool(above and pairs)
+        pairs = pairs and (headed or bool(above))
+        body = "\n".join(units[:start])
+        if _scored_teaser(text, body, stop, cues, min_overlap, cued_overlap):
+            cut = start
             pending = 0
             continue
         break

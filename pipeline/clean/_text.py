@@ -22,13 +22,14 @@ Steps:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.clean import _patterns as P
 from pipeline.clean._config import CleanConfig
 from pipeline.clean._lang import guess_language, is_foreign, latin_share, stopwords
 from pipeline.clean._normalize import normalize_text
-from pipeline.clean._teasers import content_words, trailing_teasers
+from pipeline.clean._teasers import content_words, headline_like, trailing_teasers
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +66,14 @@ def _same(a: str, b: str) -> bool:
     return [w.lower() for w in P.WORD.findall(a)] == [w.lower() for w in P.WORD.findall(b)]
 
 
-def _strip_sentences(unit: str) -> tuple[str, str | None]:
+def _strip_sentences(
+    unit: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] = P.SENTENCE_PATTERNS
+) -> tuple[str, str | None]:
     """Drop cookie/disclaimer sentences glued inside a paragraph; returns (rest, kind)."""
     kept: list[str] = []
     kind: str | None = None
     for sentence in P.SENTENCE_SPLIT.split(unit):
-        hit = P.match_kind(sentence, P.SENTENCE_PATTERNS)
+        hit = P.match_kind(sentence, patterns)
         if hit:
             kind = kind or hit
         else:
@@ -83,6 +86,8 @@ def _strip_sentences(unit: str) -> tuple[str, str | None]:
 
 
 _FORM_MAX_WORDS = 20
+# Units at each end of the article where notices of automatic republishing are looked for.
+_EDGE_UNITS = 2
 
 
 def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
@@ -132,6 +137,8 @@ def clean_text_detailed(
     doc_latin = latin_share(text[:20_000])
     stop = stopwords(doc_lang) | stopwords("en")
     keep: list[str] = []
+    removed_headlines: list[str] = []  # per kept unit: the headline-like line removed just above it
+    headline_gone = ""
     for i, unit in enumerate(units):
         n = len(unit.split())
         if n == 0 or not P.WORD.search(unit):
@@ -143,9 +150,23 @@ def clean_text_detailed(
                 removed.append(kind)
                 if rest:
                     keep.append(rest)
+                    removed_headlines.append("")
+                continue
+        if kind is None and (i < _EDGE_UNITS or i >= len(units) - _EDGE_UNITS) and P.match_kind(
+            unit, P.EDGE_PATTERNS
+        ):
+            # a notice of automatic republishing at the top or the bottom of the article
+            rest, kind = _strip_sentences(unit, P.EDGE_PATTERNS)
+            if kind:
+                removed.append(kind)
+                if rest:
+                    keep.append(rest)
+                    removed_headlines.append("")
                 continue
         if extracted and kind is None:
             keep.append(unit)
+            removed_headlines.append(headline_gone)
+            headline_gone = ""
             continue
         if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
@@ -155,8 +176,11 @@ def clean_text_detailed(
             kind = P.CHROME
         if kind:
             removed.append(kind)
+            headline_gone = unit if kind == P.CHROME and headline_like(unit) else ""
         else:
             keep.append(unit)
+            removed_headlines.append(headline_gone)
+            headline_gone = ""
 
     n_teasers = trailing_teasers(
         keep,
@@ -164,6 +188,7 @@ def clean_text_detailed(
         min_overlap=0.0 if extracted else config.teaser_min_overlap,
         cued_overlap=config.teaser_cued_overlap,
         min_words=config.teaser_min_words,
+        removed_headlines=removed_headlines,
     )
     if n_teasers:
         keep = keep[: len(keep) - n_teasers]

@@ -286,3 +286,78 @@ def test_reporting_about_follows_and_broadcasts_kept(config: CleanConfig) -> Non
     _, body = clean_text("\n\n".join([BODY[0], *tricky, *BODY[1:]]), config)
     for sentence in [*BODY, *tricky]:
         assert sentence in body
+
+
+TEASERS = [
+    ("Riverside market to reopen after two-year refit", "Traders will return to the covered hall in May."),
+    ("Local runner sets course record at autumn half marathon", "She finished in 71 minutes, two ahead of the old mark."),
+]
+
+
+@pytest.mark.parametrize("layout", ["paragraphs", "lines"])
+def test_headline_and_blurb_teasers_at_the_end(config: CleanConfig, layout: str) -> None:
+    sep = "\n\n" if layout == "paragraphs" else "\n"
+    tail = tuple(f"{headline}{sep}{blurb}" for headline, blurb in TEASERS)
+    result = clean_text_detailed(_text(tail=tail), config)
+    for headline, blurb in TEASERS:
+        assert headline not in result.body and blurb not in result.body
+    assert "teaser" in result.removed
+    _assert_body(result.body)
+
+
+def test_final_subheading_and_paragraph_of_the_story_kept(config: CleanConfig) -> None:
+    ending = (
+        "When the new ferry piers open",
+        "The council will publish the ferry timetable in March, and Ortiz said the harbour piers "
+        "would be ready for passengers before the summer season.",
+    )
+    _, body = clean_text(_text(tail=ending), config)
+    _assert_body(body)
+    for line in ending:
+        assert line in body
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "Passengers queue at the harbour ferry terminal in Northbridge. Photo: Lena Marsh/Coastal Wire",
+        "The MV Corran waits at the pier before its first crossing. (Coastal Wire Photo/Lena Marsh)",
+        "Council members tour the new ferry pier on Tuesday. (Northbridge Gazette/Tom Aldous)",
+    ],
+)
+def test_photo_caption_ending_in_its_credit(config: CleanConfig, caption: str) -> None:
+    result = clean_text_detailed(_text(middle=(caption,)), config)
+    assert caption not in result.body and "photo_credit" in result.removed
+    _assert_body(result.body)
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "Note: This story was generated automatically from a partner feed and may contain errors. "
+        "It has not been reviewed by a HarbourNews editor.",
+        "Automated content: this report was compiled by a machine from a syndicated source and "
+        "published without editorial review.",
+        "Editor's note: HarbourNews automatically republishes stories from partner feeds. This text "
+        "was not written or checked by our journalists.",
+    ],
+)
+def test_automatic_republishing_notices_at_either_end(config: CleanConfig, notice: str) -> None:
+    for text in (_text(notice), _text(tail=(notice,))):
+        result = clean_text_detailed(text, config)
+        assert "disclaimer" in result.removed
+        assert not any(sentence in result.body for sentence in P_SENTENCES(notice))
+        _assert_body(result.body)
+
+
+def P_SENTENCES(text: str) -> list[str]:
+    from pipeline.clean._patterns import SENTENCE_SPLIT
+
+    return SENTENCE_SPLIT.split(text)
+
+
+def test_a_lead_starting_with_note_is_kept(config: CleanConfig) -> None:
+    lead = "Note: the harbour ferry will not run on Sunday while inspectors check the new piers, the council said."
+    _, body = clean_text("\n\n".join([lead, *BODY]), config)
+    assert lead in body
+    _assert_body(body)
