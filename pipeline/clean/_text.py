@@ -80,7 +80,7 @@ def _strip_sentences(
             kept.append(sentence)
     rest = " ".join(kept).strip()
     # Mostly notice: the remainder is a fragment of it ("Accept Read More"), not article text.
-    if kind and len(rest.split()) * 2 < len(unit.split()):
+    if kind and len(rest.split()) * 2 <= len(unit.split()):
         rest = ""
     return rest, kind
 

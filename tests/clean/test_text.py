@@ -340,6 +340,8 @@ def test_photo_caption_ending_in_its_credit(config: CleanConfig, caption: str) -
         "published without editorial review.",
         "Editor's note: HarbourNews automatically republishes stories from partner feeds. This text "
         "was not written or checked by our journalists.",
+        "This article was generated automatically from a partner feed. Our staff have not edited or "
+        "verified its content.",
     ],
 )
 def test_automatic_republishing_notices_at_either_end(config: CleanConfig, notice: str) -> None:
