@@ -200,11 +200,12 @@ SENTENCE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # "PRECARIOUS RELATIONS:" / "TERRORIST ATTACK:" kicker that opens a teaser.
 KICKER = re.compile(r"^\W{0,2}[A-Z][A-Z0-9'’‘\-&.]{1,30}(?: [A-Z0-9'’‘\-&.]{1,30}){0,5}\W{0,2}:\s")
 
-TERMINAL = re.compile(r"""[.!?…:;"”’'»)\]]\s*$""")
-SENTENCE_END = re.compile(r"""[.!?…]["”’'»)\]]*\s*$""")
-_TERMINAL_CHARS = frozenset(".!?…:;\"”’'»)]")
-_SENTENCE_END_CHARS = frozenset(".!?…")
-_CLOSERS = "\"”’'»)]"
+# Full stops, closing quotes and brackets of Chinese and Japanese text count too.
+TERMINAL = re.compile(r"""[.!?…:;"”’'»)\]。！？：；」』）]\s*$""")
+SENTENCE_END = re.compile(r"""[.!?…。！？]["”’'»)\]」』）]*\s*$""")
+_TERMINAL_CHARS = frozenset(".!?…:;\"”’'»)]。！？：；」』）")
+_SENTENCE_END_CHARS = frozenset(".!?…。！？")
+_CLOSERS = "\"”’'»)]」』）"
 
 
 def ends_terminal(text: str) -> bool:

@@ -32,6 +32,8 @@ _MAX_LOOKUP_WORK = 2_000_000
 # The longest line taken for the headline of a teaser (headline + blurb).
 _HEADLINE_MAX_WORDS = 16
 _BLURB_MAX_WORDS = 30
+_BLURB_MAX_CHARS = 240  # also for scripts written without spaces
+_CJK_ENDS = ("。", "！", "？", "」", "』", "）")
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
@@ -86,7 +88,11 @@ def _scored_teaser(
 
 def _headline_shaped(unit: str) -> bool:
     """A short line without final punctuation: a headline (or a sub-heading)."""
-    return 2 <= len(unit.split()) <= _HEADLINE_MAX_WORDS and not ends_terminal(unit)
+    return (
+        2 <= len(unit.split()) <= _HEADLINE_MAX_WORDS
+        and not ends_terminal(unit)
+        and not unit.rstrip().endswith(_CJK_ENDS)
+    )
 
 
 def headline_like(unit: str) -> bool:
@@ -94,13 +100,15 @@ def headline_like(unit: str) -> bool:
     final punctuation (navigation items and labels are shorter)."""
     first = unit[:1]
     capital = first.isalnum() and first == first.upper()
-    return capital and 4 <= len(unit.split()) <= _HEADLINE_MAX_WORDS and not ends_terminal(unit)
+    return capital and 4 <= len(unit.split()) <= _HEADLINE_MAX_WORDS and _headline_shaped(unit)
 
 
 def _blurb_shaped(unit: str) -> bool:
     """One or two sentences of at most ``_BLURB_MAX_WORDS`` words: the blurb under a teaser's
     headline (the paragraphs of an article are mostly longer)."""
-    return len(unit.split()) <= _BLURB_MAX_WORDS and len(SENTENCE_SPLIT.split(unit)) <= 2
+    if len(unit) > _BLURB_MAX_CHARS or len(unit.split()) > _BLURB_MAX_WORDS:
+        return False
+    return len(SENTENCE_SPLIT.split(unit)) <= 2
 
 
 def trailing_teasers(

@@ -198,7 +198,7 @@ def clean_text_detailed(
 
 def _looks_like_title(line: str, config: CleanConfig) -> bool:
     n = len(P.WORD.findall(line))
-    return 0 < n <= config.max_title_words and len(line) <= 300 and not line.rstrip().endswith(".")
+    return 0 < n <= config.max_title_words and len(line) <= 300 and not line.rstrip().endswith((".", "。"))
 
 
 def _belongs(unit: str, units: list[str], i: int, stop: frozenset[str]) -> bool:

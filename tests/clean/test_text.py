@@ -363,3 +363,16 @@ def test_a_lead_starting_with_note_is_kept(config: CleanConfig) -> None:
     _, body = clean_text("\n\n".join([lead, *BODY]), config)
     assert lead in body
     _assert_body(body)
+
+
+def test_closing_paragraphs_in_a_script_without_spaces_kept(config: CleanConfig) -> None:
+    paragraphs = [
+        "北橋市議会は火曜日、港のフェリー航路を三つの新しい停留所まで延長することを決めた。",
+        "オルティス議員は、フェリーの延長で多くの住民の通勤時間が短くなると述べた。",
+        "港のフェリーは一日に約一万二千人の乗客を運んでいると交通局は説明している。",
+        "設定画面で Ferry Pass for PC を選ぶだけでは、乗船券は更新されません。",
+        "これで新しい航路の準備が整った。",
+    ]
+    _, body = clean_text("\n\n".join(paragraphs), config)
+    for paragraph in paragraphs:
+        assert paragraph in body
