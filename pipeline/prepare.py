@@ -30,6 +30,15 @@ _ARTICLE_FIELDS = tuple(f.name for f in fields(CleanedArticle))
 FUTURE_TOLERANCE_S = 86400.0
 
 
+def _published_ts(dt: datetime | None, now: float) -> float:
+    """The article's published time for the dedup window: ``now`` when absent or implausibly far
+    in the future (see ``FUTURE_TOLERANCE_S``)."""
+    if dt is None:
+        return now
+    ts = dt.timestamp()
+    return ts if ts <= now + FUTURE_TOLERANCE_S else now
+
+
 def word_count(text: str) -> int:
     """Words of a clean text, as the story stage compares them to pick the canonical version."""
     return len(text.split())
@@ -126,7 +135,7 @@ class Preparer:
                     article=art,
                     signature=signature(art, self.configs.dedup),
                     enrichment=enr,
-                    published_ts=min(dt.timestamp(), now + FUTURE_TOLERANCE_S) if dt else now,
+                    published_ts=_published_ts(dt, now),
                     words=word_count(art.text),
                 )
             )

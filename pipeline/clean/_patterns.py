@@ -111,8 +111,8 @@ _PHOTO = (
     # a caption ending in its credit: "... in Kostrel. Photo: Ivan Sokor/Meridian Wire",
     # "... near Zaresh. (CPA Photo/Mira Hollis)", "... in Seltham. (Halden Business Wire/Jonas Berg)"
     r"|[.!?]\s+\(?(?:photo|picture|image|foto)s?(?: credit)?\s*:\s*[^.:]{2,60}$"
-    r"|\((?:[a-z][\w.'’&-]*\s+){0,4}(?:photo|pictures?|images?)\s*/\s*(?:[a-z][\w.'’-]*\s*){1,4}\)\s*$"
-    r"|[.!?]\s+\((?:[a-z][\w.'’&-]*\s+){1,4}[a-z][\w.'’&-]*\s*/\s*(?:[a-z][\w.'’-]*\s*){2,4}\)\s*$"
+    r"|\((?:[a-z][\w.'’&-]*\s+){0,4}(?:photo|pictures?|images?)\s*/\s*[a-z][\w.'’-]*(?:\s+[a-z][\w.'’-]*){0,3}\s*\)\s*$"
+    r"|[.!?]\s+\((?:[a-z][\w.'’&-]*\s+){1,4}[a-z][\w.'’&-]*\s*/\s*[a-z][\w.'’-]*(?:\s+[a-z][\w.'’-]*){1,3}\s*\)\s*$"
 )
 _COPYRIGHT = (
     r"^\s*(?:©|\(c\)|copyright\b)"
@@ -143,7 +143,6 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bsave my name,? email\b|\bnotify me (?:of|when)\b|^\s*leave a (?:reply|comment)\b"
             r"|\bcancel reply\b|\bplease enter your (?:name|email|comment)\b"
             r"|\bcomments? (?:are|is) (?:closed|moderated)\b|\bcomments? may be (?:republished|edited)\b"
-            r"|^\s*(?:follow|like|find|connect with) us on\b"
         ),
     ),
     (
@@ -153,8 +152,6 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\bsubscribers? (?:also )?receive\b|\b(?:instant|immediate) (?:online )?access to\b"
             r"|\bdownload (?:the|our) [\w.-]+(?: [\w.-]+)? apps?\b|\bpush notifications\b"
             r"|\bdelivered to your inbox\b|\balready (?:a subscriber|have an account)\b"
-            r"|\bclick here to (?:subscribe|sign up|register|join|download)\b"
-            r"|\bin your inbox\b.{0,60}\bsign up\b|\bsign up\b.{0,60}\bin your inbox\b"
         ),
     ),
     (
@@ -167,27 +164,44 @@ FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # A wire service's rights footer ("All rights reserved. This material may not be published,
 # broadcast, rewritten or redistributed."), glued to a paragraph or standing alone.
-_RIGHTS = r"\ball rights reserved\b|\bmay not be (?:re)?(?:published|produced), broadcast\b"
+_RIGHTS = (
+    r"\ball rights reserved\b"
+    r"|\bmay not be (?:re)?(?:published|produced), broadcast, rewritten,? (?:or|and) redistributed\b"
+)
 
 # Notices of automatic republishing, for the first and last units of an article only (there they
 # are chrome; inside the body the same words could be reporting about automation).
 _EDGE_DISCLAIMER = (
     r"^\s*automated content\s*:"
-    r"|\b(?:generated|produced|created|compiled|written|rewritten|republished|translated)\b.{0,40}"
-    r"\b(?:automatically|by (?:a |an )?(?:machine|computer|algorithm|software|bot|automated system|ai)\b)"
-    r"|\bautomatically (?:generated|produced|created|compiled|republishe[sd]|rewritten|rewrites|translated)\b"
-    r"|\b(?:not|never) (?:been )?(?:written|checked|reviewed|verified|edited)"
-    r"(?: or (?:written|checked|reviewed|verified|edited))? (?:by (?:a |an |our |any )?[\w' -]{0,30}"
-    r"\b(?:human|journalists?|editors?|staff|newsroom|team)\b"
-    r"|(?:its|the|this) (?:content|text|article|story))"
-    r"|\bwithout (?:any )?(?:editorial|human) (?:review|oversight|intervention|checks?|editing)\b"
-    r"|\b(?:is|are) not responsible for (?:any )?(?:errors|inaccuracies|the content)\b"
-    r"|\baccepts? no (?:liability|responsibility) for\b"
+    r"|\b(?:this|the) (?:article|story|content|report|post|text|item)\b.{0,80}"
+    r"\b(?:generated|produced|created|compiled|written|rewritten|republished|translated)\b.{0,40}"
+    r"\b(?:automatically|by (?:a |an )?(?:machine|computer|algorithm|software|bot|automated system|ai))\b"
+    r"|\bautomatically (?:republishes|rewrites|publishes|translates)\b.{0,40}\b(?:stories|articles|content)\b"
+    r"|\bnot (?:been )?(?:written|checked|reviewed|verified|edited)"
+    r"(?: or (?:written|checked|reviewed|verified|edited))?"
+    r" by (?:a member of |any of |one of )?our (?:staff|team|editors?|journalists?|newsroom|reporters?)\b"
+    r"|\bour (?:staff|editors?|journalists?|newsroom|team) (?:have|has|did) not"
+    r" (?:written|checked|reviewed|verified|edited)\b"
+    r"|\b(?:re)?published without (?:any )?(?:editorial|human) (?:review|oversight|checks?|editing)\b"
 )
 EDGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (DISCLAIMER, re.compile(_DISCLAIMER, _F)),
     (DISCLAIMER, re.compile(_EDGE_DISCLAIMER, _F)),
     (COOKIE, re.compile(_COOKIE, _F)),
+)
+
+# Prompts addressed to the reader, unambiguous in full sentences of up to 20 words anywhere.
+LONG_FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (SHARE, re.compile(r"^\s*(?:follow|like|find|connect with) us on\b")),
+    (
+        NEWSLETTER,
+        re.compile(
+            r"\bclick here to (?:subscribe|sign up|register|join|download)\b"
+            r"|\bin your inbox\b.{0,60}\bsign up\b|\bsign up\b.{0,60}\bin your inbox\b"
+            r"|^\s*sign up (?:for|to) (?:our|the)\b.{0,60}\bnewsletter\b"
+            r"|\bsubscrib(?:e|ing) to our (?:[\w-]+ )?newsletter\b"
+        ),
+    ),
 )
 
 # Inside long paragraphs, only sentence-level notices that are unambiguous wherever they appear.
@@ -250,7 +264,7 @@ def has_strong_hint(text: str) -> bool:
 # Substrings one of which each pattern's matches contain (see :mod:`pipeline.clean._prefilter`).
 _REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
     pattern: required_substrings(pattern)
-    for group in (LINE_PATTERNS, FORM_PATTERNS, SENTENCE_PATTERNS, EDGE_PATTERNS)
+    for group in (LINE_PATTERNS, FORM_PATTERNS, LONG_FORM_PATTERNS, SENTENCE_PATTERNS, EDGE_PATTERNS)
     for _, pattern in group
 }
 

@@ -126,31 +126,46 @@ def trailing_teasers(
     A unit is scored by the share of its content stems found in the units above it (the body at
     that point); the walk usually stops at the last or second-last unit. A teaser is often a
     headline and a one-sentence blurb: a blurb under a headline-shaped unit is scored together with
-    it (against the body above both), the headline counting as a cue; a blurb under a headline that
-    was already removed as chrome (``removed_headlines``: per unit, the removed line just above it,
-    or "") is scored together with that line, the line counting as a cue only while every teaser
-    found so far was such a pair (elsewhere such a line is as likely chrome inside the body).
+    it (against the body above both); a blurb under a headline that was already removed as chrome
+    (``removed_headlines``: per unit, the removed line just above it, or "") is scored together
+    with that line. The headline counts as a cue only in a run of at least two such pairs from the
+    end (teaser blocks list several stories; one sub-heading and paragraph closing an article, or a
+    chrome line inside the body, do not get it).
     """
     n = len(units)
     if n <= keep_units:
         return 0
+    removed = removed_headlines or [""] * n
+
+    def headed_at(i: int) -> bool:
+        """Is units[i] a blurb under a headline-shaped unit of its own?"""
+        head = units[i - 1] if i - 1 >= keep_units else ""
+        return bool(
+            head
+            and _blurb_shaped(units[i])
+            and not _headline_shaped(units[i])
+            and _headline_shaped(head)
+            and not head.isupper()  # "AUSTRALIA AHEAD": a wire story's sub-heading
+            and not _LIST_ITEM.match(head)
+        )
+
+    def pair_at(i: int) -> bool:
+        """Is units[i] a blurb under a headline (kept above it, or removed as chrome)?"""
+        if i < keep_units:
+            return False
+        return headed_at(i) or bool(removed[i] and _blurb_shaped(units[i]) and not _headline_shaped(units[i]))
+
     cut = n
     pending = 0  # short units passed over at the tail, removed only if a teaser lies above them
-    pairs = True  # every teaser so far was a headline and its blurb
+    pairs_cut = 0  # headline + blurb teasers found so far
+    only_pairs = True  # every teaser so far was such a pair
     while cut - pending > keep_units:
         index = cut - pending - 1
         unit = units[index]
         if _LIST_ITEM.match(unit):
             break  # list items and table rows belong to the article (teasers are leads)
-        blurb = _blurb_shaped(unit) and not _headline_shaped(unit)
-        headed = (
-            blurb
-            and index - 1 >= keep_units
-            and _headline_shaped(units[index - 1])
-            and not units[index - 1].isupper()  # "AUSTRALIA AHEAD": a wire story's sub-heading
-            and not _LIST_ITEM.match(units[index - 1])
-        )
-        above = removed_headlines[index] if blurb and removed_headlines and not headed else ""
+        headed = headed_at(index)
+        above = removed[index] if not headed and pair_at(index) else ""
         start = index - 1 if headed else index
         if not headed and not above and len(unit.split()) < min_words:
             if pending >= 3:
@@ -158,14 +173,18 @@ def trailing_teasers(
             pending += 1
             continue
         text = f"{units[index - 1]}\n{unit}" if headed else f"{above}\n{unit}" if above else unit
-        # a removed headline is a cue only in a run of headline + blurb teasers from the very end
+        # the headline is a cue only in a run of two or more headline + blurb pairs from the end:
+        # a single sub-heading and paragraph closing the article is scored like any paragraph
+        paired = headed or bool(above)
+        in_run = only_pairs and (pairs_cut > 0 or pair_at(start - 1))
         cues = bool(KICKER.match(units[start]) or KICKER.match(unit)) + (not ends_terminal(unit))
-        cues += headed or bool(above and pairs)
-        pairs = pairs and (headed or bool(above))
+        cues += paired and in_run
         body = "\n".join(units[:start])
         if _scored_teaser(text, body, stop, cues, min_overlap, cued_overlap):
             cut = start
             pending = 0
+            pairs_cut += paired
+            only_pairs = only_pairs and paired
             continue
         break
     return n - cut

@@ -80,12 +80,13 @@ def _strip_sentences(
             kept.append(sentence)
     rest = " ".join(kept).strip()
     # Mostly notice: the remainder is a fragment of it ("Accept Read More"), not article text.
-    if kind and len(rest.split()) * 2 <= len(unit.split()):
+    if kind and len(rest.split()) * 2 < len(unit.split()):
         rest = ""
     return rest, kind
 
 
-_FORM_MAX_WORDS = 20
+_FORM_MAX_WORDS = 12
+_LONG_FORM_MAX_WORDS = 20
 # Units at each end of the article where notices of automatic republishing are looked for.
 _EDGE_UNITS = 2
 
@@ -106,7 +107,9 @@ def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
     if n_words < 8 or not P.ends_sentence(unit):
         return P.match_kind(unit)
     if n_words <= _FORM_MAX_WORDS:
-        return P.match_kind(unit, P.FORM_PATTERNS)
+        return P.match_kind(unit, P.FORM_PATTERNS) or P.match_kind(unit, P.LONG_FORM_PATTERNS)
+    if n_words <= _LONG_FORM_MAX_WORDS:
+        return P.match_kind(unit, P.LONG_FORM_PATTERNS)
     return None
 
 
@@ -151,6 +154,7 @@ def clean_text_detailed(
                 if rest:
                     keep.append(rest)
                     removed_headlines.append("")
+                headline_gone = ""
                 continue
         if kind is None and (i < _EDGE_UNITS or i >= len(units) - _EDGE_UNITS) and P.match_kind(
             unit, P.EDGE_PATTERNS
@@ -162,6 +166,7 @@ def clean_text_detailed(
                 if rest:
                     keep.append(rest)
                     removed_headlines.append("")
+                headline_gone = ""
                 continue
         if extracted and kind is None:
             keep.append(unit)
@@ -170,7 +175,7 @@ def clean_text_detailed(
             continue
         if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
-        open_ended = not P.ends_terminal(unit) or (n <= 6 and unit.endswith(":"))
+        open_ended = not P.ends_terminal(unit) or (n <= 6 and unit.endswith((":", "：")))
         short_open = n <= config.max_chrome_words and open_ended
         if kind is None and short_open and not _belongs(unit, units, i, stop):
             kind = P.CHROME

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.evaluation import bench_corpus
@@ -425,7 +426,7 @@ def run(args: argparse.Namespace) -> int:
             e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, 1, pp))
         results["end_to_end"] = e2e
     except WorkerDied as exc:
-        console.print(f"[red]pipeline bench: end-to-end run stopped: {exc}[/red]")
+        console.print(f"[red]pipeline bench: end-to-end run stopped: {escape(str(exc))}[/red]")
         return 1
     finally:
         broker.stop()

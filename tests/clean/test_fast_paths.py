@@ -126,34 +126,48 @@ def _teasers_reference(
     def stems(text: str) -> set[str]:
         return {w[:6] for w in re.findall(r"[^\W\d_]{4,}", text.lower()) if w not in stop}
 
-    n, cut, pending, pairs = len(units), len(units), 0, True
+    list_item = r"\s*(?:[-*•–|]\s|\d{1,2}[.)]\s)"
+    removed = removed or [""] * len(units)
+
+    def blurb(i: int) -> bool:
+        return _blurb_shaped(units[i]) and not _headline_shaped(units[i])
+
+    def headed(i: int) -> bool:
+        head = units[i - 1] if i >= 3 else ""
+        return bool(head) and blurb(i) and _headline_shaped(head) and not head.isupper() and (
+            not re.match(list_item, head)
+        )
+
+    def pair(i: int) -> bool:
+        return i >= 2 and (headed(i) or bool(removed[i] and blurb(i)))
+
+    n, cut, pending, pairs_cut, only_pairs = len(units), len(units), 0, 0, True
     if n <= 2:
         return 0
-    list_item = r"\s*(?:[-*•–|]\s|\d{1,2}[.)]\s)"
     while cut - pending > 2:
         index = cut - pending - 1
         unit = units[index]
         if re.match(list_item, unit):
             break
-        blurb = _blurb_shaped(unit) and not _headline_shaped(unit)
-        prev = units[index - 1]
-        headed = blurb and index >= 3 and _headline_shaped(prev) and not prev.isupper()
-        headed = headed and not re.match(list_item, prev)
-        above = removed[index] if blurb and removed and not headed else ""
-        start = index - 1 if headed else index
-        if not headed and not above and len(unit.split()) < kw["min_words"]:
+        h = headed(index)
+        above = removed[index] if not h and pair(index) else ""
+        start = index - 1 if h else index
+        if not h and not above and len(unit.split()) < kw["min_words"]:
             if pending >= 3:
                 break
             pending += 1
             continue
-        text = f"{prev}\n{unit}" if headed else f"{above}\n{unit}" if above else unit
+        text = f"{units[index - 1]}\n{unit}" if h else f"{above}\n{unit}" if above else unit
         mine = stems(text)
         score = len(mine & stems("\n".join(units[:start]))) / len(mine) if mine else 1.0
+        paired = h or bool(above)
+        in_run = only_pairs and (pairs_cut > 0 or pair(start - 1))
         kicker = _patterns.KICKER.match(units[start]) or _patterns.KICKER.match(unit)
-        cues = bool(kicker) + (not _patterns.TERMINAL.search(unit)) + (headed or bool(above and pairs))
-        pairs = pairs and (headed or bool(above))
+        cues = bool(kicker) + (not _patterns.TERMINAL.search(unit)) + (paired and in_run)
         if score < kw["min_overlap"] or (cues and score < kw["cued_overlap"] + 0.15 * (cues - 1)):
             cut, pending = start, 0
+            pairs_cut += paired
+            only_pairs = only_pairs and paired
             continue
         break
     return n - cut

@@ -45,6 +45,9 @@ ADVERSARIAL = {
     "quote_runs": "\"'" * (N // 2),
     "script_opens": "<script>" * (N // 8),
     "mixed_words": "Aa bb. " * (N // 7),
+    # a caption credit left open: "(Photo/" or "(Agency Name/" followed by one endless word
+    "open_photo_credit": "Rescuers searched the river. (Photo/" + "a" * N,
+    "open_agency_credit": "Rescuers searched the river. (Ab Cd/" + "a" * N,
 }
 
 Timed = Callable[[str], object]
