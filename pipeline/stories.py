@@ -190,9 +190,10 @@ class StoryAssembler:
         self.ensure_loaded()
         art = prepared.article
         self.max_ts = max(self.max_ts, prepared.published_ts)
-        # An article published before the window (a late arrival, a backfill, a reprint of an old
-        # story) is kept as if published half a window behind the newest one: without this it
-        # would leave the index at once and a copy arriving right after it could not find it.
+        # An article published more than half a window behind the newest one (a late arrival, a
+        # backfill, a reprint of an old story) is kept as if published half a window behind it:
+        # one older than the window would otherwise leave the index at once, and a copy arriving
+        # right after it could not find it.
         keep_ts = max(prepared.published_ts, self.max_ts - self.config.window_seconds * LATE_KEEP)
 
         known_story = self.index.story_of(art.id)
