@@ -33,7 +33,6 @@ _MAX_LOOKUP_WORK = 2_000_000
 _HEADLINE_MAX_WORDS = 16
 _BLURB_MAX_WORDS = 30
 _BLURB_MAX_CHARS = 240  # also for scripts written without spaces
-_CJK_ENDS = ("。", "！", "？", "」", "』", "）")
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
@@ -88,11 +87,7 @@ def _scored_teaser(
 
 def _headline_shaped(unit: str) -> bool:
     """A short line without final punctuation: a headline (or a sub-heading)."""
-    return (
-        2 <= len(unit.split()) <= _HEADLINE_MAX_WORDS
-        and not ends_terminal(unit)
-        and not unit.rstrip().endswith(_CJK_ENDS)
-    )
+    return 2 <= len(unit.split()) <= _HEADLINE_MAX_WORDS and not ends_terminal(unit)
 
 
 def headline_like(unit: str) -> bool:

@@ -23,6 +23,7 @@ Steps:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pipeline.clean import _patterns as P
@@ -113,6 +114,17 @@ def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
     return None
 
 
+def _notice_patterns(
+    unit: str, n_words: int, at_edge: bool, config: CleanConfig
+) -> Iterator[tuple[tuple[str, re.Pattern[str]], ...]]:
+    """Sentence patterns to strip from ``unit``, in order: cookie/disclaimer notices glued inside
+    a long paragraph, then (first and last units only) notices of automatic republishing."""
+    if n_words > config.weak_pattern_max_words and P.has_strong_hint(unit):
+        yield P.SENTENCE_PATTERNS
+    if at_edge and P.match_kind(unit, P.EDGE_PATTERNS):
+        yield P.EDGE_PATTERNS
+
+
 def clean_text_detailed(
     text: str, config: CleanConfig, title_hint: str | None = None, *, extracted: bool = False
 ) -> TextResult:
@@ -147,20 +159,12 @@ def clean_text_detailed(
         if n == 0 or not P.WORD.search(unit):
             continue
         kind = _classify(unit, n, config)
-        if kind is None and n > config.weak_pattern_max_words and P.has_strong_hint(unit):
-            rest, kind = _strip_sentences(unit)
-            if kind:
-                removed.append(kind)
-                if rest:
-                    keep.append(rest)
-                    removed_headlines.append("")
-                headline_gone = ""
-                continue
-        if kind is None and (i < _EDGE_UNITS or i >= len(units) - _EDGE_UNITS) and P.match_kind(
-            unit, P.EDGE_PATTERNS
-        ):
-            # a notice of automatic republishing at the top or the bottom of the article
-            rest, kind = _strip_sentences(unit, P.EDGE_PATTERNS)
+        if kind is None:
+            at_edge = i < _EDGE_UNITS or i >= len(units) - _EDGE_UNITS
+            for patterns in _notice_patterns(unit, n, at_edge, config):
+                rest, kind = _strip_sentences(unit, patterns)
+                if kind:
+                    break
             if kind:
                 removed.append(kind)
                 if rest:

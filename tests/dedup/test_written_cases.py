@@ -103,6 +103,14 @@ def test_every_case_is_accepted_and_in_exactly_one_story(run: Run) -> None:
     assert not twice, f"articles in more than one story: {twice}"
 
 
+def _original_story(run: Run, family: str) -> dict[str, Any]:
+    """The story holding the family's original (A); fails the test when there is none."""
+    original = FAMILIES[family]["members"]["A"]
+    story = run.story_of.get(original)
+    assert story is not None, f"{family}: the original {original} is in no story"
+    return story
+
+
 # wc-1's rewrite keeps 29% of the original's word triples and 38% of its words 13 bits away (names
 # and numbers: 92% found in the original). An ECB+ pair of independent reports of one shooting
 # (18_3/18_13, labelled different) has the same profile (26%, 41%, 13 bits, 100%), so a rule that
@@ -129,8 +137,7 @@ def test_family_versions_form_one_story(run: Run, family: str) -> None:
 @pytest.mark.parametrize("family", _FAMILY_PARAMS)
 def test_family_story_lists_every_source(run: Run, family: str) -> None:
     fam = FAMILIES[family]
-    story = run.story_of.get(fam["members"]["A"])
-    assert story is not None, f"{family}: the original {fam['members']['A']} is in no story"
+    story = _original_story(run, family)
     listed = {m["source"] for m in story["members"]}
     for role, article_id in fam["members"].items():
         source = run.articles[article_id]["source"]
@@ -143,8 +150,7 @@ def test_family_story_lists_every_source(run: Run, family: str) -> None:
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_family_story_has_no_other_members(run: Run, family: str) -> None:
     fam = FAMILIES[family]
-    story = run.story_of.get(fam["members"]["A"])
-    assert story is not None, f"{family}: the original {fam['members']['A']} is in no story"
+    story = _original_story(run, family)
     extra = sorted({m["article_id"] for m in story["members"]} - set(fam["members"].values()))
     assert not extra, f"{family} ({fam['slug']}): story of {fam['members']['A']} also holds {extra}"
 
@@ -165,8 +171,7 @@ def test_negative_is_a_story_of_its_own(run: Run, family: str) -> None:
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_canonical_text_has_no_boilerplate(run: Run, family: str) -> None:
     fam = FAMILIES[family]
-    story = run.story_of.get(fam["members"]["A"])
-    assert story is not None, f"{family}: the original {fam['members']['A']} is in no story"
+    story = _original_story(run, family)
     text = norm(story["canonical"]["text"])
     survived = [
         f"{kind}: {snippet!r}"
@@ -184,8 +189,7 @@ def test_canonical_text_has_no_boilerplate(run: Run, family: str) -> None:
 @pytest.mark.parametrize("which", ["first_paragraph", "last_paragraph"])
 def test_canonical_text_keeps_the_body(run: Run, family: str, which: str) -> None:
     fam = FAMILIES[family]
-    story = run.story_of.get(fam["members"]["A"])
-    assert story is not None, f"{family}: the original {fam['members']['A']} is in no story"
+    story = _original_story(run, family)
     text = story["canonical"]["text"]
     paragraph = fam[which]
     assert norm(paragraph) in norm(text), (
