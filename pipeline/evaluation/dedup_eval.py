@@ -31,7 +31,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -191,6 +191,60 @@ def containment_labels(texts: Sequence[str]) -> dict[tuple[int, int], bool]:
     return labels
 
 
+def _partitions(items: list[int]) -> Iterator[list[list[int]]]:
+    """Every partition of ``items`` into non-empty blocks (Bell(n) of them; n is small here)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        yield [[first], *part]
+        for k in range(len(part)):
+            yield [*part[:k], [first, *part[k]], *part[k + 1 :]]
+
+
+def label_ceiling(labels: dict[tuple[int, int], bool], max_component: int = 9) -> dict[str, int]:
+    """The most copy pairs any clustering can join with no different pair joined.
+
+    Containment labels are pairwise and need not be transitive: a short text may copy two parts
+    of a longer one that share nothing (A~B, A~C, B and C "different"), so no clustering joins
+    every copy pair. Per connected component of the copy pairs, every partition is tried (only
+    pairs inside a component can matter); a component larger than ``max_component`` is counted
+    as fully joinable (an upper bound).
+    """
+    adjacent: dict[int, set[int]] = {}
+    for (i, j), same in labels.items():
+        if same:
+            adjacent.setdefault(i, set()).add(j)
+            adjacent.setdefault(j, set()).add(i)
+    seen: set[int] = set()
+    best_total = positives = 0
+    for start in adjacent:
+        if start in seen:
+            continue
+        component, stack = set(), [start]
+        while stack:
+            node = stack.pop()
+            if node not in component:
+                component.add(node)
+                stack.extend(adjacent[node])
+        seen |= component
+        pairs = {p: y for p, y in labels.items() if p[0] in component and p[1] in component}
+        n_pos = sum(pairs.values())
+        positives += n_pos
+        if len(component) > max_component:
+            best_total += n_pos
+            continue
+        best = 0
+        for part in _partitions(sorted(component)):
+            block = {node: k for k, nodes in enumerate(part) for node in nodes}
+            joined = [y for (i, j), y in pairs.items() if block[i] == block[j]]
+            if all(joined):
+                best = max(best, len(joined))
+        best_total += best
+    return {"positives": positives, "joinable": best_total}
+
+
 def scored_pair_scores(pred: Sequence[str], labels: dict[tuple[int, int], bool]) -> dict[str, float]:
     tp = sum(1 for (i, j), y in labels.items() if y and pred[i] == pred[j])
     fp = sum(1 for (i, j), y in labels.items() if not y and pred[i] == pred[j])
@@ -217,6 +271,8 @@ def evaluate(rows: Sequence[dict[str, Any]], *, ecbplus: bool = False,
     }
     result: dict[str, Any] = {"articles": len(rows), "methods": {}}
     labels = containment_labels(texts) if ecbplus else None
+    if labels is not None:
+        result["ceiling"] = label_ceiling(labels)
     gold = [str(r.get("story_label", "")) for r in rows]
     kinds = [str(r.get("version_kind") or "") for r in rows]
     for name, fn in methods.items():
@@ -226,6 +282,11 @@ def evaluate(rows: Sequence[dict[str, Any]], *, ecbplus: bool = False,
         scores: dict[str, Any]
         if labels is not None:
             scores = dict(scored_pair_scores(pred, labels))
+            scores["missed"] = [
+                [str(rows[i]["id"]), str(rows[j]["id"])]
+                for (i, j), same in sorted(labels.items())
+                if same and pred[i] != pred[j]
+            ]
         else:
             scores = dict(pair_scores(pred, gold))
             scores["kind_recall"] = kind_recall(pred, gold, kinds)
@@ -267,6 +328,16 @@ def _print(result: dict[str, Any]) -> None:
     first = next(iter(methods.values()))
     if "positives" in first:
         print(f"\nscored pairs: {first['positives']} copies, {first['negatives']} different")
+        ceiling = result.get("ceiling")
+        if ceiling:
+            share = ceiling["joinable"] / max(1, ceiling["positives"])
+            print(
+                f"best any clustering can do on these labels: {ceiling['joinable']} of "
+                f"{ceiling['positives']} copy pairs with no different pair joined (R {share:.4f} at P 1)"
+            )
+        for name, s in methods.items():
+            if name.startswith("ours") and s.get("missed"):
+                print(f"{name} missed: " + ", ".join("/".join(p) for p in s["missed"]))
 
 
 def run(args: argparse.Namespace) -> int:
