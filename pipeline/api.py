@@ -79,13 +79,14 @@ class Publisher:
         """Record an item the publisher refused in the dead-letter topic (stage ``publish``)."""
         err = StageError(error.reason, f"{where}: {error.detail}", stage="publish")
         record = dead_letter(
-            original=original[: self.settings.max_message_bytes],
+            original=original,
             key=None,
             topic=where.split(":")[0],
             partition=-1,
             offset=-1,
             error=err,
             article_id=article_id,
+            max_record_bytes=self.settings.max_message_bytes,
         )
         await self.producer.send(self.settings.dead_letter_topic, value=orjson.dumps(record))
         self.rejected += 1

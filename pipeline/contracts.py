@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from pipeline import errors
 from pipeline.errors import StageError
 from pipeline.records import RawArticle
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# ``pipeline/schemas`` links to the repository's ``schemas/`` (the contracts' one home), so the
+# files are package data: a wheel carries them and an installed package finds them here.
+SCHEMA_DIR = Path(__file__).parent / "schemas"
 SCHEMA_FILES = {
     "raw_article": "raw_article.schema.json",
     "story": "story.schema.json",
@@ -147,13 +150,36 @@ def raw_from_doc(doc: Any) -> RawArticle:
         problem = "a field is nested too deeply (arrays/objects ~1000 levels) to validate"
     if problem is not None:
         raise StageError(errors.SCHEMA_INVALID, problem, stage="decode")
+    kind = media_type(doc["content_type"])
+    if kind not in ("text/html", "text/plain"):
+        raise StageError(
+            errors.UNSUPPORTED_CONTENT_TYPE,
+            f"content_type {doc['content_type']!r}: expected text/html or text/plain",
+            stage="decode",
+        )
     if not doc["content"].strip():
         raise StageError(errors.EMPTY_BODY, "content is empty or only whitespace", stage="decode")
+    if kind != doc["content_type"]:
+        doc = {**doc, "content_type": kind}
     return RawArticle.from_dict(doc)
+
+
+_MEDIA_ALIASES = {"application/xhtml+xml": "text/html", "text/xhtml": "text/html"}
+
+
+def media_type(content_type: str) -> str:
+    """The media type of a content-type value, lower-cased, without parameters:
+    'Text/HTML; charset=UTF-8' -> 'text/html' (XHTML counts as HTML)."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return _MEDIA_ALIASES.get(kind, kind)
 
 
 def now_rfc3339() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_KEY_MAX = 4096  # bytes of the original key kept in a dead letter (keys are ids: short)
+_TRUNCATION_FIELDS = 160  # what "original_truncated" and "original_sha256" add to a record
 
 
 def dead_letter(
@@ -165,11 +191,20 @@ def dead_letter(
     offset: int,
     error: StageError,
     article_id: str | None = None,
+    max_record_bytes: int | None = None,
 ) -> dict[str, Any]:
-    """The dead-letter record for one failed message (validated against its schema)."""
-    record = {
-        "original": base64.b64encode(original or b"").decode("ascii"),
-        "original_key": base64.b64encode(key).decode("ascii") if key is not None else None,
+    """The dead-letter record for one failed message (validated against its schema).
+
+    ``max_record_bytes`` bounds the encoded record (the original is base64-encoded: 4/3 of its
+    size): when the whole original does not fit, only its first bytes are kept and the record
+    says so (``original_truncated``, the full ``original_size`` and ``original_sha256``), so
+    that the record can always be written to a topic that accepts messages of that size (the
+    pipeline passes PIPELINE_MAX_MESSAGE_BYTES). Originals that fit are kept byte for byte.
+    """
+    value = original or b""
+    record: dict[str, Any] = {
+        "original": "",
+        "original_key": base64.b64encode(key[:_KEY_MAX]).decode("ascii") if key is not None else None,
         "topic": topic,
         "partition": partition,
         "offset": offset,
@@ -178,7 +213,16 @@ def dead_letter(
         "error": error.detail[:2000],
         "article_id": article_id,
         "timestamp": now_rfc3339(),
+        "original_size": len(value),
     }
+    kept = value
+    if max_record_bytes is not None:
+        room = max_record_bytes - len(dumps(record)) - _TRUNCATION_FIELDS
+        if (len(value) + 2) // 3 * 4 > room:
+            kept = value[: max(0, room) // 4 * 3]
+            record["original_truncated"] = True
+            record["original_sha256"] = hashlib.sha256(value).hexdigest()
+    record["original"] = base64.b64encode(kept).decode("ascii")
     problem = schema_error(contracts().dead_letter, record)
     if problem is not None:  # a bug in this module, never the input's fault
         raise AssertionError(f"dead-letter record violates its schema: {problem}")

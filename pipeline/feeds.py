@@ -35,6 +35,7 @@ class Item:
     doc: dict[str, Any] | None = None
     error: str | None = None
     reason: str | None = None
+    original: bytes = b""  # the bytes it was read from, when ``doc`` is None (a JSONL line)
 
 
 def article_id(*parts: str) -> str:
@@ -106,14 +107,22 @@ def _jsonl_items(path: Path, data: bytes) -> Iterator[Item]:
             continue
         where = f"{path}:{number}"
         try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            error = f"not valid UTF-8 at byte {exc.start} of the line: {exc.reason}"
+            yield Item(where, error=error, reason="invalid_encoding", original=line)
+            continue
+        try:
             doc = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            reason = "invalid_encoding" if "utf-8" in str(exc).lower() else "malformed_json"
-            yield Item(where, error=f"not valid JSON ({exc})", reason=reason)
+            yield Item(where, error=f"not valid JSON ({exc})", reason="malformed_json", original=line)
             continue
         if not isinstance(doc, dict):
             yield Item(
-                where, error=f"expected a JSON object, got {type(doc).__name__}", reason="schema_invalid"
+                where,
+                error=f"expected a JSON object, got {type(doc).__name__}",
+                reason="schema_invalid",
+                original=line,
             )
             continue
         yield Item(where, doc=doc)

@@ -17,6 +17,8 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
+
 from pipeline import errors
 from pipeline.clean import CleanConfig
 from pipeline.contracts import contracts, dead_letter, decode_raw, schema_error
@@ -55,6 +57,19 @@ def _where(msg: RawMessage) -> str:
     return f"{msg.topic}[{msg.partition}]@{msg.offset}"
 
 
+def _readable_id(value: bytes | None) -> str | None:
+    """The article id of a message rejected before it became an article (wrong schema, empty
+    body), when the value is a JSON object with a string id; None otherwise."""
+    if not value or not value.lstrip().startswith(b"{"):
+        return None
+    try:
+        doc = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    article_id = doc.get("id") if isinstance(doc, dict) else None
+    return article_id if isinstance(article_id, str) and article_id.strip() else None
+
+
 class Processor:
     """Holds the stage objects (models loaded once) and runs the two steps."""
 
@@ -74,6 +89,7 @@ class Processor:
             offset=msg.offset,
             error=exc,
             article_id=article_id,
+            max_record_bytes=self.settings.max_message_bytes,
         )
 
     def prepare_batch(
@@ -89,6 +105,8 @@ class Processor:
                 article_id = raw.id
                 cleaned.append((msg, self.preparer.clean(raw)))
             except StageError as exc:
+                if article_id is None and exc.reason != errors.OVERSIZE:
+                    article_id = _readable_id(msg.value)
                 dead.append(self._fail(msg, exc, article_id))
             except Exception as exc:  # a bug or a library failure: keep the message, keep going
                 log.exception("%s unexpected error in clean", _where(msg))
@@ -119,6 +137,7 @@ class StoryStage:
         stories: MutableMapping[str, bytes],
     ) -> None:
         self.assembler = StoryAssembler(stage_configs(settings).dedup, entries, stories)
+        self._max_record = settings.max_message_bytes
 
     def assemble(self, prepared: PreparedArticle) -> dict[str, Any] | None:
         story = self.assembler.add(prepared)
@@ -147,5 +166,6 @@ class StoryStage:
             record = dead_letter(
                 original=msg.value, key=msg.key, topic=msg.topic, partition=msg.partition,
                 offset=msg.offset, error=err, article_id=article_id,
+                max_record_bytes=self._max_record,
             )  # fmt: skip
             return None, record

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from pathlib import Path
 
 import orjson
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.cli._common import err, settings_from
+from pipeline.feeds import sniff
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+_KINDS = {"feed": "an RSS/Atom feed", "html": "an HTML page", "text": "plain text"}
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline.runner import iter_lines, run_batch
 
@@ -33,6 +39,14 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[red]pipeline process: {args.input}: no such file[/red]")
         return 1
     settings = settings_from(args, entities=False if args.no_entities else None)
+    with args.input.open("rb") as fh:
+        kind = sniff(args.input, fh.read(4096))
+    if kind not in ("jsonl", "jsonfeed"):
+        err.print(
+            f"[yellow]pipeline process: {args.input} looks like {_KINDS.get(kind, kind)}, not JSON "
+            "lines: process reads one raw-article JSON object per line (`pipeline publish` reads "
+            "feeds, .html and .txt files)[/yellow]"
+        )
     with args.input.open("rb") as fh:
         total = sum(1 for line in fh if line.strip())
     started = time.perf_counter()
@@ -45,7 +59,14 @@ def run(args: argparse.Namespace) -> int:
         transient=True,
     ) as progress:
         task = progress.add_task("", total=total)
-        result = run_batch(iter_lines(args.input), settings, progress=lambda n: progress.advance(task, n))
+        # every dead letter is listed below with its line: the stage's own log line would repeat it
+        stage_log = logging.getLogger("pipeline.processor")
+        level = stage_log.level
+        stage_log.setLevel(logging.ERROR)
+        try:
+            result = run_batch(iter_lines(args.input), settings, progress=lambda n: progress.advance(task, n))
+        finally:
+            stage_log.setLevel(level)
     elapsed = time.perf_counter() - started
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("wb") as fh:
@@ -57,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
                 fh.write(orjson.dumps(record) + b"\n")
     for record in result.dead_letters:
         line = record["offset"] + 1
-        err.print(f"[yellow]dead letter[/yellow] line {line}: {record['reason']}: {record['error'][:200]}")
+        who = f" ({record['article_id']})" if record.get("article_id") else ""
+        detail = escape(record["error"][:200])
+        err.print(f"[yellow]dead letter[/yellow] line {line}{who}: {record['reason']}: {detail}")
     err.print(
         f"{result.articles} article(s) -> {len(result.stories)} story(ies), "
         f"{len(result.dead_letters)} dead letter(s) in {elapsed:.1f}s "

@@ -75,7 +75,7 @@ async def _publish(args: argparse.Namespace, settings: object) -> int:
                         progress.console.print(
                             f"[red]rejected[/red] {item.where}: {bad.reason}: {bad.detail}"
                         )
-                        await pub.reject(b"", item.where, bad, None)
+                        await pub.reject(item.original, item.where, bad, None)
                         continue
                     try:
                         await pub.publish(item.doc)
@@ -90,8 +90,9 @@ async def _publish(args: argparse.Namespace, settings: object) -> int:
     finally:
         await pub.__aexit__(None, None, None)
     rejected = pub.rejected + len(missing)
+    where = f" (to the dead-letter topic {settings.dead_letter_topic})" if pub.rejected else ""
     err.print(
-        f"published [bold]{pub.published}[/bold], rejected [bold]{rejected}[/bold] "
-        f"to {settings.raw_topic} at {settings.bootstrap}"
+        f"published [bold]{pub.published}[/bold] to {settings.raw_topic} at {settings.bootstrap}, "
+        f"rejected [bold]{rejected}[/bold]{where}"
     )
     return 0 if pub.published > 0 else 1

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
@@ -61,7 +63,14 @@ def test_processor_gives_every_hostile_payload_exactly_one_outcome(payload: byte
     for record in dead:
         assert record["reason"] in REASON_CODES
         assert record["reason"] != "internal_error", record["error"]
-        assert base64.b64decode(record["original"]) == (payload or b"")
+        kept = base64.b64decode(record["original"])
+        if record.get("original_truncated"):  # too large to keep whole in a record of the limit
+            assert payload and payload.startswith(kept) and len(kept) < len(payload)
+            assert record["original_sha256"] == hashlib.sha256(payload).hexdigest()
+            assert len(orjson.dumps(record)) <= TEST_MAX_BYTES
+        else:
+            assert kept == (payload or b"")
+        assert record["original_size"] == len(payload or b"")
         assert (record["topic"], record["partition"], record["offset"]) == ("raw", 0, 7)
     for _, art in prepared:
         assert art.article.text.strip()

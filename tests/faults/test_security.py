@@ -12,6 +12,8 @@ users created in its storage, so they are checked here at the settings level onl
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import re
 import shutil
 import ssl
@@ -71,6 +73,7 @@ def test_story_text_has_no_markup_and_worker_enforces_size_limit(broker: str, tm
     body = "Word " * 4000
     oversize = orjson.dumps(article("too-big", "Big", body, "big.example"))
     assert len(oversize) > LIMIT
+    near_limit = b"x" * (LIMIT - 100)  # not JSON, under the limit
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
         asyncio.run(
@@ -81,15 +84,23 @@ def test_story_text_has_no_markup_and_worker_enforces_size_limit(broker: str, tm
                     article_value(plain_page),
                     article_value(inline),
                     (b"too-big", oversize),
+                    (b"near-limit", near_limit),
                 ],
             )
         )
         c = collect_until(
-            settings, lambda c: member_count(c) >= 3 and len(c.dead) >= 1, timeout_s=120, worker=worker
+            settings, lambda c: member_count(c) >= 3 and len(c.dead) >= 2, timeout_s=120, worker=worker
         )
     finally:
         worker.stop()
-    assert [d["reason"] for d in c.dead] == ["oversize"] and c.dead[0]["article_id"] is None
+    assert [d["reason"] for d in c.dead] == ["oversize", "malformed_json"]
+    assert c.dead[0]["article_id"] is None
+    # a message under the limit whose dead letter (base64: 4/3 of it) would not be: cut, flagged,
+    # and within the limit, so the worker can always write it
+    near = c.dead[1]
+    assert near["original_truncated"] is True and near["original_size"] == len(near_limit)
+    assert near_limit.startswith(base64.b64decode(near["original"]))
+    assert all(len(orjson.dumps(d)) <= LIMIT for d in c.dead)
     for revision in c.revisions:
         canonical = revision["canonical"]
         assert_no_markup(canonical["text"])
@@ -111,9 +122,13 @@ def test_publisher_refuses_oversize_articles() -> None:
 def test_publish_command_rejects_oversize_item_and_names_it(broker: str, tmp_path: Path) -> None:
     settings = fresh_settings(broker, tmp_path, raw_partitions=1, max_message_bytes=LIMIT)
     path = tmp_path / "items.jsonl"
+    huge = orjson.dumps(article("big-3", "Huge", "Word " * 20000, "big.example"))  # 6x the limit
     path.write_bytes(
         orjson.dumps(article("big-2", "Big", "Word " * 5000, "big.example"))
         + b"\n"
+        + huge
+        + b"\n"
+        + b'{"id": "latin-1", "content": "caf\xe9"}\n'
         + orjson.dumps(article("small-2", "Small", "A short text.", "s.example"))
         + b"\n"
     )
@@ -126,7 +141,22 @@ def test_publish_command_rejects_oversize_item_and_names_it(broker: str, tmp_pat
     )
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stderr.split())
-    assert "items.jsonl:1: oversize" in text and "published 1, rejected 1" in text, proc.stderr
+    assert "items.jsonl:1: oversize" in text and "items.jsonl:2: oversize" in text, proc.stderr
+    assert "items.jsonl:3: invalid_encoding: not valid UTF-8 at byte" in text, proc.stderr
+    assert f"published 1 to {settings.raw_topic}" in text and "rejected 3" in text, proc.stderr
+    # every rejected item is in the dead-letter topic, each record within the message limit; the
+    # one too large to keep whole says so, with its size and checksum
+    dead = collect_until(settings, lambda c: len(c.dead) >= 3, 30).dead
+    by_id = {d["article_id"]: d for d in dead if d["article_id"]}
+    assert {"big-2", "big-3"} <= by_id.keys() and len(dead) == 3
+    assert all(len(orjson.dumps(d)) <= LIMIT for d in dead)
+    big = by_id["big-3"]
+    assert big["original_truncated"] is True and big["original_size"] == len(huge)
+    assert big["original_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert huge.startswith(base64.b64decode(big["original"]))
+    (bad,) = [d for d in dead if d["reason"] == "invalid_encoding"]
+    assert base64.b64decode(bad["original"]) == b'{"id": "latin-1", "content": "caf\xe9"}'
+    assert "original_truncated" not in bad
 
 
 def test_sasl_and_tls_settings_reach_the_kafka_clients(tmp_path: Path) -> None:

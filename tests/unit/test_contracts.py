@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import orjson
 import pytest
 
@@ -37,13 +40,44 @@ def reason_of(value: bytes | None, max_bytes: int = 10_000) -> str:
         (b'"just a string"', errors.SCHEMA_INVALID),
         (orjson.dumps({**GOOD, "id": 5}), errors.SCHEMA_INVALID),
         (orjson.dumps({k: v for k, v in GOOD.items() if k != "url"}), errors.SCHEMA_INVALID),
-        (orjson.dumps({**GOOD, "content_type": "application/pdf"}), errors.SCHEMA_INVALID),
+        (orjson.dumps({**GOOD, "content_type": "application/pdf"}), errors.UNSUPPORTED_CONTENT_TYPE),
+        (orjson.dumps({**GOOD, "content_type": ""}), errors.SCHEMA_INVALID),
+        (orjson.dumps({**GOOD, "content_type": 7}), errors.SCHEMA_INVALID),
         (orjson.dumps({**GOOD, "published_at": "yesterday"}), errors.SCHEMA_INVALID),
         (orjson.dumps({**GOOD, "content": " \n\t "}), errors.EMPTY_BODY),
     ],
 )
 def test_reason_codes(value: bytes | None, reason: str) -> None:
     assert reason_of(value) == reason
+
+
+@pytest.mark.parametrize(
+    ("given", "read_as"),
+    [
+        ("text/html; charset=UTF-8", "text/html"),
+        ("TEXT/PLAIN", "text/plain"),
+        (" text/html ;charset=iso-8859-1", "text/html"),
+        ("application/xhtml+xml", "text/html"),
+    ],
+)
+def test_content_type_headers_are_read_as_their_media_type(given: str, read_as: str) -> None:
+    assert decode_raw(orjson.dumps({**GOOD, "content_type": given}), max_bytes=10_000).content_type == read_as
+
+
+def test_dead_letter_keeps_small_originals_whole_and_cuts_large_ones_to_fit() -> None:
+    err = StageError(errors.MALFORMED_JSON, "bad", stage="decode")
+    small = dead_letter(original=b"x" * 100, key=b"k", topic="t", partition=0, offset=1, error=err,
+                        max_record_bytes=10_000)  # fmt: skip
+    assert base64.b64decode(small["original"]) == b"x" * 100 and "original_truncated" not in small
+    assert small["original_size"] == 100
+    value = bytes(range(256)) * 40  # 10,240 bytes: base64 alone is 13,656
+    big = dead_letter(original=value, key=b"k", topic="t", partition=0, offset=1, error=err,
+                      max_record_bytes=10_000)  # fmt: skip
+    assert len(orjson.dumps(big)) <= 10_000
+    kept = base64.b64decode(big["original"])
+    assert value.startswith(kept) and len(kept) > 6_000
+    assert big["original_truncated"] is True and big["original_size"] == len(value)
+    assert big["original_sha256"] == hashlib.sha256(value).hexdigest()
 
 
 def test_oversize_is_checked_before_parsing() -> None:

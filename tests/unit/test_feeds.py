@@ -99,6 +99,9 @@ def test_publisher_refuses_oversize_and_invalid() -> None:
     assert exc.value.reason == "oversize"
     with pytest.raises(StageError) as exc:
         encode_article({**good, "content_type": "text/markdown"}, 1_000_000)
+    assert exc.value.reason == "unsupported_content_type"
+    with pytest.raises(StageError) as exc:
+        encode_article({**good, "content_type": None}, 1_000_000)
     assert exc.value.reason == "schema_invalid"
 
 
@@ -130,6 +133,6 @@ def test_every_real_feed_is_read_or_rejected_clearly() -> None:
                 encode_article(item.doc, 2_000_000)
                 published += 1
             except StageError as exc:
-                assert exc.reason in ("schema_invalid", "empty_body", "oversize")
+                assert exc.reason in ("schema_invalid", "empty_body", "oversize", "unsupported_content_type")
                 rejected += 1
     assert published > 1000
