@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.contracts import now_rfc3339
+from pipeline.contracts import now_rfc3339, parse_rfc3339
 from pipeline.dedup import DedupConfig, DedupIndex, story_id_for
 from pipeline.enrich import ArticleEnrichment, StoryMerge
 from pipeline.prepare import PreparedArticle
@@ -237,6 +237,13 @@ class StoryAssembler:
             relation, similarity, matched = "original", 1.0, None
         elif match is not None:
             relation, similarity, matched = match.relation, round(match.similarity, 4), match.article_id
+            first = next((m for m in live.state.members if m["relation"] == "original"), None)
+            published = art.published_at
+            if first and first["article_id"] == matched and published and _earlier(published, first):
+                # It arrived later but was published before the member it matched, the one marked
+                # original: that one is then its copy (the relation is symmetric), not its source.
+                first["relation"], first["similarity"], first["matched"] = relation, similarity, art.id
+                relation, similarity, matched = "original", 1.0, None
         else:  # index knew the article but the story state did not have it (crash between writes)
             relation, similarity, matched = "copy", 0.0, None
 
@@ -294,3 +301,13 @@ class StoryAssembler:
                 len(evicted),
                 dropped,
             )
+
+
+def _earlier(published_at: str, member: dict[str, Any]) -> bool:
+    """Whether ``published_at`` is before the member's published time (False when either is
+    unknown or unreadable)."""
+    other = member.get("published_at")
+    if not other:
+        return False
+    mine, theirs = parse_rfc3339(published_at), parse_rfc3339(other)
+    return mine is not None and theirs is not None and mine < theirs
