@@ -492,7 +492,7 @@ def _print(results: dict[str, Any]) -> None:
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quick", action="store_true", help="small sizes, for CI (about a minute)")
+    p.add_argument("--quick", action="store_true", help="small sizes, for CI (about two minutes)")
     p.add_argument("--articles", type=int, default=None, help="plain-text articles (default 3000; quick 300)")
     p.add_argument("--data", default=str(Path.cwd().parent / "shared" / "data"), help="shared corpora folder")
     p.add_argument("--json", help="also write the results as JSON to this file")
