@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--host", default=None, help="listen address (env PIPELINE_BROKER_HOST, default 127.0.0.1)"
     )
     b.add_argument("--port", type=int, default=None, help="port (env PIPELINE_BROKER_PORT, default 9092)")
-    b.add_argument("--cert", help="TLS certificate (PEM); refused: this Tansu build cannot serve TLS (use Apache Kafka, see the README)")
+    b.add_argument(
+        "--cert", help="TLS certificate (PEM); refused: this Tansu build cannot serve TLS (see the README)"
+    )
     b.add_argument("--key", help="TLS private key (PEM)")
     b.add_argument("--no-topics", action="store_true", help="do not create the pipeline's topics")
     b.set_defaults(func=run_broker)
