@@ -93,7 +93,9 @@ def read_items(path: Path, *, source: str | None = None) -> Iterator[Item]:
             doc={
                 "id": article_id(url, hashlib.sha1(data).hexdigest()),
                 "url": url,
-                "source": source or path.parent.name or "local",
+                # without --source each file is its own source ("folder/name"): two versions of
+                # a story saved side by side must not show as one outlet twice
+                "source": source or (f"{path.parent.name}/{path.name}" if path.parent.name else path.name),
                 "content": text,
                 "content_type": "text/html" if kind == "html" else "text/plain",
                 "fetched_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
