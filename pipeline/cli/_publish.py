@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add_connection_args(p)
-    p.add_argument("--source", help="publisher name for .html/.txt files (default: folder/file name) and feeds without a title")
+    p.add_argument(
+        "--source", help="publisher name for .html/.txt files (default: folder/file name) and untitled feeds"
+    )
     p.add_argument(
         "--wait",
         type=float,
