@@ -5,8 +5,10 @@ In: a :class:`~pipeline.records.RawArticle` whose ``content`` is already a ``str
 with the title, the body as plain text (paragraphs separated by ``"\\n\\n"``), page metadata for the
 fields the raw record left empty, and the kinds of boilerplate removed.
 
-Raises :class:`~pipeline.errors.StageError` with reason ``empty_after_cleaning`` when no body is
-left and ``unsupported_content_type`` for other content types.
+Raises :class:`~pipeline.errors.StageError` with reason ``empty_after_cleaning`` when no article
+is left: no body, or a body without ``min_article_words`` words of prose (a page of menus, links,
+an error or a paywall message; see :mod:`pipeline.clean._substance`), and
+``unsupported_content_type`` for other content types.
 
 Title rules: the raw record's non-empty ``title`` wins. For HTML, otherwise the page's title.
 For plain text, otherwise a first line standing alone (blank line after it), of at most
@@ -20,6 +22,7 @@ from pipeline.clean._charset import decode_bytes
 from pipeline.clean._config import CleanConfig
 from pipeline.clean._html import HtmlResult, clean_html
 from pipeline.clean._markup import looks_like_html_page, without_markup
+from pipeline.clean._substance import has_article_text
 from pipeline.clean._text import TextResult, clean_text, clean_text_detailed
 from pipeline.errors import EMPTY_AFTER_CLEANING, UNSUPPORTED_CONTENT_TYPE, StageError
 from pipeline.records import CleanedArticle, RawArticle
@@ -62,6 +65,9 @@ def clean_article(raw: RawArticle, config: CleanConfig) -> CleanedArticle:
     title, body = without_markup(title).strip(), without_markup(body).strip()
     if len(body) < max(1, config.min_body_chars):
         raise StageError(EMPTY_AFTER_CLEANING, f"no article body left in {raw.id}", stage="clean")
+    if not has_article_text(body, config):
+        message = f"no article text left in {raw.id} (menus, links or an error/paywall message only)"
+        raise StageError(EMPTY_AFTER_CLEANING, message, stage="clean")
     return CleanedArticle(
         id=raw.id,
         url=raw.url,

@@ -10,7 +10,9 @@ class CleanConfig:
     """Knobs of the clean stage; defaults are the ones measured by ``pipeline eval clean``.
 
     ``favor_precision`` is passed to trafilatura for HTML. ``min_body_chars``: a body shorter than
-    this after cleaning raises ``empty_after_cleaning``. ``max_chrome_words``: lines without final
+    this after cleaning raises ``empty_after_cleaning``. ``min_article_words``: so does a body with
+    fewer words of prose than this (menus, short link lines and error-page or paywall messages do
+    not count; see :mod:`pipeline.clean._substance`). ``max_chrome_words``: lines without final
     punctuation up to this many words are treated as navigation/chrome unless they share a content
     word with the line above or below (sub-heading, list item). ``teaser_min_overlap`` /
     ``teaser_cued_overlap``: a trailing paragraph sharing fewer content words than this with the body
@@ -24,6 +26,7 @@ class CleanConfig:
     favor_precision: bool = True
     include_tables: bool = True
     min_body_chars: int = 1
+    min_article_words: int = 5
     ascii_quotes: bool = True
     max_chrome_words: int = 15
     weak_pattern_max_words: int = 20

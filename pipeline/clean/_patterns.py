@@ -30,6 +30,8 @@ PHOTO_CREDIT = "photo_credit"
 COPYRIGHT = "copyright"
 TEASER = "teaser"
 CHROME = "chrome"  # short navigation-like or foreign-language lines
+ERROR_PAGE = "error_page"
+PAYWALL = "paywall"
 TITLE = "title"
 
 _COOKIE = (
@@ -211,6 +213,42 @@ SENTENCE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (COPYRIGHT, re.compile(_RIGHTS, _F)),
 )
 
+# What an error page or a paywall says in place of an article. Only asked of the short units of a
+# body that is nearly empty otherwise (:mod:`pipeline.clean._substance`): there such a sentence is
+# the page's message, not reporting.
+_ERROR_PAGE = (
+    r"\b(?:page|article|story|content|url|link|file)s? (?:that )?you (?:were|are|have been) "
+    r"(?:looking|searching) for\b"
+    r"|\b(?:page|article|story|url|file)s? (?:you )?requested (?:was|is|could|can|cannot|does)\b"
+    r"|\b(?:page|article|story|url|file|content) (?:was )?not found\b"
+    r"|\b(?:page|article|story|url|content) (?:could not|couldn't|cannot|can ?not|can't) be "
+    r"(?:found|displayed)\b"
+    r"|\b(?:page|article|story|url|link) (?:does not|doesn't|no longer|did not|may not|might not) exists?\b"
+    r"|\bthis (?:page|article|story|content|link) (?:is|was|has been|may have been|might have been) "
+    r"(?:no longer available|unavailable|removed|deleted|moved|expired|taken down)\b"
+    r"|\b(?:page|article|story|content|link) (?:may|might) have been (?:removed|deleted|moved|renamed)\b"
+    r"|\b(?:error|http)\s?(?:400|403|404|410|500|503)\b"
+    r"|\b(?:404|410)\b.{0,20}\b(?:not found|error|gone|page)\b"
+    r"|\bseite (?:wurde )?nicht gefunden\b|\bp[aá]gina no encontrada\b|\bpage introuvable\b"
+    r"|\bpagina non trovata\b"
+    r"|^\s*(?:back|return|go back) to (?:the )?(?:home ?page|home|front page|start page|main page)\W*$"
+)
+_PAYWALL = (
+    r"\bsubscribe (?:now |today )?(?:to|and) (?:unlock|read|continue|keep reading|access|view|get)\b"
+    r"|\b(?:unlock|continue reading|keep reading) (?:this|the full|the rest of (?:this|the)) "
+    r"(?:article|story|piece|report)\b"
+    r"|\bunlimited (?:digital )?access\b|\bcancel (?:at )?any ?time\b"
+    r"|\bsubscribers[- ]only\b|\b(?:for|to) (?:paying )?subscribers only\b|\bsubscription (?:is )?required\b"
+    r"|\b(?:article|story|content) is (?:only )?(?:available|reserved|exclusive) (?:to|for) "
+    r"(?:our )?(?:paying )?(?:subscribers|members)\b"
+    r"|\balready (?:a subscriber|have an account|registered)\b"
+    r"|\b(?:sign|log) ?in to (?:continue|read|keep reading|access)\b"
+)
+PAGE_NOTICE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (ERROR_PAGE, re.compile(_ERROR_PAGE, _F)),
+    (PAYWALL, re.compile(_PAYWALL, _F)),
+)
+
 # "PRECARIOUS RELATIONS:" / "TERRORIST ATTACK:" kicker that opens a teaser.
 KICKER = re.compile(r"^\W{0,2}[A-Z][A-Z0-9'’‘\-&.]{1,30}(?: [A-Z0-9'’‘\-&.]{1,30}){0,5}\W{0,2}:\s")
 
@@ -264,7 +302,14 @@ def has_strong_hint(text: str) -> bool:
 # Substrings one of which each pattern's matches contain (see :mod:`pipeline.clean._prefilter`).
 _REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
     pattern: required_substrings(pattern)
-    for group in (LINE_PATTERNS, FORM_PATTERNS, LONG_FORM_PATTERNS, SENTENCE_PATTERNS, EDGE_PATTERNS)
+    for group in (
+        LINE_PATTERNS,
+        FORM_PATTERNS,
+        LONG_FORM_PATTERNS,
+        SENTENCE_PATTERNS,
+        EDGE_PATTERNS,
+        PAGE_NOTICE_PATTERNS,
+    )
     for _, pattern in group
 }
 

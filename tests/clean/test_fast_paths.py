@@ -57,7 +57,12 @@ def test_required_substrings_of_simple_patterns() -> None:
     assert not may_match("nothing here", ("cookie",))
 
 
-_PATTERN_GROUPS = (_patterns.LINE_PATTERNS, _patterns.FORM_PATTERNS, _patterns.SENTENCE_PATTERNS)
+_PATTERN_GROUPS = (
+    _patterns.LINE_PATTERNS,
+    _patterns.FORM_PATTERNS,
+    _patterns.SENTENCE_PATTERNS,
+    _patterns.PAGE_NOTICE_PATTERNS,
+)
 
 
 def test_prefilters_never_skip_a_match() -> None:

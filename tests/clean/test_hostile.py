@@ -9,6 +9,7 @@ import pytest
 from pipeline.clean import CleanConfig, clean_html, clean_text
 from pipeline.clean import _patterns as P
 from pipeline.clean._charset import sniff_charset
+from pipeline.clean._substance import has_article_text
 
 ADVERSARIAL = [
     "a" * 100_000,
@@ -20,14 +21,18 @@ ADVERSARIAL = [
     ("Read more " * 10_000),
     "." * 100_000,
     "\u201c" * 50_000 + "a b c",
+    "404 " * 25_000,
+    "the page " * 12_000 + "you",
+    "Home | " * 15_000,
 ]
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
 def test_patterns_are_linear(text: str) -> None:
     start = time.perf_counter()
-    for _, pattern in P.LINE_PATTERNS:
+    for _, pattern in (*P.LINE_PATTERNS, *P.PAGE_NOTICE_PATTERNS):
         pattern.search(text)
+    has_article_text(text, CleanConfig(weak_pattern_max_words=10**6))  # notices asked of any length
     P.KICKER.match(text)
     P.SENTENCE_SPLIT.split(text)
     sniff_charset(text.encode())
