@@ -8,14 +8,17 @@ compaction, JoinGroup waits half the session timeout (tests use a short one).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +50,34 @@ def port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex((host, port)) == 0
+
+
+_PR_SET_DEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for :class:`subprocess.Popen`: the child gets ``sig`` when this process dies,
+    however it dies (SIGKILL included), so a killed pipeline leaves no broker or worker behind.
+
+    Linux only (``prctl(PR_SET_DEATHSIG)``); ``None`` (no preexec_fn) elsewhere, and off the main
+    thread, because the signal follows the *thread* that started the child, not the process.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    parent = os.getpid()
+
+    def preexec() -> None:  # runs in the child between fork and exec: nothing that takes a lock
+        prctl(_PR_SET_DEATHSIG, sig, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: nobody will send the signal
+            os.kill(os.getpid(), sig)
+
+    return preexec
 
 
 @dataclass
@@ -110,7 +141,17 @@ def start_broker(
     out = log_path.open("ab")
     env = dict(os.environ)
     env.setdefault("RUST_LOG", "warn")
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    # own session: a Ctrl-C meant for the caller reaches the broker only through stop(); and it dies
+    # with the caller, so a SIGKILLed (or SIGTERMed, where that is not handled) caller leaves no broker
+    proc = subprocess.Popen(
+        cmd,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent(),
+    )
+    out.close()  # the child has its own copy
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

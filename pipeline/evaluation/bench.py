@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -250,6 +251,7 @@ def end_to_end(
 ) -> dict[str, Any]:
     """Publish ``docs`` to a fresh namespace and time the worker processes until every article
     is accounted for. ``roles`` (one per worker, e.g. story + 2 x prepare) overrides ``workers``."""
+    from pipeline.broker import die_with_parent
     from pipeline.kafka import ensure_topics
     from pipeline.settings import Settings
 
@@ -272,7 +274,11 @@ def end_to_end(
         with (Path(settings.data_dir) / f"worker{i}.log").open("wb") as fh:
             wenv = dict(env, PIPELINE_DATA_DIR=f"{settings.data_dir}/w{i}", PIPELINE_WORKER_ROLE=role)
             cmd = [sys.executable, "-m", "pipeline", "worker"]
-            procs.append(subprocess.Popen(cmd, env=wenv, stdout=fh, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    cmd, env=wenv, stdout=fh, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
+                )
+            )
 
     def workers_alive() -> None:
         for i, proc in enumerate(procs):
@@ -399,6 +405,8 @@ def run(args: argparse.Namespace) -> int:
         os.sched_setaffinity(0, cores)
 
     console.print("[bold]4/4 through the broker[/bold] (embedded Tansu + one worker process)")
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the workers and the broker are stopped
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     broker = start_broker()
     try:
         e2e = [asyncio.run(_floor(broker.bootstrap, plain))]
