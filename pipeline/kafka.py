@@ -101,6 +101,68 @@ def make_producer(settings: Settings, **extra: Any) -> AIOKafkaProducer:
     )
 
 
+async def confirmed_end_offsets(
+    settings: Settings, reported: dict[TopicPartition, int], timeout_s: float = 5.0
+) -> dict[TopicPartition, int]:
+    """End offsets checked against a fetch: ``reported`` raised to the fetch's high watermark.
+
+    The embedded broker (Tansu 0.6, memory storage) answers ListOffsets(latest) with the first
+    offset of a partition's last record batch plus one, not the offset after its last record:
+    after batches of 3 and then 7 records it reports 4, not 10 (measured). A fetch from just
+    before that offset returns the true high watermark. On Apache Kafka both agree, and this
+    costs one short fetch per call.
+    """
+    todo = {tp: end for tp, end in reported.items() if end is not None and end > 0}
+    if not todo:
+        return dict(reported)
+    consumer = AIOKafkaConsumer(
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=max(settings.max_message_bytes * 2, 1 << 20),
+        **settings.kafka_client_kwargs(),
+    )
+    out = dict(reported)
+    await consumer.start()
+    try:
+        tps = list(todo)
+        consumer.assign(tps)
+        for tp, end in todo.items():
+            consumer.seek(tp, end - 1)
+        deadline = time.monotonic() + timeout_s
+        pending = set(tps)
+        while pending and time.monotonic() < deadline:
+            await consumer.getmany(*pending, timeout_ms=200, max_records=1)
+            for tp in list(pending):
+                high = consumer.highwater(tp)
+                if high is not None:
+                    out[tp] = max(todo[tp], high)
+                    pending.discard(tp)
+        if pending:
+            log.warning("could not confirm the end offset of %s; using the broker's answer", sorted(pending))
+    finally:
+        await consumer.stop()
+    return out
+
+
+def install_end_offset_check(settings: Settings) -> None:
+    """Make every ``AIOKafkaConsumer.end_offsets`` in this process confirm its answer with a fetch
+    (:func:`confirmed_end_offsets`). Faust rebuilds its tables from their changelogs up to these
+    offsets: with the broker's short answer it skipped the last batch of each changelog, so a
+    restarted worker lost the story updates of its last moments (measured: 8-13 of 2,000 articles
+    missing after a restart under load). Idempotent."""
+    original = AIOKafkaConsumer.end_offsets
+    if getattr(original, "_pipeline_checked", False):
+        return
+
+    async def end_offsets(self: AIOKafkaConsumer, partitions: Any) -> dict[TopicPartition, int]:
+        reported = await original(self, partitions)
+        return await confirmed_end_offsets(settings, dict(reported))
+
+    end_offsets._pipeline_checked = True  # type: ignore[attr-defined]
+    AIOKafkaConsumer.end_offsets = end_offsets
+
+
 async def read_topic(
     settings: Settings,
     topic: str,
@@ -135,11 +197,12 @@ async def read_topic(
             await asyncio.sleep(0.25)
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
+        ends = await confirmed_end_offsets(settings, dict(await consumer.end_offsets(tps))) if tps else {}
         if from_beginning:
             await consumer.seek_to_beginning(*tps)
         else:
-            await consumer.seek_to_end(*tps)
-        ends = await consumer.end_offsets(tps) if tps else {}
+            for tp in tps:  # not seek_to_end: the broker's own answer can be short (see above)
+                consumer.seek(tp, ends[tp])
         last_data = time.monotonic()
         while True:
             batch = await consumer.getmany(timeout_ms=200)

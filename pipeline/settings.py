@@ -63,6 +63,9 @@ class Settings:
     worker_role: str = "all"  # all | prepare (raw -> prepared) | story (prepared -> stories)
     wait_for_broker_s: float = 60.0  # worker/publisher: how long to retry an unreachable broker
     log_level: str = "INFO"
+    # confirm each end offset the broker reports with a fetch (the embedded Tansu reports a
+    # partition's end short by its last batch; Faust rebuilds tables up to that offset)
+    check_end_offsets: bool = True
     # Stages
     max_message_bytes: int = 2_000_000  # raw messages larger than this are dead-lettered (oversize)
     entities: bool = True

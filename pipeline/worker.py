@@ -24,6 +24,7 @@ import faust
 from faust.types import EventT, StreamT
 
 from pipeline.contracts import dumps
+from pipeline.kafka import install_end_offset_check
 from pipeline.prepare_pool import PreparePool, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
@@ -218,6 +219,8 @@ def _raw_message(event: EventT) -> RawMessage:
 
 def run_worker(settings: Settings) -> None:
     """Run a worker until SIGINT/SIGTERM (blocking)."""
+    if settings.check_end_offsets:
+        install_end_offset_check(settings)
     app = build_app(settings)
     worker = faust.Worker(
         app,

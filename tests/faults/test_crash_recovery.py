@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,3 +86,36 @@ def test_sigkill_mid_stream_loses_nothing_and_index_is_restored(broker: str, tmp
     restored = [int(n) for n in re.findall(r"rebuilding dedup index from (\d+) stored entries",
                                            log.read_text("utf-8", errors="replace"))]
     assert restored and max(restored) > 0, "no index rebuild logged after the restart"
+
+
+def _stop_when_done(settings: Any, worker: Any, n: int) -> None:
+    collect_until(settings, lambda c: member_count(c) >= n, timeout_s=180, worker=worker)
+    time.sleep(1.0)  # the last changelog writes and offset commits go out
+    worker.stop(signal.SIGTERM)
+
+
+def test_restart_then_more_input_keeps_every_story(broker: str, tmp_path: Path) -> None:
+    """Stop the worker cleanly after a burst, start it again, publish more (copies of the first
+    burst among them): the tables restored from their changelogs must hold every update, so every
+    article stays in its story and every copy finds its original. (On the embedded broker a
+    restored table used to miss the last batch of each changelog: the broker reports a partition's
+    end short by its last batch; 8-13 of 2,000 articles went missing in a reviewer's runs.)"""
+    docs, groups = corpus(n_stories=300, copies=300, seed=8)
+    settings = fresh_settings(broker, tmp_path, entities=False)
+    log = tmp_path / "worker.log"
+    half = len(docs) // 2
+    for rnd, part in enumerate((docs[:half], docs[half:])):
+        worker = start_worker(settings, log)
+        try:
+            asyncio.run(publish_values(settings, [article_value(d) for d in part]))
+            if rnd == 0:
+                _stop_when_done(settings, worker, half)
+                continue
+            report = reconcile_when_accounted(settings, worker, timeout_s=180)
+            c = collect_until(settings, lambda c: True, timeout_s=60, worker=worker)
+        finally:
+            worker.stop()
+    assert_reconciled(report, raw_messages=len(docs))
+    assert grouping(c.stories.values()) == {frozenset(g) for g in groups}, grouping_diff(
+        c.stories.values(), groups
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,22 @@ def test_tail_shows_the_latest_revision_of_each_story(broker: str, tmp_path: Pat
     assert [(s["story_id"], s["revision"]) for s in latest] == [("s-a", 2), ("s-c", 1), ("s-b", 3)]
     assert len(_tail(settings, "--from-beginning")) == len(revisions)
     assert [s["story_id"] for s in _tail(settings, "--max", "1")] == ["s-b"]
+
+
+@pytest.mark.integration
+def test_tail_follow_alone_shows_only_new_revisions(broker: str, tmp_path: Path) -> None:
+    settings = fresh_settings(broker, tmp_path, raw_partitions=1)
+    # old revisions in multi-record batches (the broker's own end offset is short for those)
+    asyncio.run(_send(settings, [_story(f"s-old{i}", 1, "2026-03-03T10:00:00Z") for i in range(7)]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "tail", "--json", "--follow", "--max", "1"],
+        env=settings_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(4.0)  # it is reading from the end by now
+        asyncio.run(_send(settings, [_story("s-new", 1, "2026-03-03T11:00:00Z")]))
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    assert [orjson.loads(line)["story_id"] for line in stdout.splitlines()] == ["s-new"]
