@@ -8,7 +8,8 @@ Steps:
 1. normalise (mojibake, entities, control characters, spaces, quotes);
 2. split into units: each non-empty line is a unit; a line is glued to the next one when it was
    hard-wrapped (no final punctuation and the next line starts in lower case);
-3. title: ``title_hint`` wins and a first unit equal to it is removed; otherwise a first line that
+3. title: ``title_hint`` wins and a first unit equal to it is removed (unless it is the only
+   one); otherwise a first line that
    stands alone (followed by a blank line), has at most ``max_title_words`` words and does not end
    with a full stop is the title. Else the title is empty;
 4. each unit is kept or dropped with a reason: cookie and disclaimer notices anywhere (sentence by
@@ -140,7 +141,9 @@ def clean_text_detailed(
     title = normalize_text(title_hint, ascii_quotes=config.ascii_quotes).strip() if title_hint else ""
     if units:
         first = units[0]
-        if title and _same(first, title):
+        # a one-unit text equal to its title is a one-sentence item (a brief, a feed item whose
+        # description repeats the title), not a title over nothing
+        if title and _same(first, title) and len(units) > 1:
             units, ends_block = units[1:], ends_block[1:]
             removed.append(P.TITLE)
         elif not title and len(units) > 1 and ends_block[0] and _looks_like_title(first, config):

@@ -207,3 +207,20 @@ def test_process_dead_letters_boilerplate_pages(tmp_path: Path) -> None:
     assert sorted((d["article_id"], d["reason"]) for d in dead_letters) == [
         (kind, EMPTY_AFTER_CLEANING) for kind in sorted(BOILERPLATE_PAGES)
     ]
+
+
+def test_one_sentence_item_that_repeats_its_title_is_kept() -> None:
+    sentence = (
+        "A 58-year-old man charged over a warehouse fire in Dunmore twelve years ago was released "
+        "on bail on Friday because he is gravely ill, prosecutors said."
+    )
+    raw = RawArticle(id="brief-1", url="https://brief.example/1", source="brief.example", title=sentence,
+                     content=sentence, content_type="text/plain")  # fmt: skip
+    art = clean_article(raw, CleanConfig())
+    assert art.text == sentence
+    # a longer text still loses its first line when it repeats the title
+    raw2 = RawArticle(id="brief-2", url="https://brief.example/2", source="brief.example",
+                      title="Warehouse fire suspect freed on bail",
+                      content="Warehouse fire suspect freed on bail\n\n" + sentence,
+                      content_type="text/plain")  # fmt: skip
+    assert clean_article(raw2, CleanConfig()).text == sentence
