@@ -23,6 +23,9 @@ def test_compose_file_is_consistent() -> None:
         assert "pipeline" in services[name]["build"]["dockerfile_inline"]
         assert services[name]["environment"]["PIPELINE_WORKER_ROLE"] == name  # one story worker
         assert services[name]["environment"]["PIPELINE_BOOTSTRAP"] == "kafka:9092"
+        # the health check asks the worker itself (Faust's web port), not just the broker
+        assert services[name]["environment"]["PIPELINE_WEB_ENABLED"] == "true"
+        assert "localhost:6066" in services[name]["healthcheck"]["test"][1]
     assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
     topics_script = services["topics"]["command"][0]
     env = services["story"]["environment"]
