@@ -102,7 +102,7 @@ _RELATED = (
     r"lesen sie auch|mehr zum thema|das k[öo]nnte sie auch interessieren|lea tambi[ée]n|lee tambi[ée]n|"
     r"lire aussi|[àa] lire aussi|leggi anche)\b.{0,200}$"
     r"|^\s*(?:read|watch|listen|continue reading)(?: the)? (?:full|more|next|story|article|here)\b.{0,120}$"
-    r"|\bread more\s*$"
+    r"|\bread more\s*$|^\s*read the original(?: article| story| post| version)?\s*[.!]?\s*$"
 )
 _PHOTO = (
     r"^\s*\(?(?:photos?|images?|pictures?|pic|credits?|photo credit|image credit|source|video|graphic|"
@@ -117,7 +117,7 @@ _PHOTO = (
     r"|[.!?]\s+\((?:[a-z][\w.'’&-]*\s+){1,4}[a-z][\w.'’&-]*\s*/\s*[a-z][\w.'’-]*(?:\s+[a-z][\w.'’-]*){1,3}\s*\)\s*$"
 )
 _COPYRIGHT = (
-    r"^\s*(?:©|\(c\)|copyright\b)"
+    r"^\s*(?:©|\(c\)|copyright\b)|^\s*our standards\s*:"
     r"|\b(?:proudly )?powered by (?:wordpress|blogger|drupal|ghost)\b|\bforum software by\b"
     r"|\bthis copy is for your personal,? non-commercial use\b|\border (?:presentation-ready )?reprints\b"
     r"|\ball rights reserved\b|\balle rechte vorbehalten\b|\btodos los derechos reservados\b"
@@ -185,6 +185,8 @@ _EDGE_DISCLAIMER = (
     r"|\bour (?:staff|editors?|journalists?|newsroom|team) (?:have|has|did) not"
     r" (?:written|checked|reviewed|verified|edited)\b"
     r"|\b(?:re)?published without (?:any )?(?:editorial|human) (?:review|oversight|checks?|editing)\b"
+    r"|^\s*(?:this|the) (?:article|story|piece|post|report) (?:was )?(?:originally|first)"
+    r" (?:appeared|published|ran|posted)\b"
 )
 EDGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (DISCLAIMER, re.compile(_DISCLAIMER, _F)),
@@ -199,8 +201,9 @@ LONG_FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         NEWSLETTER,
         re.compile(
             r"\bclick here to (?:subscribe|sign up|register|join|download)\b"
-            r"|\bin your inbox\b.{0,60}\bsign up\b|\bsign up\b.{0,60}\bin your inbox\b"
-            r"|^\s*sign up (?:for|to) (?:our|the)\b.{0,60}\bnewsletter\b"
+            r"|\b(?:in|to) your inbox\b.{0,60}\bsign up\b|\bsign up\b.{0,60}\b(?:in|to) your inbox\b"
+            r"|^\s*sign up (?:for|to) (?:our|the)\b.{0,60}\b(?:newsletter|briefing|digest|alerts)\b"
+            r"|^\s*(?:have|got) a (?:news )?tip\b.{0,80}\b(?:email|e-mail|contact|send|write to|reach)\b"
             r"|\bsubscrib(?:e|ing) to our (?:[\w-]+ )?newsletter\b"
         ),
     ),

@@ -115,6 +115,24 @@ def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
     return None
 
 
+# Kinds a unit above the headline is dropped for. "related" only with its colon ("Related: ...",
+# "Read more: ..."): a headline may start with "More" ("More than 2,000 troops ...").
+_LEADING_KINDS = frozenset(
+    {P.ADVERTISEMENT, P.PHOTO_CREDIT, P.SHARE, P.COOKIE, P.NEWSLETTER, P.COPYRIGHT, P.DISCLAIMER}
+)
+
+
+def _leading_chrome(unit: str, config: CleanConfig) -> str | None:
+    """The kind of chrome ``unit`` is, if it is one that may sit above a headline, else None."""
+    n = len(unit.split())
+    kind = _classify(unit, n, config)
+    if kind in _LEADING_KINDS:
+        return kind
+    if kind == P.RELATED and ":" in unit[:25]:
+        return kind
+    return None
+
+
 def _notice_patterns(
     unit: str, n_words: int, at_edge: bool, config: CleanConfig
 ) -> Iterator[tuple[tuple[str, re.Pattern[str]], ...]]:
@@ -139,6 +157,11 @@ def clean_text_detailed(
     units, ends_block = _units(text)
     removed: list[str] = []
     title = normalize_text(title_hint, ascii_quotes=config.ascii_quotes).strip() if title_hint else ""
+    # chrome above the headline ("Advertisement", a photo credit, a share bar, "Related: ...")
+    # goes first, so that it is not taken for the title
+    while len(units) > 1 and (kind := _leading_chrome(units[0], config)):
+        units, ends_block = units[1:], ends_block[1:]
+        removed.append(kind)
     if units:
         first = units[0]
         # a one-unit text equal to its title is a one-sentence item (a brief, a feed item whose

@@ -454,3 +454,53 @@ def test_closing_section_of_an_html_page_kept(config: CleanConfig) -> None:
     article = clean_article(raw, config)
     assert closing in article.text
     _assert_body(article.text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Advertisement",
+        "(Photo by Ilse Marten/Harbour Wire via Getty Images)",
+        "Image: Getty Images",
+        "Share this article: Facebook Twitter Email",
+        "Related: Ferry fares to rise in the new year",
+    ],
+)
+def test_chrome_above_the_headline_is_not_the_title(config: CleanConfig, line: str) -> None:
+    headline = "Northbridge ferry to add three stops"
+    title, body = clean_text("\n\n".join([line, headline, *BODY]), config)
+    assert title == headline
+    assert line not in body
+    _assert_body(body)
+
+
+def test_headline_starting_with_more_is_kept_as_title(config: CleanConfig) -> None:
+    headline = "More than 12,000 passengers a day for Northbridge ferry"
+    title, body = clean_text("\n\n".join([headline, *BODY]), config)
+    assert title == headline
+    _assert_body(body)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sign up for our morning briefing and get the top stories delivered to your inbox.",
+        "This article originally appeared on The Harbour Review. Read the original article.",
+        "Have a news tip? Email the newsroom at tips@northbridge.example.",
+        "Our Standards: The Harbour Wire Trust Principles.",
+    ],
+)
+def test_reader_prompts_and_republishing_lines_at_the_end(config: CleanConfig, line: str) -> None:
+    _, body = clean_text(_text(tail=(line,)), config)
+    assert line[:30] not in body
+    assert "Read the original" not in body
+    _assert_body(body)
+
+
+def test_the_same_words_inside_reporting_stay(config: CleanConfig) -> None:
+    kept = (
+        "The ferry operator said the article it published last year first appeared in a trade "
+        "journal, and that readers who have a tip for the inquiry should email the council."
+    )
+    _, body = clean_text(_text(middle=(kept,)), config)
+    assert kept in body
