@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 
 from pipeline import errors
 from pipeline.errors import StageError
-from pipeline.records import RawArticle
+from pipeline.records import RawArticle, media_type
 
 # ``pipeline/schemas`` links to the repository's ``schemas/`` (the contracts' one home), so the
 # files are package data: a wheel carries them and an installed package finds them here.
@@ -162,16 +162,6 @@ def raw_from_doc(doc: Any) -> RawArticle:
     if kind != doc["content_type"]:
         doc = {**doc, "content_type": kind}
     return RawArticle.from_dict(doc)
-
-
-_MEDIA_ALIASES = {"application/xhtml+xml": "text/html", "text/xhtml": "text/html"}
-
-
-def media_type(content_type: str) -> str:
-    """The media type of a content-type value, lower-cased, without parameters:
-    'Text/HTML; charset=UTF-8' -> 'text/html' (XHTML counts as HTML)."""
-    kind = content_type.split(";", 1)[0].strip().lower()
-    return _MEDIA_ALIASES.get(kind, kind)
 
 
 def now_rfc3339() -> str:

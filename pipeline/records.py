@@ -97,3 +97,13 @@ class CleanedArticle:
     language: str | None = None
     authors: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()  # kinds of boilerplate removed, for diagnostics (e.g. "cookie")
+
+
+_MEDIA_ALIASES = {"application/xhtml+xml": "text/html", "text/xhtml": "text/html"}
+
+
+def media_type(content_type: str) -> str:
+    """The media type of a content-type value, lower-cased, without parameters:
+    'Text/HTML; charset=UTF-8' -> 'text/html' (XHTML counts as HTML)."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return _MEDIA_ALIASES.get(kind, kind)

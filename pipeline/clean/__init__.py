@@ -25,7 +25,7 @@ from pipeline.clean._markup import looks_like_html_page, without_markup
 from pipeline.clean._substance import has_article_text
 from pipeline.clean._text import TextResult, clean_text, clean_text_detailed
 from pipeline.errors import EMPTY_AFTER_CLEANING, UNSUPPORTED_CONTENT_TYPE, StageError
-from pipeline.records import CleanedArticle, RawArticle
+from pipeline.records import CleanedArticle, RawArticle, media_type
 
 __all__ = [
     "CleanConfig",
@@ -42,11 +42,11 @@ __all__ = [
 
 def clean_article(raw: RawArticle, config: CleanConfig) -> CleanedArticle:
     """Clean one raw article (see the module docstring)."""
-    content_type = raw.content_type.split(";")[0].strip().lower()
+    content_type = media_type(raw.content_type)
     if content_type == "text/plain" and looks_like_html_page(raw.content):
         content_type = "text/html"  # a whole page delivered as text: clean it as the page it is
     raw_title = without_markup(raw.title or "").strip() or None
-    if content_type in ("text/html", "application/xhtml+xml"):
+    if content_type == "text/html":
         page = clean_html(raw.content, config, url=raw.url)
         title, body, removed = raw_title or page.title, page.body, page.removed
         canonical, published, language, authors = (
