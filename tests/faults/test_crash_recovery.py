@@ -96,7 +96,7 @@ def _stop_when_done(settings: Any, worker: Any, n: int) -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="open: in about 2 of 3 runs on this machine 2 of the 300 articles published after the "
+    reason="open: in 6 of 12 runs on this machine 2 of the 300 articles published after the "
     "restart (exact copies a8-14-c262, a8-174-c178) reach the prepared topic but no story; the "
     "tables themselves are now restored whole (highwater 299 = 300 entries), see the README",
 )
