@@ -163,6 +163,42 @@ def install_end_offset_check(settings: Settings) -> None:
     AIOKafkaConsumer.end_offsets = end_offsets
 
 
+class RangeReader:
+    """Reads given offset ranges of a partition back from the broker (no consumer group)."""
+
+    def __init__(self, settings: Settings, timeout_s: float = 10.0) -> None:
+        self.settings = settings
+        self.timeout_s = timeout_s
+
+    async def read(self, topic: str, partition: int, start: int, end: int) -> list[Any]:
+        """The records with ``start <= offset < end`` (fewer when some offsets hold no record, such
+        as transaction markers). Raises TimeoutError when the broker does not deliver in time."""
+        tp = TopicPartition(topic, partition)
+        consumer = AIOKafkaConsumer(
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=max(self.settings.max_message_bytes * 2, 1 << 20),
+            **self.settings.kafka_client_kwargs(),
+        )
+        await consumer.start()
+        try:
+            consumer.assign([tp])
+            consumer.seek(tp, start)
+            out: list[Any] = []
+            deadline = time.monotonic() + self.timeout_s
+            while await consumer.position(tp) < end:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"{topic}[{partition}] offsets {start}..{end - 1} not read in {self.timeout_s:.0f} s"
+                    )
+                batch = await consumer.getmany(tp, timeout_ms=200)
+                out.extend(r for r in batch.get(tp, []) if start <= r.offset < end)
+            return out
+        finally:
+            await consumer.stop()
+
+
 async def read_topic(
     settings: Settings,
     topic: str,
@@ -223,6 +259,7 @@ async def read_topic(
 __all__ = [
     "BrokerUnavailable",
     "KafkaConnectionError",
+    "RangeReader",
     "ensure_topics",
     "make_producer",
     "read_topic",

@@ -24,7 +24,8 @@ import faust
 from faust.types import EventT, StreamT
 
 from pipeline.contracts import dumps
-from pipeline.kafka import install_end_offset_check
+from pipeline.gaps import OffsetGaps
+from pipeline.kafka import RangeReader, install_end_offset_check
 from pipeline.prepare_pool import PreparePool, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
@@ -163,6 +164,46 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             await app.crash(exc)
             raise
 
+    # Messages the stream skipped are read back from the broker before the next one is processed
+    # (see pipeline/gaps.py: Faust can drop a fetched message when a recovery ends mid-flow).
+    gaps = OffsetGaps()
+    reader = RangeReader(settings)
+    recovered = {"messages": 0, "gaps": 0}
+
+    async def _forget_positions(*_: Any, **__: Any) -> None:
+        gaps.reset()
+
+    app.on_partitions_assigned.connect(_forget_positions)
+    app.on_partitions_revoked.connect(_forget_positions)
+
+    async def with_skipped(msgs: list[RawMessage]) -> list[RawMessage]:
+        out: list[RawMessage] = []
+        for m in msgs:
+            gap = gaps.observe(m.topic, m.partition, m.offset)
+            if gap is not None:
+                try:
+                    records = await reader.read(m.topic, m.partition, *gap)
+                except Exception as exc:
+                    # Going on would lose them: nothing after the gap is processed (or committed),
+                    # so a restarted worker reads them again.
+                    log.critical(
+                        "%s[%d]: cannot read skipped offsets %d..%d back: %s; stopping the worker",
+                        m.topic, m.partition, gap[0], gap[1] - 1, exc,
+                    )  # fmt: skip
+                    await app.crash(exc)
+                    raise
+                recovered["gaps"] += 1
+                recovered["messages"] += len(records)
+                if records:
+                    log.warning(
+                        "%s[%d]: the stream skipped offsets %d..%d; read %d message(s) back from the "
+                        "broker (%d recovered so far)",
+                        m.topic, m.partition, gap[0], gap[1] - 1, len(records), recovered["messages"],
+                    )  # fmt: skip
+                out.extend(RawMessage(r.value, r.key, m.topic, m.partition, r.offset) for r in records)
+            out.append(m)
+        return out
+
     # With PIPELINE_PREPARE_PROCESSES=N the prepare step runs in N child processes (each loads its
     # models once, while the worker joins its group); this process then only loads models if a
     # child dies and a batch has to be prepared here.
@@ -179,7 +220,7 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
         async for events in stream.take_events(  # type: ignore[attr-defined]
             PREPARE_BATCH, within=PREPARE_WITHIN_S
         ):
-            msgs = [_raw_message(ev) for ev in events]
+            msgs = await with_skipped([_raw_message(ev) for ev in events])
             if pool is not None:
                 prepared, dead = await pool.prepare(msgs, fallback_processor)
             else:
@@ -202,11 +243,12 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
 
         async def story_agent(stream: StreamT[bytes]) -> None:
             async for event in stream.events():
-                story, dead = story_stage.assemble_message(_raw_message(event))
-                if dead is not None:
-                    await send_dead(dead)
-                if story is not None:
-                    await stories_topic.send(key=story["story_id"], value=dumps(story))
+                for msg in await with_skipped([_raw_message(event)]):
+                    story, dead = story_stage.assemble_message(msg)
+                    if dead is not None:
+                        await send_dead(dead)
+                    if story is not None:
+                        await stories_topic.send(key=story["story_id"], value=dumps(story))
 
         app.agent(prepared_topic, name="story")(story_agent)
     return app

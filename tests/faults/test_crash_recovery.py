@@ -94,18 +94,15 @@ def _stop_when_done(settings: Any, worker: Any, n: int) -> None:
     worker.stop(signal.SIGTERM)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: in 6 of 12 runs on this machine 2 of the 300 articles published after the "
-    "restart (exact copies a8-14-c262, a8-174-c178) reach the prepared topic but no story; the "
-    "tables themselves are now restored whole (highwater 299 = 300 entries), see the README",
-)
 def test_restart_then_more_input_keeps_every_story(broker: str, tmp_path: Path) -> None:
     """Stop the worker cleanly after a burst, start it again, publish more (copies of the first
     burst among them): the tables restored from their changelogs must hold every update, so every
     article stays in its story and every copy finds its original. (On the embedded broker a
     restored table used to miss the last batch of each changelog: the broker reports a partition's
-    end short by its last batch; 8-13 of 2,000 articles went missing in a reviewer's runs.)"""
+    end short by its last batch; 8-13 of 2,000 articles went missing in a reviewer's runs. And
+    Faust itself lost the one raw message per partition that was queued when its recovery ended
+    while input was already flowing, in about half the runs; the worker now reads such skipped
+    offsets back, see pipeline/gaps.py.)"""
     docs, groups = corpus(n_stories=300, copies=300, seed=8)
     settings = fresh_settings(broker, tmp_path, entities=False)
     log = tmp_path / "worker.log"

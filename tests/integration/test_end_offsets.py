@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from pipeline.kafka import confirmed_end_offsets, ensure_topics, install_end_offset_check, make_producer
+from pipeline.kafka import (
+    RangeReader,
+    confirmed_end_offsets,
+    ensure_topics,
+    install_end_offset_check,
+    make_producer,
+)
 from pipeline.settings import Settings
 from tests.integration.harness import fresh_settings
 
@@ -59,3 +65,32 @@ def test_end_offsets_count_every_record_of_the_last_batch(
     # the broker's own answer may be short (Tansu 0.6 reports 4 here); the confirmed one is not
     assert reported <= after_last
     assert confirmed == after_last and patched == after_last
+
+
+def test_range_reader_reads_exactly_the_requested_offsets(broker: str, tmp_path: Path) -> None:
+    """What the worker does with offsets its stream skipped: read them back from the broker."""
+    settings = fresh_settings(broker, tmp_path)
+
+    async def run() -> tuple[list[int], list[int], list[int]]:
+        end = await _batches(settings, [3, 7, 5])
+        reader = RangeReader(settings)
+        middle = await reader.read(settings.raw_topic, 0, 2, 11)  # spans three record batches
+        one = await reader.read(settings.raw_topic, 0, 9, 10)
+        tail = await reader.read(settings.raw_topic, 0, end - 2, end)
+        return [r.offset for r in middle], [r.offset for r in one], [r.offset for r in tail]
+
+    middle, one, tail = asyncio.run(run())
+    assert middle == list(range(2, 11))
+    assert one == [9]
+    assert tail == [13, 14]
+
+
+def test_range_reader_times_out_on_offsets_that_do_not_exist(broker: str, tmp_path: Path) -> None:
+    settings = fresh_settings(broker, tmp_path)
+
+    async def run() -> None:
+        await _batches(settings, [2])
+        await RangeReader(settings, timeout_s=1.0).read(settings.raw_topic, 0, 0, 5)
+
+    with pytest.raises(TimeoutError, match=r"offsets 0\.\.4"):
+        asyncio.run(run())

@@ -1,0 +1,36 @@
+"""Offset continuity of an agent's input: finds messages the stream never delivered.
+
+faust-streaming (0.15.3, measured) can lose a message it has already fetched when a recovery
+ends while records are flowing: the recovery suspends the flow, which empties the stream's queue,
+but the consumer's read offset has already moved past what was in that queue, so the message is
+neither processed nor fetched again, and the offsets after it are committed. Measured here: in 6
+of 12 restart runs, one message per raw partition (the one queued at that moment) was lost.
+
+The worker therefore checks that each partition's offsets arrive without holes and reads any
+hole back from the broker itself (:class:`pipeline.kafka.RangeReader`) before going on. A hole
+can also be legitimate (transaction markers, compaction); reading it back then finds nothing.
+"""
+
+from __future__ import annotations
+
+
+class OffsetGaps:
+    """Remembers the next expected offset per (topic, partition)."""
+
+    def __init__(self) -> None:
+        self._next: dict[tuple[str, int], int] = {}
+
+    def reset(self) -> None:
+        """Forget every position (call on a rebalance: the next offsets come from the commit)."""
+        self._next.clear()
+
+    def observe(self, topic: str, partition: int, offset: int) -> tuple[int, int] | None:
+        """Record a delivered offset; return ``(start, end)`` (end exclusive) of the offsets that
+        were skipped just before it, or None. An offset at or below the last one is a replay
+        (the consumer went back): the position moves back with it."""
+        key = (topic, partition)
+        expected = self._next.get(key)
+        self._next[key] = offset + 1
+        if expected is not None and offset > expected:
+            return expected, offset
+        return None
