@@ -24,6 +24,15 @@ class OffsetGaps:
         """Forget every position (call on a rebalance: the next offsets come from the commit)."""
         self._next.clear()
 
+    def known(self, topic: str, partition: int) -> bool:
+        """Whether a position is remembered for this partition."""
+        return (topic, partition) in self._next
+
+    def expect(self, topic: str, partition: int, offset: int) -> None:
+        """Set where the partition should go on (its committed offset after an assignment), so a
+        hole before the first delivered message is found too."""
+        self._next[(topic, partition)] = offset
+
     def observe(self, topic: str, partition: int, offset: int) -> tuple[int, int] | None:
         """Record a delivered offset; return ``(start, end)`` (end exclusive) of the offsets that
         were skipped just before it, or None. An offset at or below the last one is a replay

@@ -170,6 +170,20 @@ class RangeReader:
         self.settings = settings
         self.timeout_s = timeout_s
 
+    async def committed(self, group: str, topic: str, partition: int) -> int | None:
+        """The consumer group's committed offset of the partition (None when it has none)."""
+        tp = TopicPartition(topic, partition)
+        admin = AIOKafkaAdminClient(
+            request_timeout_ms=int(self.timeout_s * 1000), **self.settings.kafka_client_kwargs()
+        )
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(group, partitions=[tp])
+        finally:
+            await admin.close()
+        meta = offsets.get(tp)
+        return meta.offset if meta is not None and meta.offset >= 0 else None
+
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[Any]:
         """The records with ``start <= offset < end`` (fewer when some offsets hold no record, such
         as transaction markers). Raises TimeoutError when the broker does not deliver in time."""

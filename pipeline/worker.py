@@ -176,9 +176,21 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     app.on_partitions_assigned.connect(_forget_positions)
     app.on_partitions_revoked.connect(_forget_positions)
 
+    async def expect_committed(m: RawMessage) -> None:
+        """First message of a partition since an assignment: it should be at the commit."""
+        try:
+            committed = await reader.committed(app.conf.id, m.topic, m.partition)
+        except Exception as exc:  # the check is a safety net: without it, go on unchecked
+            log.warning("%s[%d]: committed offset not read (%s); not checked", m.topic, m.partition, exc)
+            return
+        if committed is not None and committed < m.offset:
+            gaps.expect(m.topic, m.partition, committed)
+
     async def with_skipped(msgs: list[RawMessage]) -> list[RawMessage]:
         out: list[RawMessage] = []
         for m in msgs:
+            if not gaps.known(m.topic, m.partition):
+                await expect_committed(m)
             gap = gaps.observe(m.topic, m.partition, m.offset)
             if gap is not None:
                 try:

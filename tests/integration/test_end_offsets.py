@@ -94,3 +94,29 @@ def test_range_reader_times_out_on_offsets_that_do_not_exist(broker: str, tmp_pa
 
     with pytest.raises(TimeoutError, match=r"offsets 0\.\.4"):
         asyncio.run(run())
+
+
+def test_range_reader_reads_a_groups_committed_offset(broker: str, tmp_path: Path) -> None:
+    """The worker compares the first message of a partition after an assignment with this."""
+    settings = fresh_settings(broker, tmp_path)
+    group = f"{settings.app_id}-committed"
+
+    async def run() -> tuple[int | None, int | None]:
+        await _batches(settings, [6])
+        reader = RangeReader(settings)
+        before = await reader.committed(group, settings.raw_topic, 0)
+        consumer = AIOKafkaConsumer(
+            group_id=group, enable_auto_commit=False, **settings.kafka_client_kwargs()
+        )
+        await consumer.start()
+        try:
+            tp = TopicPartition(settings.raw_topic, 0)
+            consumer.assign([tp])
+            await consumer.commit({tp: 4})
+        finally:
+            await consumer.stop()
+        return before, await reader.committed(group, settings.raw_topic, 0)
+
+    before, after = asyncio.run(run())
+    assert before is None
+    assert after == 4

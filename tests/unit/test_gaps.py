@@ -44,3 +44,12 @@ def test_first_offset_after_reset_is_not_a_gap() -> None:
     g.reset()  # a rebalance: the next offset comes from the committed position
     assert g.observe("raw", 0, 90) is None
     assert g.observe("raw", 0, 92) == (91, 92)
+
+
+def test_a_hole_before_the_first_message_is_found_from_the_commit() -> None:
+    g = OffsetGaps()
+    assert not g.known("raw", 0)
+    g.expect("raw", 0, 40)  # the group's committed offset after an assignment
+    assert g.known("raw", 0)
+    assert g.observe("raw", 0, 42) == (40, 42)
+    assert g.observe("raw", 0, 43) is None
