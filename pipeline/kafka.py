@@ -184,6 +184,23 @@ class RangeReader:
         meta = offsets.get(tp)
         return meta.offset if meta is not None and meta.offset >= 0 else None
 
+    async def start_offset(self, group: str, topic: str, partition: int) -> int:
+        """Where the group goes on in the partition: its committed offset, or the partition's first
+        offset when it has committed none (consumers start at the earliest offset)."""
+        committed = await self.committed(group, topic, partition)
+        if committed is not None:
+            return committed
+        tp = TopicPartition(topic, partition)
+        consumer = AIOKafkaConsumer(
+            enable_auto_commit=False, group_id=None, **self.settings.kafka_client_kwargs()
+        )
+        await consumer.start()
+        try:
+            first = await consumer.beginning_offsets([tp])
+        finally:
+            await consumer.stop()
+        return int(first[tp])
+
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[Any]:
         """The records with ``start <= offset < end`` (fewer when some offsets hold no record, such
         as transaction markers). Raises TimeoutError when the broker does not deliver in time."""
@@ -192,7 +209,8 @@ class RangeReader:
             enable_auto_commit=False,
             group_id=None,
             auto_offset_reset="earliest",
-            max_partition_fetch_bytes=max(self.settings.max_message_bytes * 2, 1 << 20),
+            # as large as the worker's own fetches: any message it can receive, this reads back
+            max_partition_fetch_bytes=max(self.settings.max_message_bytes * 2, 4 << 20),
             **self.settings.kafka_client_kwargs(),
         )
         await consumer.start()

@@ -120,3 +120,27 @@ def test_range_reader_reads_a_groups_committed_offset(broker: str, tmp_path: Pat
     before, after = asyncio.run(run())
     assert before is None
     assert after == 4
+
+
+def test_start_offset_is_the_commit_or_the_first_offset(broker: str, tmp_path: Path) -> None:
+    """Where the worker expects a partition to go on after an assignment."""
+    settings = fresh_settings(broker, tmp_path)
+    group = f"{settings.app_id}-start"
+
+    async def run() -> tuple[int, int]:
+        await _batches(settings, [5])
+        reader = RangeReader(settings)
+        fresh = await reader.start_offset(group, settings.raw_topic, 0)
+        consumer = AIOKafkaConsumer(
+            group_id=group, enable_auto_commit=False, **settings.kafka_client_kwargs()
+        )
+        await consumer.start()
+        try:
+            tp = TopicPartition(settings.raw_topic, 0)
+            consumer.assign([tp])
+            await consumer.commit({tp: 3})
+        finally:
+            await consumer.stop()
+        return fresh, await reader.start_offset(group, settings.raw_topic, 0)
+
+    assert asyncio.run(run()) == (0, 3)
