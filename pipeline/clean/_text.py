@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pipeline.clean import _header as H
 from pipeline.clean import _patterns as P
 from pipeline.clean._config import CleanConfig
 from pipeline.clean._lang import guess_language, is_foreign, latin_share, stopwords
@@ -162,14 +163,28 @@ def clean_text_detailed(
     while len(units) > 1 and (kind := _leading_chrome(units[0], config)):
         units, ends_block = units[1:], ends_block[1:]
         removed.append(kind)
-    if units:
-        first = units[0]
-        # a one-unit text equal to its title is a one-sentence item (a brief, a feed item whose
-        # description repeats the title), not a title over nothing
-        if title and _same(first, title) and len(units) > 1:
+    # the lines above the headline: section labels, kickers, bylines, dates, breadcrumbs, menus
+    shaped = [_looks_like_title(u, config) for u in units[: H.HEADER_MAX_UNITS]]
+    if title:
+        # the headline repeated under chrome lines: it and what stands above it go (a one-unit
+        # text equal to its title is a one-sentence item, not a title over nothing)
+        same = [_same(u, title) for u in units[: H.HEADER_MAX_UNITS]]
+        at = H.title_position(units, shaped, same)
+        if at is not None and len(units) > at + 1:
+            removed.extend([P.CHROME] * at + [P.TITLE])
+            units, ends_block = units[at + 1 :], ends_block[at + 1 :]
+    else:
+        k, headline = H.header_chrome(units, shaped, ends_block)
+        if k:
+            removed.extend([P.CHROME] * k)
+            units, ends_block = units[k:], ends_block[k:]
+        if headline:
+            title = units[0]
             units, ends_block = units[1:], ends_block[1:]
             removed.append(P.TITLE)
-        elif not title and len(units) > 1 and ends_block[0] and _looks_like_title(first, config):
+    if units and not removed.count(P.TITLE):
+        first = units[0]
+        if not title and len(units) > 1 and ends_block[0] and _looks_like_title(first, config):
             title = first
             units, ends_block = units[1:], ends_block[1:]
             removed.append(P.TITLE)
