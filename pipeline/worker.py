@@ -103,8 +103,9 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     raw_topic = raw_topic_of(settings.raw_topic, bytes, settings.raw_partitions)
     prepared_topic = raw_topic_of(settings.prepared_topic, str, 1)
     stories_topic = raw_topic_of(settings.stories_topic, str, settings.raw_partitions)
-    # Roles: "all" runs both agents; "prepare" and "story" run one each (the same consumer group:
-    # Faust assigns a topic's partitions among the workers subscribed to it). Prepare scales out
+    # Roles: "all" runs both agents; "prepare" and "story" run one each ("prepare" in a consumer
+    # group of its own, see above: Faust assigns a topic's partitions among the workers of a
+    # group, so use one layout or the other, not "all" with "prepare"). Prepare scales out
     # with raw partitions; the story stage is one ordered stream, so a worker that runs only it
     # is not slowed by the prepare work of its raw partitions.
     role = settings.worker_role
