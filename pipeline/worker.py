@@ -326,6 +326,8 @@ async def count_as_acked(
     if committed is None or committed >= first:
         return
     acked = consumer._acked_index[tp]
+    if len(acked) == first - committed:  # the usual case: all of them acknowledged, nothing to do
+        return
     run: int | None = None
     for offset in range(committed, first):
         if offset in acked:
