@@ -41,6 +41,7 @@ _DATE_WORDS = frozenset(
         "month months year years yesterday today st nd rd th of"
     ).split()
 )
+_STAMP_WORDS = frozenset("am pm updated update published posted modified created ago".split())
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _BYLINE = re.compile(
     r"^\s*(?:by|von|par|por|door|di)\s+\S"
@@ -87,7 +88,12 @@ def _date_like(unit: str) -> bool:
     others = [w for w in words if not w.isdigit() and w not in _DATE_WORDS]
     has_date_word = any(w in _DATE_WORDS and w not in ("on", "at", "by", "of", "st", "nd", "rd", "th")
                         for w in words)  # fmt: skip
-    return (numbers > 0 or "ago" in words) and has_date_word and len(others) <= 1
+    # one number needs a word that marks a timestamp ("Published 3 hours ago"): "Trump on Jan. 6"
+    # is a headline, "Jan. 14, 2022" a date
+    marked = any(w in _STAMP_WORDS for w in words)
+    return (
+        has_date_word and len(others) <= 1 and (numbers >= 2 or (numbers == 1 and marked) or "ago" in words)
+    )
 
 
 def _crumb(unit: str) -> bool:
