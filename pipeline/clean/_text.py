@@ -182,12 +182,10 @@ def clean_text_detailed(
             title = units[0]
             units, ends_block = units[1:], ends_block[1:]
             removed.append(P.TITLE)
-    if units and not removed.count(P.TITLE):
-        first = units[0]
-        if not title and len(units) > 1 and ends_block[0] and _looks_like_title(first, config):
-            title = first
-            units, ends_block = units[1:], ends_block[1:]
-            removed.append(P.TITLE)
+    if not title and len(units) > 1 and ends_block[0] and _looks_like_title(units[0], config):
+        title = units[0]
+        units, ends_block = units[1:], ends_block[1:]
+        removed.append(P.TITLE)
 
     doc_lang = guess_language(text) or "en"
     doc_latin = latin_share(text[:20_000])

@@ -104,7 +104,7 @@ def test_restart_then_more_input_keeps_every_story(broker: str, tmp_path: Path) 
     article stays in its story and every copy finds its original. (On the embedded broker a
     restored table used to miss the last batch of each changelog: the broker reports a partition's
     end short by its last batch; 8-13 of 2,000 articles went missing in a reviewer's runs. And
-    Faust itself lost the one raw message per partition that was queued when its recovery ended
+    Faust itself lost the raw messages that were queued when its recovery ended
     while input was already flowing, in about half the runs; the worker now reads such skipped
     offsets back, see pipeline/gaps.py.)"""
     docs, groups = corpus(n_stories=300, copies=300, seed=8)

@@ -96,6 +96,18 @@ def test_range_reader_times_out_on_offsets_that_do_not_exist(broker: str, tmp_pa
         asyncio.run(run())
 
 
+async def _commit(settings: Settings, group: str, offset: int) -> None:
+    """Commit ``offset`` of the raw topic's partition 0 for ``group``."""
+    consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False, **settings.kafka_client_kwargs())
+    await consumer.start()
+    try:
+        tp = TopicPartition(settings.raw_topic, 0)
+        consumer.assign([tp])
+        await consumer.commit({tp: offset})
+    finally:
+        await consumer.stop()
+
+
 def test_range_reader_reads_a_groups_committed_offset(broker: str, tmp_path: Path) -> None:
     """The worker compares the first message of a partition after an assignment with this."""
     settings = fresh_settings(broker, tmp_path)
@@ -105,16 +117,7 @@ def test_range_reader_reads_a_groups_committed_offset(broker: str, tmp_path: Pat
         await _batches(settings, [6])
         reader = RangeReader(settings)
         before = await reader.committed(group, settings.raw_topic, 0)
-        consumer = AIOKafkaConsumer(
-            group_id=group, enable_auto_commit=False, **settings.kafka_client_kwargs()
-        )
-        await consumer.start()
-        try:
-            tp = TopicPartition(settings.raw_topic, 0)
-            consumer.assign([tp])
-            await consumer.commit({tp: 4})
-        finally:
-            await consumer.stop()
+        await _commit(settings, group, 4)
         return before, await reader.committed(group, settings.raw_topic, 0)
 
     before, after = asyncio.run(run())
@@ -131,16 +134,7 @@ def test_start_offset_is_the_commit_or_the_first_offset(broker: str, tmp_path: P
         await _batches(settings, [5])
         reader = RangeReader(settings)
         fresh = await reader.start_offset(group, settings.raw_topic, 0)
-        consumer = AIOKafkaConsumer(
-            group_id=group, enable_auto_commit=False, **settings.kafka_client_kwargs()
-        )
-        await consumer.start()
-        try:
-            tp = TopicPartition(settings.raw_topic, 0)
-            consumer.assign([tp])
-            await consumer.commit({tp: 3})
-        finally:
-            await consumer.stop()
+        await _commit(settings, group, 3)
         return fresh, await reader.start_offset(group, settings.raw_topic, 0)
 
     assert asyncio.run(run()) == (0, 3)
