@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # canonical one always among them): later copies of a big story add no new spellings worth the
 # cost of re-merging hundreds of members on every revision.
 MAX_MERGED_ENRICHMENTS = 32
+# A member related as "rewrite" competes for canonical with this share of its words: automatic
+# rewriters pad sentences, so a rewrite with up to 25% more words than a copy is not more complete.
+REWRITE_WORDS = 0.8
 # Decoded story states kept in memory (least recently used first out; also dropped when the story
 # leaves the time window). The table stays the source of truth: every change is written through
 # to it, and a cached state is used only while the table still holds the very bytes it was written
@@ -55,7 +58,7 @@ class _StoryState:
     updated_at: str
     last_article_id: str
     canonical: dict[str, Any]
-    canonical_words: int
+    canonical_words: int  # the canonical's words (counted at REWRITE_WORDS for a rewrite)
     canonical_ts: float
     members: list[dict[str, Any]] = field(default_factory=list)
     enrichments: dict[str, dict[str, Any]] = field(default_factory=dict)  # article id -> per-article
@@ -260,14 +263,17 @@ class StoryAssembler:
             }
         )
         live.member_ids.add(art.id)
-        more_complete = words > state.canonical_words or (
-            words == state.canonical_words and prepared.published_ts < state.canonical_ts
+        # A rewrite says the same in other (often more) words: it takes over as the canonical
+        # version only when it is clearly more complete (its words count at REWRITE_WORDS).
+        score = int(words * REWRITE_WORDS) if relation == "rewrite" else words
+        more_complete = score > state.canonical_words or (
+            score == state.canonical_words and prepared.published_ts < state.canonical_ts
         )
         if len(state.enrichments) < MAX_MERGED_ENRICHMENTS or more_complete:
             state.enrichments[art.id] = prepared.enrichment_dict()
             live.decoded[art.id] = prepared.enrichment
         if more_complete:
-            state.canonical, state.canonical_words, state.canonical_ts = version, words, prepared.published_ts
+            state.canonical, state.canonical_words, state.canonical_ts = version, score, prepared.published_ts
         state.revision += 1
         state.updated_at = now
         state.last_article_id = art.id

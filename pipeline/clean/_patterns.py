@@ -116,6 +116,12 @@ _PHOTO = (
     r"|\((?:[a-z][\w.'’&-]*\s+){0,4}(?:photo|pictures?|images?)\s*/\s*[a-z][\w.'’-]*(?:\s+[a-z][\w.'’-]*){0,3}\s*\)\s*$"
     r"|[.!?]\s+\((?:[a-z][\w.'’&-]*\s+){1,4}[a-z][\w.'’&-]*\s*/\s*[a-z][\w.'’-]*(?:\s+[a-z][\w.'’-]*){1,3}\s*\)\s*$"
 )
+# A wire story's staff credit: "Reporting by Tomasz Reichel; editing by Ada Munro".
+_STAFF_CREDIT = (
+    r"^\s*\(?(?:additional )?(?:reporting|writing|editing|compiled|research)(?: and (?:reporting|writing|"
+    r"editing))? by (?:[\w'’.-]+(?: |(?=[;,)]|\s*$))){1,5}(?:[;,] (?:additional )?(?:reporting|writing|"
+    r"editing)(?: and (?:writing|editing))? by (?:[\w'’.-]+(?: |(?=[;,)]|\s*$))){1,5})*\)?\s*$"
+)
 _COPYRIGHT = (
     r"^\s*(?:©|\(c\)|copyright\b)|^\s*our standards\s*:"
     r"|\b(?:proudly )?powered by (?:wordpress|blogger|drupal|ghost)\b|\bforum software by\b"
@@ -132,6 +138,7 @@ LINE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (ADVERTISEMENT, re.compile(_ADVERTISEMENT, _F)),
     (RELATED, re.compile(_RELATED, _F)),
     (PHOTO_CREDIT, re.compile(_PHOTO, _F)),
+    (PHOTO_CREDIT, re.compile(_STAFF_CREDIT, _F)),
     (COPYRIGHT, re.compile(_COPYRIGHT, _F)),
 )
 
@@ -196,11 +203,27 @@ EDGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # Prompts addressed to the reader, unambiguous in full sentences of up to 20 words anywhere.
 LONG_FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (SHARE, re.compile(r"^\s*(?:follow|like|find|connect with) us on\b")),
+    (PHOTO_CREDIT, re.compile(_STAFF_CREDIT, _F)),
+    (
+        SHARE,
+        re.compile(
+            r"^\s*(?:follow|like|find|connect with) us on\b"
+            # "Follow Fairline Sport on Instagram and TikTok for ...": a follow prompt names a network
+            r"|^(?![^\n]*\b(?:said|says|told)\b)\s*(?:follow|like|find|connect with|subscribe to) "
+            r"(?:[\w'’&@-]+ ){1,5}on (?:facebook|twitter|x|"
+            r"instagram|tiktok|linkedin|youtube|threads|bluesky|whatsapp|telegram|snapchat|mastodon|"
+            r"flipboard|google news|apple news)\b"
+        ),
+    ),
     (
         NEWSLETTER,
         re.compile(
             r"\bclick here to (?:subscribe|sign up|register|join|download)\b"
+            # a newsletter box's blurb: "A weekly email about ... Free for registered readers."
+            r"|^\s*(?:a|our) (?:free )?(?:daily|weekly|monthly|fortnightly|twice-weekly) "
+            r"(?:e-?mail|newsletter|briefing|digest|round-?up)"
+            r"(?: (?:about|on|with|covering|for) [^.!?]{0,100})?\s*(?:[.!]|$)"
+            r"|^\s*free (?:for|to) (?:all )?(?:registered )?(?:readers|users|subscribers|members)\s*[.!]?\s*$"
             r"|\b(?:in|to) your inbox\b.{0,60}\bsign up\b|\bsign up\b.{0,60}\b(?:in|to) your inbox\b"
             r"|^\s*sign up (?:for|to) (?:our|the)\b.{0,60}\b(?:newsletter|briefing|digest|alerts)\b"
             r"|^\s*(?:have|got) a (?:news )?tip\b.{0,80}\b(?:email|e-mail|contact|send|write to|reach)\b"

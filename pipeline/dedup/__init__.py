@@ -1,7 +1,7 @@
 """Dedup stage: find which earlier article (within a time window) a new article is a version of.
 
 What goes in: a :class:`~pipeline.records.CleanedArticle`. ``signature(article, config)`` (pure,
-parallel stage) turns it into a 789-byte :class:`Signature`; :class:`DedupIndex` (global stage)
+parallel stage) turns it into a 923-byte :class:`Signature`; :class:`DedupIndex` (global stage)
 answers ``lookup(article_id, sig) -> Match | None`` and is updated with ``insert``/``evict``.
 What comes out: a :class:`Match` naming the matched article, its story, the relation
 ("exact", "copy", "rewrite") and a similarity in [0, 1]. This stage raises no reason codes.

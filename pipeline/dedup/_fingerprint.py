@@ -18,6 +18,7 @@ What goes in: the weighted features of :mod:`pipeline.dedup._features`. What com
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,9 @@ ALL_BINS = 256  # fourth sketch: bottom-k of the key pairs of the whole text, fo
 ALL_SKETCH_SIZE = 2 * ALL_BINS
 SKETCH_TOKENS = 120
 ANCHOR_TOKENS = 40  # the anchor is the smallest hash of the key pairs of this many first keys
+ORDER_ITEMS = 64  # names and numbers kept in reading order (the order sequence)
+ORDER_SIZE = 2 * ORDER_ITEMS  # bytes: one 16-bit hash per item
+ORDER_KEY_MIN = 12  # distinct names and numbers an article needs for a names key
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
 
@@ -129,6 +133,33 @@ def aggregate(feats: list[Feature]) -> tuple[U64, F64, U64, U64, U64, U64, int]:
     weights = np.maximum.reduceat(w[order], starts) * (1.0 + np.log(counts))
     salient, words = _distinct(top_pairs), _distinct(top)
     return sorted_h[starts], weights, salient, words, _distinct(names), _distinct(everywhere), anchor
+
+
+def name_order(feats: list[Feature]) -> tuple[bytes, int, int]:
+    """The names and numbers of an article in reading order, and its names key.
+
+    Returns the first ``ORDER_ITEMS`` name and number keys (a key repeating the one before it is
+    left out) as 16-bit hashes (``ORDER_SIZE`` bytes, zero-padded), how many there are, and the
+    names key: the smallest 32-bit hash of the distinct ones (a MinHash value: two articles share
+    it with probability equal to the Jaccard similarity of their sets), 0 for fewer than
+    ``ORDER_KEY_MIN`` distinct ones. An automatic rewrite goes sentence by sentence, so it keeps
+    the names and numbers of the original in their order even where it changes every phrase.
+    """
+    seq: list[str] = []
+    last = ""
+    for f in feats:
+        name = f[0]
+        if name[0] in "#=" and name != last:
+            seq.append(name)
+            last = name
+            if len(seq) == ORDER_ITEMS:
+                break
+    hs = _hashes(seq)
+    items = [(h & 0xFFFF) or 1 for h in hs]
+    order = struct.pack(f"<{len(items)}H", *items).ljust(ORDER_SIZE, b"\0")
+    distinct = set(hs)
+    names_key = (min(h >> 32 for h in distinct) or 1) if len(distinct) >= ORDER_KEY_MIN else 0
+    return order, len(items), names_key
 
 
 def _distinct(x: npt.NDArray[Any]) -> npt.NDArray[Any]:

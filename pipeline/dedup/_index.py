@@ -40,6 +40,8 @@ from pipeline.dedup._fingerprint import (
 )
 from pipeline.dedup._signature import (
     NAMES_OFFSET,
+    ORDER_COUNT_OFFSET,
+    ORDER_OFFSET,
     PAIRS_OFFSET,
     SIGNATURE_SIZE,
     SKETCH_OFFSET,
@@ -150,6 +152,7 @@ class DedupIndex:
         self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._lh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._ah: U32 = np.zeros(capacity, dtype=np.uint32)
+        self._nh: U32 = np.zeros(capacity, dtype=np.uint32)
         self._ids: list[str] = []
         self._alive = 0
         self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
@@ -163,12 +166,14 @@ class DedupIndex:
         self._lead_rows: U32 = np.zeros(0, dtype=np.uint32)
         self._anchor_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self._anchor_rows: U32 = np.zeros(0, dtype=np.uint32)
+        self._names_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
+        self._names_rows: U32 = np.zeros(0, dtype=np.uint32)
 
     def reserve(self, capacity: int) -> None:
         """Grow the arrays to hold ``capacity`` rows without reallocating."""
         if capacity <= self._cap:
             return
-        for name in ("_fp", "_ts", "_uh", "_lh", "_ah"):
+        for name in ("_fp", "_ts", "_uh", "_lh", "_ah", "_nh"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self._n] = old[: self._n]
@@ -184,6 +189,7 @@ class DedupIndex:
         self._uh[i] = sig.url_key & _MASK32
         self._lh[i] = sig.lead_key & _MASK32
         self._ah[i] = sig.anchor & _MASK32
+        self._nh[i] = sig.names_key & _MASK32
         self._ids.append(article_id)
         self._n += 1
         self._alive += 1
@@ -216,6 +222,7 @@ class DedupIndex:
         self._uh[:n] = self._uh[keep]
         self._lh[:n] = self._lh[keep]
         self._ah[:n] = self._ah[keep]
+        self._nh[:n] = self._nh[keep]
         self._ids = [self._ids[i] for i in keep.tolist()]
         self._n = n
 
@@ -239,6 +246,7 @@ class DedupIndex:
         self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._lead_offsets, self._lead_rows = _csr((self._lh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._anchor_offsets, self._anchor_rows = _csr((self._ah[:n] & np.uint32(0xFFFF)).astype(np.uint16))
+        self._names_offsets, self._names_rows = _csr((self._nh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
         self._built = n
 
     # -- queries ---------------------------------------------------------------------------------
@@ -369,6 +377,10 @@ class DedupIndex:
         pairs = _kmv_rows(self._member, sig.pairs, sig.pairs_count, w, _C_PAIRS, ALL_BINS)
         body = sig.body_hash.to_bytes(8, "little")
         url = sig.url_key.to_bytes(8, "little")
+        # Names and numbers: Jaccard and the share of the fewer found in the other article. A
+        # template reused for another event (other names, places, numbers) shares word pairs
+        # but not these.
+        names = _kmv_rows(self._member, sig.names, sig.names_count, w, _C_NAMES, NAME_BINS)
         rest: list[int] = []  # neither the same text nor plainly another one
         for i in range(n):
             row, d, value = kept[i], dists[i], values[i]
@@ -380,24 +392,19 @@ class DedupIndex:
                 # same body, or an update of the same page (a live page's new post is not)
                 found.append(("exact", 1.0, row, ids[row]))
             elif (psupport >= _CONFLICT_SUPPORT and pc < _CONFLICT_CONTAINMENT and s < _CONFLICT_SKETCH
-                    and ws < _CONFLICT_WORDS):  # fmt: skip
-                conflicts.append(row)  # plainly another text (no shared phrases at all)
+                    and ws < _CONFLICT_WORDS and not self._rewritten(sig, value, d, names[i])):  # fmt: skip
+                conflicts.append(row)  # plainly another text (no shared phrases, nor names in order)
             else:
                 rest.append(i)
         if not rest:
             return
-        # Names and numbers: Jaccard and the share of the fewer found in the other article. A
-        # template reused for another event (other names, places, numbers) shares word pairs
-        # but not these.
-        wr = w if len(rest) == n else w[rest]
-        names = _kmv_rows(self._member, sig.names, sig.names_count, wr, _C_NAMES, NAME_BINS)
-        pcounts = wr[:, _C_PAIRS - 1].tolist()
-        for j, i in enumerate(rest):
+        pcounts = w[:, _C_PAIRS - 1].tolist()
+        for i in rest:
             row, d = kept[i], dists[i]
             s, ws = sims[i]
             pj, pc, psupport = pairs[i]
-            ns, nc, nsupport = names[j]
-            small = min(pcounts[j], sig.pairs_count)
+            ns, nc, nsupport = names[i]
+            small = min(pcounts[i], sig.pairs_count)
             if nsupport >= _NAMES_MIN_COUNT and nc < _NAMES_MIN_CONTAINMENT:
                 continue  # same wording, other names and numbers: another event of the same kind
             similarity = max(s, pj, pc * 0.9)
@@ -416,10 +423,32 @@ class DedupIndex:
             if paraphrase and s < cfg.rewrite_min_sketch:
                 similarity = max(similarity, ws)
             jaccard = s >= cfg.rewrite_min_sketch and pj >= cfg.rewrite_min_pairs
-            if near_copy or contained or paraphrase or jaccard:
+            # a sentence-by-sentence rewrite: the names and numbers in the same order
+            ordered = not (near_copy or contained or paraphrase or jaccard) and self._rewritten(
+                sig, values[i], d, names[i]
+            )
+            if ordered:
+                similarity = max(similarity, ws)
+            if near_copy or contained or paraphrase or jaccard or ordered:
                 # relation: a copy keeps (almost) the fingerprint and the salient words
                 copy = d <= 3 or (d <= _COPY_BITS and s >= _COPY_SKETCH)
                 found.append(("copy" if copy else "rewrite", similarity, row, ids[row]))
+
+    def _rewritten(self, sig: Signature, value: bytes, d: int, names: tuple[float, float, int]) -> bool:
+        """Whether the entry ``value`` and ``sig`` look like an automatic rewrite of one another:
+        fingerprints within ``max_distance`` bits, at least ``order_min_names`` of at least 8 names
+        and numbers shared, and at least ``order_min_common`` names and numbers (and
+        ``order_min_share`` of the shorter sequence) in the same order."""
+        cfg = self.config
+        if d > cfg.max_distance or names[2] < _PARAPHRASE_NAMES or names[1] < cfg.order_min_names:
+            return False
+        h = _ENTRY_HEAD.size
+        (nb,) = _ORDER_COUNT.unpack_from(value, h + ORDER_COUNT_OFFSET)
+        na = sig.order_count
+        if min(na, nb) < cfg.order_min_common:
+            return False
+        common = common_order(sig.order, na, value[h + ORDER_OFFSET : h + ORDER_OFFSET + 2 * nb], nb)
+        return common >= cfg.order_min_common and common >= cfg.order_min_share * min(na, nb)
 
     def lookup(self, article_id: str, sig: Signature) -> Match | None:
         """Best match among indexed articles (other than ``article_id`` itself), or None.
@@ -453,6 +482,13 @@ class DedupIndex:
         if sig.lead_key:
             lead = sig.lead_key & _MASK32
             parts.append(self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
+        if sig.names_key:
+            # a rewrite that changed most phrases: same names (the order rule needs the
+            # fingerprints within max_distance, so farther rows need not be read)
+            by_names = self._key_rows_for(self._nh, self._names_offsets, self._names_rows, sig.names_key)
+            if by_names.size:
+                dist = np.bitwise_count(self._fp[by_names] ^ np.uint64(q))
+                parts.append(by_names[dist <= cfg.max_distance])
         candidates = set(near)
         for part in parts:
             candidates.update(part.tolist())
@@ -515,6 +551,7 @@ class DedupIndex:
         arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows, self._lh]
         arrays += [self._lead_offsets, self._lead_rows]
         arrays += [self._anchor_offsets, self._anchor_rows, self._member]
+        arrays += [self._nh, self._names_offsets, self._names_rows]
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 
@@ -540,6 +577,30 @@ def _better(a: tuple[int, float, float, str], b: tuple[int, float, float, str]) 
     if a[:3] != b[:3]:
         return a[:3] > b[:3]
     return a[3] < b[3]
+
+
+_ORDER_COUNT = struct.Struct("<H")
+
+
+def common_order(a: bytes, na: int, b: bytes, nb: int) -> int:
+    """Length of the longest common subsequence of two sequences of 16-bit items (the first
+    ``na`` of ``a``, the first ``nb`` of ``b``): bit-parallel, one pass over ``b`` with a bit per
+    item of ``a`` (Allison and Dix 1986; Hyyrö 2004)."""
+    if not na or not nb:
+        return 0
+    masks: dict[int, int] = {}
+    bit = 1
+    for x in struct.unpack_from(f"<{na}H", a):
+        masks[x] = masks.get(x, 0) | bit
+        bit <<= 1
+    full = bit - 1
+    v = full
+    get = masks.get
+    for y in struct.unpack_from(f"<{nb}H", b):
+        u = v & get(y, 0)
+        if u:
+            v = ((v + u) | (v - u)) & full
+    return na - v.bit_count()
 
 
 def _gather(offsets: npt.NDArray[np.int32], rows: U32, keys: I64) -> U32:

@@ -68,7 +68,7 @@ def _index(**kw: float) -> DedupIndex:
 def test_signature_roundtrip_and_size() -> None:
     sig = _sig(QUAKE_A, "https://www.example.com/a?utm_source=x")
     data = sig.to_bytes()
-    assert len(data) == SIGNATURE_SIZE == 789
+    assert len(data) == SIGNATURE_SIZE == 923
     assert Signature.from_bytes(data) == sig
     assert _sig(QUAKE_A, "https://www.example.com/a?utm_source=x") == sig  # deterministic
 
@@ -284,3 +284,60 @@ def test_an_article_mixing_two_reports_does_not_chain_them() -> None:
     alone.insert("m", "s-a", _sig(mixed), 1001.0)
     joined = alone.lookup("b", _sig(QUAKE_B))
     assert joined is not None and joined.story_id == "s-a"
+
+
+def _lcs_reference(a: list[int], b: list[int]) -> int:
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def test_common_order_is_the_longest_common_subsequence() -> None:
+    import random
+    import struct
+
+    from pipeline.dedup._index import common_order
+
+    rng = random.Random(7)
+    for _ in range(500):
+        na, nb = rng.randint(0, 64), rng.randint(0, 64)
+        alphabet = rng.choice([2, 5, 30, 60000])
+        a = [rng.randint(1, alphabet) for _ in range(na)]
+        b = [rng.randint(1, alphabet) for _ in range(nb)]
+        packed_a = struct.pack(f"<{na}H", *a).ljust(128, b"\0")
+        assert common_order(packed_a, na, struct.pack(f"<{nb}H", *b), nb) == _lcs_reference(a, b)
+
+
+def test_names_in_order_join_a_heavy_rewrite_but_not_the_same_names_shuffled() -> None:
+    """Same names and numbers in the same order (a sentence-by-sentence rewrite) join; the same
+    names and numbers in another order, with other words around them, do not."""
+    from pipeline.dedup._signature import signature_of_text
+
+    names = [f"Name{chr(65 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)][:36]
+    numbers = [str(1000 + 37 * i) for i in range(36)]
+    items = [x for pair in zip(names, numbers, strict=True) for x in pair]
+
+    def text(words: list[str], order: list[str]) -> str:
+        out = []
+        for i in range(0, len(order), 2):
+            out.append(
+                f"The {words[i % len(words)]} said {order[i]} had {order[i + 1]} {words[(i + 1) % len(words)]}."
+            )
+        return " ".join(out)
+
+    original = text(["council", "ministry", "harbour", "budget", "agency"], items)
+    rewrite = text(["authority", "department", "dockside", "spending", "office"], items)
+    shuffled = items[:]
+    random_order = __import__("random").Random(3)
+    pairs = [shuffled[i : i + 2] for i in range(0, len(shuffled), 2)]
+    random_order.shuffle(pairs)
+    other = text(["authority", "department", "dockside", "spending", "office"], [x for p in pairs for x in p])
+    config = DedupConfig()
+    index = DedupIndex(config)
+    index.insert("a", "s-a", signature_of_text(original), 1.7e9)
+    assert index.lookup("b", signature_of_text(rewrite)) is not None
+    assert index.lookup("c", signature_of_text(other)) is None
