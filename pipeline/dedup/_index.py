@@ -5,9 +5,9 @@ signature), one key per indexed article, deleted on eviction: a dict in batch mo
 Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupIndex.rebuild`.
 
 In memory, per indexed article (row): fingerprint (8 bytes), published time (4), its row in each
-of the 4 block tables (16), 32 bits of the URL key, the lead key and the anchor with the row in
-their tables (24), and a reference to the article id (8): 60 bytes, plus the fixed offsets
-arrays (about 1.8 MB). Every candidate (near in fingerprint, or the same URL, lead key or anchor)
+of the 4 block tables (16), its row in each of the 4 exact-key tables (URL, lead key, anchor,
+names key) with the high 16 bits of its 32-bit key there (24: see :class:`_KeyTable`), and a
+reference to the article id (8): 60 bytes, plus the fixed offsets arrays (about 2.1 MB). Every candidate (near in fingerprint, or the same URL, lead key or anchor)
 is verified on the sketches of its durable entry (see :class:`DedupConfig` for the rules).
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
@@ -131,6 +131,65 @@ def _ts32(ts: float) -> int:
     return min(max(int(ts), 1), _MASK32)
 
 
+class _KeyTable:
+    """Rows by a 32-bit exact key (URL, lead key, anchor, names key), at 2 bytes per row.
+
+    Rows ``[0, built)`` sit in a CSR table over the low 16 bits of their key; a bucket holds rows
+    of one low half, so only the high half is kept per row (``hi``) to tell them apart. The keys
+    of the rows appended since the last build (the delta buffer) are kept whole and scanned. A
+    build recovers every key from the table (a row's bucket is its low half) and the delta.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.hi: U16 = np.zeros(capacity, dtype=np.uint16)
+        self.offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
+        self.rows: U32 = np.zeros(0, dtype=np.uint32)
+        self.delta: U32 = np.zeros(64, dtype=np.uint32)  # whole keys of rows built, built + 1, ...
+        self.n_delta = 0
+
+    def reserve(self, capacity: int, n: int) -> None:
+        hi = np.zeros(capacity, dtype=np.uint16)
+        hi[:n] = self.hi[:n]
+        self.hi = hi
+
+    def append(self, row: int, key32: int) -> None:
+        self.hi[row] = key32 >> 16
+        if self.n_delta == self.delta.size:
+            self.delta = np.concatenate([self.delta, np.zeros(self.delta.size, dtype=np.uint32)])
+        self.delta[self.n_delta] = key32
+        self.n_delta += 1
+
+    def full_keys(self, n: int, built: int) -> U32:
+        """The whole keys of rows ``[0, n)`` (the table holds ``[0, built)``)."""
+        keys = np.zeros(n, dtype=np.uint32)
+        if built:
+            keys[self.rows] = np.repeat(np.arange(_NBUCKETS, dtype=np.uint32), np.diff(self.offsets))
+            keys[:built] |= self.hi[:built].astype(np.uint32) << np.uint32(16)
+        keys[built:n] = self.delta[: n - built]
+        return keys
+
+    def build(self, keys: U32) -> None:
+        """Table the rows ``[0, len(keys))`` with these keys; empty the delta buffer."""
+        self.hi[: keys.size] = (keys >> np.uint32(16)).astype(np.uint16)
+        self.offsets, self.rows = _csr((keys & np.uint32(0xFFFF)).astype(np.uint16))
+        self.n_delta = 0
+
+    def rows_for(self, key32: int, built: int) -> I64:
+        """Rows (live or dead) whose key is ``key32``."""
+        b = key32 & 0xFFFF
+        start, end = self.offsets[b : b + 2].tolist()
+        bucket = self.rows[start:end]
+        rows = bucket[self.hi.take(bucket) == key32 >> 16].astype(np.int64)
+        if self.n_delta:
+            found = np.flatnonzero(self.delta[: self.n_delta] == key32)
+            if found.size:
+                rows = np.concatenate([rows, found + built])
+        return rows
+
+    def arrays(self) -> list[npt.NDArray[np.generic]]:
+        return [self.hi, self.offsets, self.rows, self.delta]
+
+
 class DedupIndex:
     """Finds the indexed article (within the time window) that a new article duplicates."""
 
@@ -149,10 +208,8 @@ class DedupIndex:
         self._n = 0
         self._fp: U64 = np.zeros(capacity, dtype=np.uint64)
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
-        self._uh: U32 = np.zeros(capacity, dtype=np.uint32)
-        self._lh: U32 = np.zeros(capacity, dtype=np.uint32)
-        self._ah: U32 = np.zeros(capacity, dtype=np.uint32)
-        self._nh: U32 = np.zeros(capacity, dtype=np.uint32)
+        # exact keys: the canonical URL, the lead key, the anchor and the names key
+        self._url, self._lead, self._anchor, self._names = (_KeyTable(capacity) for _ in range(4))
         self._ids: list[str] = []
         self._alive = 0
         self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
@@ -160,24 +217,22 @@ class DedupIndex:
         self._rows: list[U32] = []
         self._flat_offsets: npt.NDArray[np.int32] = np.zeros(_NBLOCKS * _NBUCKETS + 1, dtype=np.int32)
         self._flat_rows: U32 = np.zeros(0, dtype=np.uint32)
-        self._url_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
-        self._url_rows: U32 = np.zeros(0, dtype=np.uint32)
-        self._lead_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
-        self._lead_rows: U32 = np.zeros(0, dtype=np.uint32)
-        self._anchor_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
-        self._anchor_rows: U32 = np.zeros(0, dtype=np.uint32)
-        self._names_offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
-        self._names_rows: U32 = np.zeros(0, dtype=np.uint32)
+
+    @property
+    def _key_tables(self) -> tuple[_KeyTable, ...]:
+        return (self._url, self._lead, self._anchor, self._names)
 
     def reserve(self, capacity: int) -> None:
         """Grow the arrays to hold ``capacity`` rows without reallocating."""
         if capacity <= self._cap:
             return
-        for name in ("_fp", "_ts", "_uh", "_lh", "_ah", "_nh"):
+        for name in ("_fp", "_ts"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self._n] = old[: self._n]
             setattr(self, name, new)
+        for table in self._key_tables:
+            table.reserve(capacity, self._n)
         self._cap = capacity
 
     def _append(self, article_id: str, sig: Signature, published_ts: float) -> None:
@@ -186,10 +241,10 @@ class DedupIndex:
         i = self._n
         self._fp[i] = sig.simhash
         self._ts[i] = _ts32(published_ts)
-        self._uh[i] = sig.url_key & _MASK32
-        self._lh[i] = sig.lead_key & _MASK32
-        self._ah[i] = sig.anchor & _MASK32
-        self._nh[i] = sig.names_key & _MASK32
+        self._url.append(i, sig.url_key & _MASK32)
+        self._lead.append(i, sig.lead_key & _MASK32)
+        self._anchor.append(i, sig.anchor & _MASK32)
+        self._names.append(i, sig.names_key & _MASK32)
         self._ids.append(article_id)
         self._n += 1
         self._alive += 1
@@ -212,22 +267,21 @@ class DedupIndex:
             log.warning("dropped %d dedup entries in an older signature format", len(stale))
         self._build_tables()
 
-    def _compact(self) -> None:
+    def _compact(self) -> npt.NDArray[np.intp] | None:
+        """Drop dead rows; return the old row of each row kept (None when none was dead)."""
         keep = np.flatnonzero(self._ts[: self._n] > 0)
         if keep.size == self._n:
-            return
+            return None
         n = int(keep.size)
         self._fp[:n] = self._fp[keep]
         self._ts[:n] = self._ts[keep]
-        self._uh[:n] = self._uh[keep]
-        self._lh[:n] = self._lh[keep]
-        self._ah[:n] = self._ah[keep]
-        self._nh[:n] = self._nh[keep]
         self._ids = [self._ids[i] for i in keep.tolist()]
         self._n = n
+        return keep
 
     def _build_tables(self) -> None:
-        self._compact()
+        exact_keys = [table.full_keys(self._n, self._built) for table in self._key_tables]
+        keep = self._compact()
         n = self._n
         fp = self._fp[:n]
         self._offsets, self._rows = [], []
@@ -243,10 +297,8 @@ class DedupIndex:
         )
         self._flat_rows = np.concatenate(self._rows) if n else np.zeros(0, dtype=np.uint32)
         self._offsets, self._rows = [], []
-        self._url_offsets, self._url_rows = _csr((self._uh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
-        self._lead_offsets, self._lead_rows = _csr((self._lh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
-        self._anchor_offsets, self._anchor_rows = _csr((self._ah[:n] & np.uint32(0xFFFF)).astype(np.uint16))
-        self._names_offsets, self._names_rows = _csr((self._nh[:n] & np.uint32(0xFFFF)).astype(np.uint16))
+        for table, full in zip(self._key_tables, exact_keys, strict=True):
+            table.build(full if keep is None else full[keep])
         self._built = n
 
     # -- queries ---------------------------------------------------------------------------------
@@ -326,16 +378,9 @@ class DedupIndex:
             return None
         return close + far
 
-    def _key_rows_for(self, keys: U32, offsets: npt.NDArray[np.int32], table: U32, key32: int) -> I64:
-        """Live rows whose 32-bit ``keys`` value is ``key32`` (table bucketed by the low 16 bits)."""
-        b = key32 & 0xFFFF
-        start, end = offsets[b : b + 2].tolist()
-        bucket = table[start:end]
-        rows = bucket[keys.take(bucket) == key32].astype(np.int64)
-        if self._n > self._built:  # the delta buffer, scanned
-            delta = np.flatnonzero(keys[self._built : self._n] == key32)
-            if delta.size:
-                rows = np.concatenate([rows, delta + self._built])
+    def _key_rows_for(self, table: _KeyTable, key32: int) -> I64:
+        """Live rows whose ``table`` key is ``key32``."""
+        rows = table.rows_for(key32, self._built)
         return rows[self._ts.take(rows) > 0] if rows.size else rows
 
     def _verify(
@@ -377,11 +422,9 @@ class DedupIndex:
         pairs = _kmv_rows(self._member, sig.pairs, sig.pairs_count, w, _C_PAIRS, ALL_BINS)
         body = sig.body_hash.to_bytes(8, "little")
         url = sig.url_key.to_bytes(8, "little")
-        # Names and numbers: Jaccard and the share of the fewer found in the other article. A
-        # template reused for another event (other names, places, numbers) shares word pairs
-        # but not these.
-        names = _kmv_rows(self._member, sig.names, sig.names_count, w, _C_NAMES, NAME_BINS)
         rest: list[int] = []  # neither the same text nor plainly another one
+        maybe: list[int] = []  # plainly another text by its phrases: a rewrite only if names agree
+        order_ok = sig.order_count >= cfg.order_min_common
         for i in range(n):
             row, d, value = kept[i], dists[i], values[i]
             s, ws = sims[i]
@@ -392,12 +435,29 @@ class DedupIndex:
                 # same body, or an update of the same page (a live page's new post is not)
                 found.append(("exact", 1.0, row, ids[row]))
             elif (psupport >= _CONFLICT_SUPPORT and pc < _CONFLICT_CONTAINMENT and s < _CONFLICT_SKETCH
-                    and ws < _CONFLICT_WORDS and not self._rewritten(sig, value, d, names[i])):  # fmt: skip
-                conflicts.append(row)  # plainly another text (no shared phrases, nor names in order)
+                    and ws < _CONFLICT_WORDS):  # fmt: skip
+                if order_ok and d <= cfg.max_distance:
+                    maybe.append(i)
+                else:
+                    conflicts.append(row)  # plainly another text (no shared phrases at all)
             else:
                 rest.append(i)
-        if not rest:
+        if not rest and not maybe:
             return
+        # Names and numbers: Jaccard and the share of the fewer found in the other article. A
+        # template reused for another event (other names, places, numbers) shares word pairs
+        # but not these.
+        need = sorted(rest + maybe)
+        wr = w if len(need) == n else w[need]
+        names = dict(zip(need, _kmv_rows(self._member, sig.names, sig.names_count, wr, _C_NAMES, NAME_BINS),
+                         strict=True))  # fmt: skip
+        rewritten: set[int] = set()
+        for i in maybe:
+            if self._rewritten(sig, values[i], dists[i], names[i]):
+                rewritten.add(i)  # the names and numbers of a sentence-by-sentence rewrite
+                rest.append(i)
+            else:
+                conflicts.append(kept[i])
         pcounts = w[:, _C_PAIRS - 1].tolist()
         for i in rest:
             row, d = kept[i], dists[i]
@@ -424,8 +484,9 @@ class DedupIndex:
                 similarity = max(similarity, ws)
             jaccard = s >= cfg.rewrite_min_sketch and pj >= cfg.rewrite_min_pairs
             # a sentence-by-sentence rewrite: the names and numbers in the same order
-            ordered = not (near_copy or contained or paraphrase or jaccard) and self._rewritten(
-                sig, values[i], d, names[i]
+            ordered = i in rewritten or (
+                not (near_copy or contained or paraphrase or jaccard)
+                and self._rewritten(sig, values[i], d, names[i])
             )
             if ordered:
                 similarity = max(similarity, ws)
@@ -469,7 +530,7 @@ class DedupIndex:
         by_anchor = rows0 = np.zeros(0, dtype=np.int64)
         if sig.anchor:
             anchor = sig.anchor & _MASK32
-            by_anchor = self._key_rows_for(self._ah, self._anchor_offsets, self._anchor_rows, anchor)
+            by_anchor = self._key_rows_for(self._anchor, anchor)
             if by_anchor.size > _SCREEN_ABOVE:
                 # a common key pair (a title, a place) anchors many rows: keep the near ones
                 dist = np.bitwise_count(self._fp[by_anchor] ^ np.uint64(q))
@@ -477,15 +538,15 @@ class DedupIndex:
         parts = [by_anchor]
         same_url = rows0
         if sig.url_key:
-            same_url = self._key_rows_for(self._uh, self._url_offsets, self._url_rows, sig.url_key & _MASK32)
+            same_url = self._key_rows_for(self._url, sig.url_key & _MASK32)
             parts.append(same_url)
         if sig.lead_key:
             lead = sig.lead_key & _MASK32
-            parts.append(self._key_rows_for(self._lh, self._lead_offsets, self._lead_rows, lead))
+            parts.append(self._key_rows_for(self._lead, lead))
         if sig.names_key:
             # a rewrite that changed most phrases: same names (the order rule needs the
             # fingerprints within max_distance, so farther rows need not be read)
-            by_names = self._key_rows_for(self._nh, self._names_offsets, self._names_rows, sig.names_key)
+            by_names = self._key_rows_for(self._names, sig.names_key & _MASK32)
             if by_names.size:
                 dist = np.bitwise_count(self._fp[by_names] ^ np.uint64(q))
                 parts.append(by_names[dist <= cfg.max_distance])
@@ -547,11 +608,10 @@ class DedupIndex:
 
     def memory_bytes(self) -> int:
         """Bytes held by the in-memory structures (arrays at capacity, id list pointers)."""
-        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._uh, self._ah]
-        arrays += [self._url_offsets, self._url_rows, self._flat_offsets, self._flat_rows, self._lh]
-        arrays += [self._lead_offsets, self._lead_rows]
-        arrays += [self._anchor_offsets, self._anchor_rows, self._member]
-        arrays += [self._nh, self._names_offsets, self._names_rows]
+        arrays: list[npt.NDArray[np.generic]] = [self._fp, self._ts, self._flat_offsets, self._flat_rows]
+        arrays.append(self._member)
+        for table in self._key_tables:
+            arrays += table.arrays()
         return sum(int(a.nbytes) for a in arrays) + 8 * len(self._ids) + 56
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dedup import DedupConfig, DedupIndex, Signature, signature_of_text, story_id_for
-from pipeline.dedup._fingerprint import ALL_BINS, NAME_BINS, SKETCH_SIZE, WORD_BINS
+from pipeline.dedup._fingerprint import ALL_BINS, NAME_BINS, ORDER_ITEMS, SKETCH_SIZE, WORD_BINS
 from pipeline.evaluation.dedup_eval import DEFAULT_DATA
 
 
@@ -58,10 +58,16 @@ def _random_sigs(n: int, seed: int) -> list[Signature]:
     names = np.sort(rng.integers(1, 65536, size=(n, NAME_BINS), dtype=np.int64), axis=1).astype("<u2")
     pairs = np.sort(rng.integers(1, 20000, size=(n, ALL_BINS), dtype=np.int64), axis=1).astype("<u2")
     other = rng.integers(0, 2**63, size=(n, 3), dtype=np.int64)
+    # names and numbers in reading order (a ~600-word article has 40-64) and the names key
+    order = rng.integers(1, 65536, size=(n, ORDER_ITEMS), dtype=np.int64).astype("<u2")
+    order_counts = rng.integers(40, ORDER_ITEMS + 1, size=n)
+    names_keys = rng.integers(1, 2**32, size=n, dtype=np.int64)
     return [Signature(simhash=int(fps[i]), body_hash=int(other[i, 0]), url_key=int(other[i, 1]),
                       sketch=sks[i].tobytes(), length=3000, sketch_count=119, words=words[i].tobytes(),
                       words_count=110, names=names[i].tobytes(), names_count=40,
-                      pairs=pairs[i].tobytes(), pairs_count=300, lead_key=int(other[i, 2]))
+                      pairs=pairs[i].tobytes(), pairs_count=300, lead_key=int(other[i, 2]),
+                      order=order[i].tobytes(), order_count=int(order_counts[i]),
+                      names_key=int(names_keys[i]))
             for i in range(n)]  # fmt: skip
 
 
