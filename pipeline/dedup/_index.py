@@ -7,8 +7,9 @@ Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupInd
 In memory, per indexed article (row): fingerprint (8 bytes), published time (4), its row in each
 of the 4 block tables (16), its row in each of the 4 exact-key tables (URL, lead key, anchor,
 names key) with the high 16 bits of its 32-bit key there (24: see :class:`_KeyTable`), and a
-reference to the article id (8): 60 bytes, plus the fixed offsets arrays (about 2.1 MB). Every candidate (near in fingerprint, or the same URL, lead key or anchor)
-is verified on the sketches of its durable entry (see :class:`DedupConfig` for the rules).
+reference to the article id (8): 60 bytes, plus the fixed offsets arrays (about 2.1 MB). Every
+candidate (near in fingerprint, or the same URL, lead key, anchor or names key) is verified on the
+sketches of its durable entry (see :class:`DedupConfig` for the rules).
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
 Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
