@@ -350,13 +350,12 @@ def _no_double_acks(consumer: Any, tp: TP) -> None:
     gap = consumer._gap[tp]
     acked_index = consumer._acked_index[tp]
     if gap and acked_index:
-        # Walk whichever is shorter: the offsets inside the gaps (usually a few holes) or the
-        # acknowledged ones (every event since the last commit).
-        spans = [(iv.begin, iv.end) for iv in gap]
-        if sum(end - begin for begin, end in spans) <= len(acked_index):
-            doubled = [o for begin, end in spans for o in range(begin, end) if o in acked_index]
-        else:
-            doubled = [o for o in acked_index if gap.overlaps_point(o)]
+        # The offsets of each gap span that lie between the lowest and the highest acknowledged
+        # offset, looked up in the acknowledged set (no interval-tree query per offset).
+        lo, hi = min(acked_index), max(acked_index) + 1
+        doubled = [
+            o for iv in gap for o in range(max(iv.begin, lo), min(iv.end, hi)) if o in acked_index
+        ]
         for offset in doubled:
             gap.chop(offset, offset + 1)
     acked = consumer._acked[tp]
