@@ -213,6 +213,10 @@ LONG_FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:[\w'’&@-]+ ){1,5}on (?:facebook|twitter|x|"
             r"instagram|tiktok|linkedin|youtube|threads|bluesky|whatsapp|telegram|snapchat|mastodon|"
             r"flipboard|google news|apple news)\b"
+            # the same with any network name, when the prompt says what following brings
+            r"|^(?![^\n]*\b(?:said|says|told)\b)\s*follow (?:[\w'’&@-]+ ){1,5}on [\w.-]+ "
+            r"(?:for (?:the latest|more|live|all|breaking|updates|news|goals|company|daily)"
+            r"|to (?:get|see|stay))\b"
         ),
     ),
     (
