@@ -425,7 +425,7 @@ class DedupIndex:
         url = sig.url_key.to_bytes(8, "little")
         rest: list[int] = []  # neither the same text nor plainly another one
         maybe: list[int] = []  # plainly another text by its phrases: a rewrite only if names agree
-        order_ok = sig.order_count >= cfg.order_min_common
+        order_ok = sig.order_count >= min(cfg.order_min_common, cfg.order_short_common)
         for i in range(n):
             row, d, value = kept[i], dists[i], values[i]
             s, ws = sims[i]
@@ -500,17 +500,21 @@ class DedupIndex:
         """Whether the entry ``value`` and ``sig`` look like an automatic rewrite of one another:
         fingerprints within ``max_distance`` bits, at least ``order_min_names`` of at least 8 names
         and numbers shared, and at least ``order_min_common`` names and numbers (and
-        ``order_min_share`` of the shorter sequence) in the same order."""
+        ``order_min_share`` of the shorter sequence) in the same order, or at least
+        ``order_short_common`` that are ``order_short_share`` of the shorter sequence."""
         cfg = self.config
         if d > cfg.max_distance or names[2] < _PARAPHRASE_NAMES or names[1] < cfg.order_min_names:
             return False
         h = _ENTRY_HEAD.size
         (nb,) = _ORDER_COUNT.unpack_from(value, h + ORDER_COUNT_OFFSET)
         na = sig.order_count
-        if min(na, nb) < cfg.order_min_common:
+        shorter = min(na, nb)
+        if shorter < cfg.order_short_common:
             return False
         common = common_order(sig.order, na, value[h + ORDER_OFFSET : h + ORDER_OFFSET + 2 * nb], nb)
-        return common >= cfg.order_min_common and common >= cfg.order_min_share * min(na, nb)
+        return (common >= cfg.order_min_common and common >= cfg.order_min_share * shorter) or (
+            common >= cfg.order_short_common and common >= cfg.order_short_share * shorter
+        )
 
     def lookup(self, article_id: str, sig: Signature) -> Match | None:
         """Best match among indexed articles (other than ``article_id`` itself), or None.

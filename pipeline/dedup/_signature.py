@@ -79,7 +79,10 @@ class DedupConfig:
       ``order_min_common`` items and ``order_min_share`` of the shorter sequence. Independent
       reports of one event share names and numbers but not their order (ECB+, 5,270 pairs of
       different articles of one topic: at most 33 items, and at most 0.67 of the shorter at 25
-      items or more; hand-written rewrites: 35-56 items, 0.76-1.0).
+      items or more; hand-written rewrites: 35-56 items, 0.76-1.0). A shorter text passes with
+      ``order_short_common`` items if they are ``order_short_share`` of the shorter sequence
+      (ECB+: at most 0.77 at 20 items or more; the next edition of a recurring report cut to
+      120-160 words: 0.70-0.71).
     - ``url_min_containment``: the same canonical URL is an exact match only when this share of
       key triples (or the fingerprint within 3 bits) agrees: a live page's new post is new.
     - ``delta_max``: inserts kept in a brute-force buffer before the block tables are rebuilt.
@@ -108,6 +111,8 @@ class DedupConfig:
     order_min_common: int = 30
     order_min_share: float = 0.7
     order_min_names: float = 0.8
+    order_short_common: int = 20
+    order_short_share: float = 0.85
     delta_max: int = 2048
 
     def __post_init__(self) -> None:

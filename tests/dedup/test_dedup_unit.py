@@ -312,13 +312,23 @@ def test_common_order_is_the_longest_common_subsequence() -> None:
         assert common_order(packed_a, na, struct.pack(f"<{nb}H", *b), nb) == _lcs_reference(a, b)
 
 
-def test_names_in_order_join_a_heavy_rewrite_but_not_the_same_names_shuffled() -> None:
+@pytest.mark.parametrize(
+    ("n_pairs", "config"),
+    [
+        (36, DedupConfig()),  # 72 items: the general rule (30 in order, 0.7 of the shorter)
+        (12, DedupConfig()),  # 24 items: a short text (20 in order, 0.85 of the shorter)
+        (12, DedupConfig(order_short_common=64)),  # ... which the short rule alone lets through
+    ],
+)
+def test_names_in_order_join_a_heavy_rewrite_but_not_the_same_names_shuffled(
+    n_pairs: int, config: DedupConfig
+) -> None:
     """Same names and numbers in the same order (a sentence-by-sentence rewrite) join; the same
     names and numbers in another order, with other words around them, do not."""
     from pipeline.dedup._signature import signature_of_text
 
-    names = [f"Name{chr(65 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)][:36]
-    numbers = [str(1000 + 37 * i) for i in range(36)]
+    names = [f"Name{chr(65 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)][:n_pairs]
+    numbers = [str(1000 + 37 * i) for i in range(n_pairs)]
     items = [x for pair in zip(names, numbers, strict=True) for x in pair]
 
     def text(words: list[str], order: list[str]) -> str:
@@ -336,10 +346,10 @@ def test_names_in_order_join_a_heavy_rewrite_but_not_the_same_names_shuffled() -
     pairs = [shuffled[i : i + 2] for i in range(0, len(shuffled), 2)]
     random_order.shuffle(pairs)
     other = text(["authority", "department", "dockside", "spending", "office"], [x for p in pairs for x in p])
-    config = DedupConfig()
     index = DedupIndex(config)
     index.insert("a", "s-a", signature_of_text(original), 1.7e9)
-    assert index.lookup("b", signature_of_text(rewrite)) is not None
+    joins = config.order_short_common <= 2 * n_pairs
+    assert (index.lookup("b", signature_of_text(rewrite)) is not None) == joins
     assert index.lookup("c", signature_of_text(other)) is None
 
 
