@@ -106,6 +106,33 @@ def _blurb_shaped(unit: str) -> bool:
     return len(SENTENCE_SPLIT.split(unit)) <= 2
 
 
+# A news headline: a capitalised subject of one to five words, then a verb in the present tense
+# ("Kane Ridley keeps regional middleweight title", "Dunmere port operator plans 900 million euro
+# terminal"). A closing sub-heading is a question or a label ("What happens next", "Reaction").
+_HEADLINE_CLAUSE = re.compile(
+    r"(?:[A-Z0-9][\w'’.-]*\s+)(?:[\w'’.-]+\s+){0,4}?(?:[a-z]+s|is|are|has|have)\s+\w"
+)
+_SUBHEAD_START = re.compile(
+    r"(?:what|how|why|when|where|who|which|whose|the|a|an|our|your|more|read|see)\b", re.I
+)
+
+
+def _lone_teaser(head: str, blurb: str) -> bool:
+    """Whether a headline + blurb pair closing a text reads as a teaser of another story even
+    alone: the headline is a clause in news-headline form, the blurb one sentence of reporting
+    (not a quote, not a line leading into something)."""
+    head = head.strip()
+    blurb = blurb.strip()
+    return (
+        headline_like(head)
+        and not _SUBHEAD_START.match(head)
+        and bool(_HEADLINE_CLAUSE.match(head))
+        and blurb.endswith(".")
+        and blurb[:1] not in "\"'“”‘’«»„"
+        and len(SENTENCE_SPLIT.split(blurb)) == 1
+    )
+
+
 def trailing_teasers(
     units: Sequence[str],
     stop: frozenset[str],
@@ -173,7 +200,9 @@ def trailing_teasers(
         paired = headed or bool(above)
         in_run = only_pairs and (pairs_cut > 0 or pair_at(start - 1))
         cues = bool(KICKER.match(units[start]) or KICKER.match(unit)) + (not ends_terminal(unit))
-        cues += paired and in_run
+        # ... or, closing the text, when it reads as a teaser even alone
+        closing = cut == n and pending == 0
+        cues += paired and (in_run or (closing and _lone_teaser(units[start] if headed else above, unit)))
         body = "\n".join(units[:start])
         if _scored_teaser(text, body, stop, cues, min_overlap, cued_overlap):
             cut = start

@@ -429,6 +429,25 @@ def test_wire_paragraphs_with_prompt_words_kept(config: CleanConfig, paragraph: 
     _assert_body(body)
 
 
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        # each shares a few words with the ferry story (17-27% of its content words), as a teaser
+        # from the same site's local pages does: too many for a paragraph scored without a cue
+        ("Harbour rowing club names new head coach", "Mara Lindqvist takes over the squad next spring after twelve seasons."),
+        ("Ferry operator reports record summer season", "Operator Bluewake carried more passengers than ever despite two storms."),
+    ],
+)
+def test_a_lone_teaser_closing_the_text_is_removed(config: CleanConfig, teaser: tuple[str, str]) -> None:
+    """One teaser (a headline in news form and a one-sentence blurb) glued after the story goes,
+    with or without a follow prompt after it; a closing sub-heading section stays (next test)."""
+    for tail in (teaser, (*teaser, "Follow Quillpost News on Chatterly for the latest headlines.")):
+        _, body = clean_text(_text(tail=tail), config)
+        assert teaser[0] not in body
+        assert teaser[1] not in body
+        _assert_body(body)
+
+
 def test_closing_section_under_a_subheading_kept(config: CleanConfig) -> None:
     ending = (
         "What the residents are saying",

@@ -40,7 +40,8 @@ targets recurring reports whose names come back in every edition (a daily market
 legs of a cup tie, monthly jobs figures, quarterly earnings, a weekly flood bulletin, two votes in
 one parliament): per family the report (A), an automatic rewrite of it (B), the next edition (N1)
 and an automatic rewrite of that (N2). When first run, every story was already right; two follow
-prompts naming invented networks and two single trailing teasers survived cleaning.
+prompts naming invented networks and two single trailing teasers (a headline and a one-sentence
+blurb) survived cleaning.
 
 Expected: A, B (and C) form one story listing all their sources and nothing else; every N is a
 story of its own; the canonical text (the most complete clean version, which is A's body) keeps
@@ -201,20 +202,7 @@ def test_negative_is_a_story_of_its_own(run: Run, family: str) -> None:
         )
 
 
-# wc3-2 and wc3-4 end with ONE teaser (a headline and a one-sentence blurb) above a follow prompt.
-# The cleaner drops a trailing headline + blurb pair only in a run of two or more, or when it
-# shares almost no words with the body: one such pair closing a text reads like a sub-heading and
-# a closing paragraph (tests/clean/test_text.py::test_closing_section_under_a_subheading_kept).
-# Giving a single closing pair the teaser cue removed both blurbs but also that closing section.
-_SINGLE_TEASER = pytest.mark.xfail(
-    strict=True, reason="a single trailing headline + blurb teaser reads as a closing sub-heading"
-)
-_BOILERPLATE_PARAMS = [
-    pytest.param(f, marks=_SINGLE_TEASER) if f in ("wc3-2", "wc3-4") else f for f in sorted(FAMILIES)
-]
-
-
-@pytest.mark.parametrize("family", _BOILERPLATE_PARAMS)
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_canonical_text_has_no_boilerplate(run: Run, family: str) -> None:
     fam = FAMILIES[family]
     story = _original_story(run, family)
