@@ -246,6 +246,9 @@ class StoryAssembler:
                 # It arrived later but was published before the member it matched, the one marked
                 # original: that one is then its copy (the relation is symmetric), not its source.
                 first["relation"], first["similarity"], first["matched"] = relation, similarity, art.id
+                if relation == "rewrite" and live.state.canonical["article_id"] == first["article_id"]:
+                    # the canonical version is now a rewrite: it competes at REWRITE_WORDS
+                    live.state.canonical_words = int(live.state.canonical_words * REWRITE_WORDS)
                 relation, similarity, matched = "original", 1.0, None
         else:  # index knew the article but the story state did not have it (crash between writes)
             relation, similarity, matched = "copy", 0.0, None

@@ -350,12 +350,14 @@ def _no_double_acks(consumer: Any, tp: TP) -> None:
     gap = consumer._gap[tp]
     acked_index = consumer._acked_index[tp]
     if gap and acked_index:
-        # The offsets of each gap span that lie between the lowest and the highest acknowledged
-        # offset, looked up in the acknowledged set (no interval-tree query per offset).
+        # The gap spans clipped to the acknowledged range; walk whichever is shorter: the offsets
+        # inside them (usually a few holes) or the acknowledged ones (the spans are few).
         lo, hi = min(acked_index), max(acked_index) + 1
-        doubled = [
-            o for iv in gap for o in range(max(iv.begin, lo), min(iv.end, hi)) if o in acked_index
-        ]
+        spans = [(b, e) for b, e in ((max(iv.begin, lo), min(iv.end, hi)) for iv in gap) if b < e]
+        if sum(e - b for b, e in spans) <= len(acked_index):
+            doubled = [o for b, e in spans for o in range(b, e) if o in acked_index]
+        else:
+            doubled = [o for o in acked_index if any(b <= o < e for b, e in spans)]
         for offset in doubled:
             gap.chop(offset, offset + 1)
     acked = consumer._acked[tp]

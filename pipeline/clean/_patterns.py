@@ -118,9 +118,11 @@ _PHOTO = (
 )
 # A wire story's staff credit: "Reporting by Tomasz Reichel; editing by Ada Munro".
 _STAFF_CREDIT = (
-    r"^\s*\(?(?:additional )?(?:reporting|writing|editing|compiled|research)(?: and (?:reporting|writing|"
-    r"editing))? by (?:[\w'’.-]+(?: |(?=[;,)]|\s*$))){1,5}(?:[;,] (?:additional )?(?:reporting|writing|"
-    r"editing)(?: and (?:writing|editing))? by (?:[\w'’.-]+(?: |(?=[;,)]|\s*$))){1,5})*\)?\s*$"
+    # two credits ("Reporting by A; editing by B"), or one reporting credit without a full stop
+    r"^\s*\(?(?:additional )?(?:reporting|writing|editing)(?: and (?:reporting|writing|editing))? by "
+    r"(?:[\w'’.-]+ ){0,4}[\w'’.-]+[;,] (?:additional )?(?:reporting|writing|editing)(?: and (?:writing|"
+    r"editing))? by (?:[\w'’.-]+ ){0,4}[\w'’.-]+\)?\s*\.?\s*$"
+    r"|^\s*\(?(?:additional )?reporting by (?:[\w'’-]+ ){0,4}[\w'’-]+\)?\s*$"
 )
 _COPYRIGHT = (
     r"^\s*(?:©|\(c\)|copyright\b)|^\s*our standards\s*:"
@@ -209,7 +211,7 @@ LONG_FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"^\s*(?:follow|like|find|connect with) us on\b"
             # "Follow Fairline Sport on Instagram and TikTok for ...": a follow prompt names a network
-            r"|^(?![^\n]*\b(?:said|says|told)\b)\s*(?:follow|like|find|connect with|subscribe to) "
+            r"|^(?![^\n]*\b(?:said|says|told)\b)\s*(?:follow|subscribe to) "
             r"(?:[\w'’&@-]+ ){1,5}on (?:facebook|twitter|x|"
             r"instagram|tiktok|linkedin|youtube|threads|bluesky|whatsapp|telegram|snapchat|mastodon|"
             r"flipboard|google news|apple news)\b"
@@ -225,7 +227,7 @@ LONG_FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bclick here to (?:subscribe|sign up|register|join|download)\b"
             # a newsletter box's blurb: "A weekly email about ... Free for registered readers."
             r"|^\s*(?:a|our) (?:free )?(?:daily|weekly|monthly|fortnightly|twice-weekly) "
-            r"(?:e-?mail|newsletter|briefing|digest|round-?up)"
+            r"(?:e-?mail|newsletter|digest)(?![^.!?]*\b(?:was|were|is|are|has|had|will|would|said|says)\b)"
             r"(?: (?:about|on|with|covering|for) [^.!?]{0,100})?\s*(?:[.!]|$)"
             r"|^\s*free (?:for|to) (?:all )?(?:registered )?(?:readers|users|subscribers|members)\s*[.!]?\s*$"
             r"|\b(?:in|to) your inbox\b.{0,60}\bsign up\b|\bsign up\b.{0,60}\b(?:in|to) your inbox\b"

@@ -110,7 +110,9 @@ def _blurb_shaped(unit: str) -> bool:
 # ("Kane Ridley keeps regional middleweight title", "Dunmere port operator plans 900 million euro
 # terminal"). A closing sub-heading is a question or a label ("What happens next", "Reaction").
 _HEADLINE_CLAUSE = re.compile(
-    r"(?:[A-Z0-9][\w'’.-]*\s+)(?:[\w'’.-]+\s+){0,4}?(?:[a-z]+s|is|are|has|have)\s+\w"
+    r"(?:[A-Z0-9][\w'’.-]*\s+)(?:[\w'’.-]+\s+){0,4}?(?:[a-z]+s|is|are|has|have)\s+"
+    # ... followed by an object, not a preposition ("Election results by region" is a label)
+    r"(?!(?:by|in|of|for|from|at|on|to|and|or|with|per|since|after|before)\b)\w"
 )
 _SUBHEAD_START = re.compile(
     r"(?:what|how|why|when|where|who|which|whose|the|a|an|our|your|more|read|see)\b", re.I

@@ -140,10 +140,11 @@ def name_order(feats: list[Feature]) -> tuple[bytes, int, int]:
 
     Returns the first ``ORDER_ITEMS`` name and number keys (a key repeating the one before it is
     left out) as 16-bit hashes (``ORDER_SIZE`` bytes, zero-padded), how many there are, and the
-    names key: the smallest 32-bit hash of the distinct ones (a MinHash value: two articles share
-    it with probability equal to the Jaccard similarity of their sets), 0 for fewer than
-    ``ORDER_KEY_MIN`` distinct ones. An automatic rewrite goes sentence by sentence, so it keeps
-    the names and numbers of the original in their order even where it changes every phrase.
+    names key: the smallest 32-bit hash of the distinct ones among those first ``ORDER_ITEMS``
+    (a MinHash value: two articles share it with probability equal to the Jaccard similarity of
+    those sets), 0 for fewer than ``ORDER_KEY_MIN`` distinct ones. An automatic rewrite goes
+    sentence by sentence, so it keeps the names and numbers of the original in their order even
+    where it changes every phrase.
     """
     seq: list[str] = []
     last = ""

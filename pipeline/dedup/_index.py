@@ -71,9 +71,9 @@ U16 = npt.NDArray[np.uint16]
 _NAMES_MIN_COUNT = 3
 # Anchor candidates beyond this many are screened on their fingerprints before entries are read.
 _SCREEN_ABOVE = 16
-# Rows of one names key screened per lookup, at most (the newest ones: rows are in insertion
-# order). A common name or number that holds the smallest hash keys many articles: on the
-# generated set one names key covers 73 of 1,745 articles, from 71 different stories.
+# Rows of one names key screened per lookup, at most (the most recently published ones). A common
+# name or number that holds the smallest hash keys many articles: on the generated set one names
+# key covers 73 of 1,745 articles, from 71 different stories.
 _NAMES_KEY_ROWS = 4096
 _NAMES_MIN_CONTAINMENT = 0.7
 # A candidate is "plainly another text" when at least this many sampled key triples of the
@@ -558,8 +558,9 @@ class DedupIndex:
             by_names = self._key_rows_for(self._names, sig.names_key & _MASK32)
             if by_names.size > _NAMES_KEY_ROWS:
                 # a names key shared by very many articles (one very common name or number
-                # holding the smallest hash): only the newest rows, so a lookup stays bounded
-                by_names = by_names[-_NAMES_KEY_ROWS:]
+                # holding the smallest hash): only the most recently published rows
+                newest = np.argsort(self._ts[by_names], kind="stable")[-_NAMES_KEY_ROWS:]
+                by_names = by_names[np.sort(newest)]
             if by_names.size:
                 dist = np.bitwise_count(self._fp[by_names] ^ np.uint64(q))
                 parts.append(by_names[dist <= cfg.max_distance])

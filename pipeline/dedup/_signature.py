@@ -170,11 +170,13 @@ class Signature:
 
     @classmethod
     def from_bytes(cls, b: bytes) -> Signature:
-        (version, simhash, body_hash, url_key, lead_key, anchor, length, count, sk, wcount, words,
+        if not b or b[0] != _SIG_VERSION:  # checked first: an older version is shorter
+            raise ValueError(f"unknown signature version {b[0] if b else None}")
+        if len(b) < _SIG_STRUCT.size:
+            raise ValueError(f"signature of {len(b)} bytes, expected {_SIG_STRUCT.size}")
+        (_version, simhash, body_hash, url_key, lead_key, anchor, length, count, sk, wcount, words,
          ncount, names, pcount, pairs, order, names_key, order_count) = _SIG_STRUCT.unpack(
             b[: _SIG_STRUCT.size])  # fmt: skip
-        if version != _SIG_VERSION:
-            raise ValueError(f"unknown signature version {version}")
         return cls(simhash=simhash, body_hash=body_hash, url_key=url_key, sketch=sk, length=length,
                    sketch_count=count, words=words, words_count=wcount, names=names,
                    names_count=ncount, pairs=pairs, pairs_count=pcount, lead_key=lead_key,

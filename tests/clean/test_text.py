@@ -448,6 +448,32 @@ def test_a_lone_teaser_closing_the_text_is_removed(config: CleanConfig, teaser: 
         _assert_body(body)
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Research by the Resolution Foundation suggests otherwise.",
+        "Editing by committee rarely works, the mayor said.",
+        "A daily briefing for reporters was cancelled on Tuesday.",
+        "A weekly newsletter about the case was sent to parents, the school said.",
+        "Like millions of others on Facebook, Smith posted a tribute to the singer.",
+        "Like many users on X, she criticised the decision on Monday.",
+    ],
+)
+def test_reporting_that_resembles_credits_and_prompts_kept(config: CleanConfig, sentence: str) -> None:
+    """Found in review: the staff-credit, newsletter-blurb and follow-prompt rules first took these."""
+    _, body = clean_text(_text(middle=(sentence,)), config)
+    assert sentence in body
+    _assert_body(body)
+
+
+def test_closing_section_under_a_label_heading_kept(config: CleanConfig) -> None:
+    # shares a few words with the story (commuting, transit): scored with a teaser cue it would go
+    ending = ("Ridership figures by route", "Commuters made 64 percent of weekday trips on the northern route, the survey found.")
+    _, body = clean_text(_text(tail=ending), config)
+    assert ending[1] in body
+    _assert_body(body)
+
+
 def test_closing_section_under_a_subheading_kept(config: CleanConfig) -> None:
     ending = (
         "What the residents are saying",

@@ -382,3 +382,14 @@ def test_key_table_finds_every_row_of_a_key_through_builds_and_compaction() -> N
         table.build(full[keep])
         keys = [keys[i] for i in keep.tolist()]
         built = len(keys)
+
+
+def test_a_signature_of_an_older_version_is_a_value_error() -> None:
+    """A prepared message written before a deploy (version 8, 789 bytes) is refused with the
+    error the prepare path handles (it re-fingerprints), not a struct error."""
+    from pipeline.dedup import Signature
+
+    with pytest.raises(ValueError, match="version 8"):
+        Signature.from_bytes(bytes([8]) + bytes(788))
+    with pytest.raises(ValueError):
+        Signature.from_bytes(b"")
