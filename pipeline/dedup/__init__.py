@@ -14,14 +14,17 @@ Design (see README, "Dedup"):
   numbers and toward the top of the story.
 - Index: 4 tables keyed on 16-bit blocks of the fingerprint, multi-probed to radius 2, so every
   indexed fingerprint within 11 bits is a candidate (every one within ``rewrite_distance`` that
-  the probes find, and the nearest ``far_candidates`` up to ``max_distance``); plus three exact
+  the probes find, and the nearest ``far_candidates`` up to ``max_distance``); plus four exact
   keys: the canonical URL, the lead key (the first 6 content keys: briefs keep the first
-  sentence) and the anchor (the smallest hash of the key pairs of the first 40 content keys, a
-  MinHash value: two openings that share most pairs usually share it). 60 bytes per article.
+  sentence), the anchor (the smallest hash of the key pairs of the first 40 content keys, a
+  MinHash value: two openings that share most pairs usually share it) and the names key (the
+  smallest hash of the first 64 names and numbers: a rewrite that changed every phrase keeps
+  them). 60 bytes per article.
 - Verification, on sketches kept in the durable entry and read only for candidates: MinHash of
   the key pairs near the top (Jaccard), of the content words (paraphrase), bottom-k of the names
-  and numbers (so different events of the same kind stay apart) and bottom-k of the key triples
-  of the whole text (containment of a lead, an abridged copy or a quoted release in a longer one).
+  and numbers (so different events of the same kind stay apart), bottom-k of the key triples
+  of the whole text (containment of a lead, an abridged copy or a quoted release in a longer one)
+  and the names and numbers in reading order (a sentence-by-sentence rewrite keeps their order).
 
 Partitioning: a story can only be found on the worker that holds its candidates, so the dedup
 stage is keyed by one global partition key (the index is not sharded by article id): the parallel
