@@ -41,6 +41,8 @@ ANCHOR_TOKENS = 40  # the anchor is the smallest hash of the key pairs of this m
 ORDER_ITEMS = 64  # names and numbers kept in reading order (the order sequence)
 ORDER_SIZE = 2 * ORDER_ITEMS  # bytes: one 16-bit hash per item
 ORDER_KEY_MIN = 12  # distinct names and numbers an article needs for a names key
+PROBE_KEYS = 32  # the smallest 32-bit hashes of the key triples of the whole text (probe list)
+PROBE_SIZE = 4 * PROBE_KEYS
 _EMPTY_BIN = 0  # byte value of an empty bin (values are shifted into 1..255)
 _HASH_SEED = 0x5EED
 
@@ -242,6 +244,20 @@ def bottom_k(keys: U64 | set[int], k: int) -> bytes:
     if h.size:
         h = h * _MIX
         values = _distinct(((h >> np.uint64(48)) % _U65535 + _U1).astype(np.uint16))[:k]
+        out[: values.size] = values
+    return out.tobytes()
+
+
+def smallest32(keys: U64, k: int = PROBE_KEYS) -> bytes:
+    """The ``k`` smallest distinct nonzero 32-bit values (the high half of the mixed hashes, the
+    order :func:`bottom_k` samples in), ascending, 0-padded: the first is the text's *whole key*
+    (a MinHash value of its key triples); a text holding most of a shorter one holds the shorter
+    one's whole key among its own smallest values with high probability."""
+    out = np.zeros(k, dtype="<u4")
+    h = _as_array(keys)
+    if h.size:
+        values = _distinct(((h * _MIX) >> np.uint64(32)).astype(np.uint32))
+        values = values[values != 0][:k]
         out[: values.size] = values
     return out.tobytes()
 

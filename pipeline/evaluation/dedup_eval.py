@@ -256,8 +256,10 @@ def scored_pair_scores(pred: Sequence[str], labels: dict[tuple[int, int], bool])
 
 
 def evaluate(rows: Sequence[dict[str, Any]], *, ecbplus: bool = False,
-             config: DedupConfig | None = None) -> dict[str, Any]:  # fmt: skip
-    """Run all methods on ``rows`` (publication order) and score them."""
+             config: DedupConfig | None = None,
+             methods_run: Sequence[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Run all methods (or those named in ``methods_run``) on ``rows`` (publication order) and
+    score them."""
     texts = clean_texts(rows)
     methods: dict[str, Callable[[], list[str]]] = {
         "ours": lambda: assign_ours(rows, texts, config or DedupConfig()),
@@ -269,6 +271,8 @@ def evaluate(rows: Sequence[dict[str, Any]], *, ecbplus: bool = False,
         "word-simhash-12": lambda: assign_word_simhash(texts),
         "minhash-lsh": lambda: assign_minhash(texts),
     }
+    if methods_run is not None:
+        methods = {name: fn for name, fn in methods.items() if name in methods_run}
     result: dict[str, Any] = {"articles": len(rows), "methods": {}}
     labels = containment_labels(texts) if ecbplus else None
     if labels is not None:
@@ -340,6 +344,19 @@ def _print(result: dict[str, Any]) -> None:
                 print(f"{name} missed: " + ", ".join("/".join(p) for p in s["missed"]))
 
 
+def run_ecbplus(data: Path, methods: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ECB+ mode: every article in file order, one second apart, scored on containment labels."""
+    from pipeline.evaluation.versions import load_ecbplus
+
+    rows = load_ecbplus(data)
+    for i, r in enumerate(rows):
+        r.setdefault("content", r["text"])
+        stamp = f"2013-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z"
+        url = r.get("url") or f"https://ecbplus.example/{r['id']}"
+        r.update(url=url, source="ecbplus", content_type="text/plain", published_at=stamp)
+    return evaluate(rows, ecbplus=True, methods_run=methods)
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline.evaluation.versions import generate, load_ecbplus
 
@@ -349,13 +366,7 @@ def run(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr)
         return 2
     if args.ecbplus:
-        rows = load_ecbplus(data)
-        for i, r in enumerate(rows):
-            r.setdefault("content", r["text"])
-            stamp = f"2013-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z"
-            url = r.get("url") or f"https://ecbplus.example/{r['id']}"
-            r.update(url=url, source="ecbplus", content_type="text/plain", published_at=stamp)
-        result = evaluate(rows, ecbplus=True)
+        result = run_ecbplus(data)
     else:
         if args.labelled:
             with Path(args.labelled).open(encoding="utf-8") as f:

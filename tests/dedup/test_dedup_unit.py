@@ -68,7 +68,7 @@ def _index(**kw: float) -> DedupIndex:
 def test_signature_roundtrip_and_size() -> None:
     sig = _sig(QUAKE_A, "https://www.example.com/a?utm_source=x")
     data = sig.to_bytes()
-    assert len(data) == SIGNATURE_SIZE == 923
+    assert len(data) == SIGNATURE_SIZE == 1051
     assert Signature.from_bytes(data) == sig
     assert _sig(QUAKE_A, "https://www.example.com/a?utm_source=x") == sig  # deterministic
 
@@ -355,8 +355,8 @@ def test_names_in_order_join_a_heavy_rewrite_but_not_the_same_names_shuffled(
 
 def test_key_table_finds_every_row_of_a_key_through_builds_and_compaction() -> None:
     """The exact-key tables keep 2 bytes per row (the high half; the bucket is the low half):
-    every row of a key is found in the table and in the delta buffer, across builds that drop
-    rows, as a plain scan of the whole keys finds them."""
+    every row of a key (or of any of several keys) is found in the table and in the delta buffer,
+    across builds that drop rows, as a plain scan of the whole keys finds them."""
     import random
 
     import numpy as np
@@ -376,6 +376,10 @@ def test_key_table_finds_every_row_of_a_key_through_builds_and_compaction() -> N
         for key in pool:
             expect = [i for i, k in enumerate(keys) if k == key]
             assert sorted(table.rows_for(key, built).tolist()) == expect
+        for _ in range(20):  # several keys at once (the probe list of the whole keys)
+            asked = [*rng.sample(pool, k=rng.randint(1, 6)), rng.getrandbits(32)]
+            expect = [i for i, k in enumerate(keys) if k in asked]
+            assert sorted(table.rows_for_any(np.array(asked, dtype=np.uint32), built).tolist()) == expect
         full = table.full_keys(len(keys), built)
         assert full.tolist() == keys
         keep = np.array(sorted(rng.sample(range(len(keys)), k=len(keys) * 3 // 4)), dtype=np.intp)
@@ -393,3 +397,52 @@ def test_a_signature_of_an_older_version_is_a_value_error() -> None:
         Signature.from_bytes(bytes([8]) + bytes(788))
     with pytest.raises(ValueError):
         Signature.from_bytes(b"")
+
+
+PORT_BRIEF = """Harbour officials in Port Elwood closed the northern container terminal after a crane collapsed onto a cargo ship late on Sunday.
+Two dock workers were taken to Saint Brigid hospital with minor injuries, a spokeswoman for the Elwood Port Authority said.
+The Maren Star, a feeder vessel registered in Malta, was loading refrigerated containers when the boom of the crane gave way.
+Engineers from the crane maker Holbeck Lifting will inspect the other four cranes at the terminal before it reopens."""
+
+PORT_STORY = """Port Elwood faces days of disruption at its busiest berth.
+Shipping agents spent Monday rerouting vessels to the southern quays, where berths were already booked for most of the week, and hauliers queued outside the gates from dawn.
+The closure comes at the start of the citrus season, when importers rely on the refrigerated plugs at the northern terminal.
+Harbour officials in Port Elwood closed the northern container terminal after a crane collapsed onto a cargo ship late on Sunday.
+The terminal handles about a third of the port's container traffic, and shipping lines were told to expect delays of up to a week.
+Two dock workers were taken to Saint Brigid hospital with minor injuries, a spokeswoman for the Elwood Port Authority said.
+A third worker was treated at the scene.
+Video posted by a crew member showed the boom folding slowly onto the stacked deck cargo as workers ran along the quay.
+The Maren Star, a feeder vessel registered in Malta, was loading refrigerated containers when the boom of the crane gave way.
+Its owner, Skjold Feeder Lines, said the ship's hull was not breached and that the crew of 14 were unhurt.
+The port authority said it could not yet say what caused the failure, and that the police had been informed as a matter of routine.
+Union representatives said they had raised concerns about the age of the northern cranes at a safety meeting in March, a claim the authority did not dispute.
+The cranes were installed in 1998 and last inspected in January, according to records published by the authority.
+Engineers from the crane maker Holbeck Lifting will inspect the other four cranes at the terminal before it reopens.
+Traffic at the southern terminal, which uses newer equipment, was not affected, and the ferry service to Larne Island ran to its usual timetable.
+The port's chief executive, Alun Pryce, said safety came before any commercial consideration and that the terminal would stay closed for as long as the engineers needed.
+Local businesses that import fresh produce through the northern terminal said they were arranging road deliveries from other ports in the meantime."""
+
+
+def test_a_shorter_text_indexed_first_is_found_through_its_whole_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A brief (or condensed version) indexed first, then the full story that holds most of its
+    sentences: the brief's whole key (smallest hash of its key triples) is among the story's
+    smallest triple hashes, so the brief is a candidate even when the fingerprints are far apart
+    and no other key is shared (here the fingerprint candidates are switched off to show it)."""
+    import pipeline.dedup._index as index_module
+
+    brief, story = signature_of_text(PORT_BRIEF), signature_of_text(PORT_STORY)
+    assert brief.pairs_count < story.pairs_count
+    assert (brief.lead_key, brief.anchor) != (story.lead_key, story.anchor)
+    probe = [int.from_bytes(story.probe[i : i + 4], "little") for i in range(0, len(story.probe), 4)]
+    assert brief.whole_key in probe and probe == sorted(p for p in probe if p) + [0] * probe.count(0)
+    monkeypatch.setattr(DedupIndex, "_near_rows", lambda self, q: [])  # as if > max_distance bits apart
+    for delta_max in (2048, 1):  # from the delta buffer, then from the built table
+        index = _index(delta_max=delta_max)
+        index.insert("brief", "s-brief", brief, 1.7e9)
+        index.insert("other", "s-other", signature_of_text(QUAKE_B), 1.7e9)
+        match = index.lookup("story", story)
+        assert match is not None and match.story_id == "s-brief"
+    monkeypatch.setattr(index_module, "_WHOLE_MAX_TRIPLES", 0)  # every text listed by its anchor
+    index = _index()
+    index.insert("brief", "s-brief", brief, 1.7e9)
+    assert index.lookup("story", story) is None

@@ -277,8 +277,16 @@ FIXED_ORDER_TAIL_HEX = (
 )
 
 
+# Version 10 appended the probe list: the 32 smallest 32-bit hashes of the key triples.
+FIXED_PROBE_HEX = (
+    "b83b0400251a6f017a509d0662a8bc0627eefb063e325a07f5e1fc0b72ae6c0e2fe5f80eac8e14133189751541011e18"
+    "c999e519a2b82e1b7ceb631d70ff081f56e45b2182133a26bf431c296e54ad2d494e5b2f59232230251775301158f432"
+    "25f6d836c8eee23a1aa9d33d9580213e99c5d24d2b41695485e1c0556ac04257"
+)
+
+
 def _pinned(hex8: str) -> str:
-    return "09" + hex8[2:] + FIXED_ORDER_TAIL_HEX
+    return "0a" + hex8[2:] + FIXED_ORDER_TAIL_HEX + FIXED_PROBE_HEX
 
 
 def test_fixed_text_signature_is_unchanged() -> None:
