@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from pipeline.dedup import DedupConfig, DedupIndex, Signature, signature_of_text, story_id_for
-from pipeline.dedup._fingerprint import ALL_BINS, NAME_BINS, ORDER_ITEMS, SKETCH_SIZE, WORD_BINS
+from pipeline.dedup._fingerprint import (
+    ALL_BINS,
+    NAME_BINS,
+    ORDER_ITEMS,
+    PROBE_KEYS,
+    SKETCH_SIZE,
+    WORD_BINS,
+)
 from pipeline.evaluation.dedup_eval import DEFAULT_DATA
 
 
@@ -62,12 +69,19 @@ def _random_sigs(n: int, seed: int) -> list[Signature]:
     order = rng.integers(1, 65536, size=(n, ORDER_ITEMS), dtype=np.int64).astype("<u2")
     order_counts = rng.integers(40, ORDER_ITEMS + 1, size=n)
     names_keys = rng.integers(1, 2**32, size=n, dtype=np.int64)
+    # distinct key triples: 30-400, so about 60% of the rows are listed by their whole key (ECB+
+    # articles: 81% have at most 256); the probe list holds the 32 smallest 32-bit hashes of them
+    pairs_counts = rng.integers(30, 401, size=n)
+    tops = (2**32 * np.minimum(1.0, 40.0 / pairs_counts)).astype(np.int64)
+    probes = rng.integers(1, tops[:, None], size=(n, PROBE_KEYS), dtype=np.int64)
+    probes = np.sort(probes, axis=1).astype("<u4")
     return [Signature(simhash=int(fps[i]), body_hash=int(other[i, 0]), url_key=int(other[i, 1]),
                       sketch=sks[i].tobytes(), length=3000, sketch_count=119, words=words[i].tobytes(),
                       words_count=110, names=names[i].tobytes(), names_count=40,
-                      pairs=pairs[i].tobytes(), pairs_count=300, lead_key=int(other[i, 2]),
-                      order=order[i].tobytes(), order_count=int(order_counts[i]),
-                      names_key=int(names_keys[i]))
+                      pairs=pairs[i].tobytes(), pairs_count=int(pairs_counts[i]),
+                      lead_key=int(other[i, 2]), order=order[i].tobytes(),
+                      order_count=int(order_counts[i]), names_key=int(names_keys[i]),
+                      probe=probes[i].tobytes())
             for i in range(n)]  # fmt: skip
 
 
