@@ -5,21 +5,21 @@ signature), one key per indexed article, deleted on eviction: a dict in batch mo
 Faust table in the worker. Everything else is rebuilt from it by :meth:`DedupIndex.rebuild`.
 
 In memory, per indexed article (row): fingerprint (8 bytes), published time (4), its row in each
-of the 4 block tables (16), its row in each of the 4 exact-key tables (URL, lead key, anchor or
-whole key, names key) with the high 16 bits of its 32-bit key there (24: see :class:`_KeyTable`),
-and a reference to the article id (8): 60 bytes, plus the fixed offsets arrays (about 2.1 MB).
-Every candidate (near in fingerprint, or the same URL, lead key, anchor or names key, or a shorter
-text whose whole key is among the query's smallest triple hashes) is verified on the sketches of
-its durable entry (see :class:`DedupConfig` for the rules).
+of the 4 block tables (16), its row in each of the 4 exact-key tables (URL, lead key, anchor,
+names key or whole key) with the high 16 bits of its 32-bit key there (24: see
+:class:`_KeyTable`), and a reference to the article id (8): 60 bytes, plus the fixed offsets
+arrays (about 2.1 MB). Every candidate (near in fingerprint, or the same URL, lead key, anchor or
+names key, or a text whose whole key is among the query's smallest triple hashes) is verified on
+the sketches of its durable entry (see :class:`DedupConfig` for the rules).
 
-The third exact-key table lists a longer text by its anchor (MinHash of the key pairs of its
-opening) and a text of at most 256 distinct key triples by its whole key (the smallest 32-bit hash
-of all its key triples). A text that holds most of a shorter one holds that whole key among its
-own 32 smallest triple hashes (the signature's probe list) with about that probability, whatever
-the distance of the fingerprints: a brief or a condensed version published first, then the full
-story, or a short story that later copies add chrome and teasers to. Shorter texts are where the
-anchor matters least and where the fingerprint moves most with added text (generated set: recall
-0.9706 with anchors only, 0.9744 so, 0.9753 with both keys but 6 bytes more per short text).
+The fourth exact-key table lists a text by its names key when it has enough names and numbers for
+the order rule (``order_short_common``), and otherwise, where the names key could never serve, by
+its whole key: the smallest 32-bit hash of all its key triples. A text that holds most of a shorter
+one holds that whole key among its own 32 smallest triple hashes (the signature's probe list) with
+about that probability, whatever the distance of the fingerprints: a brief or a condensed version
+published first, then the full story, or a short story that later copies add chrome and teasers
+to. Those are short texts with few names, the ones listed so (generated set: recall 0.9706
+without the whole key, 0.9753 with it; ECB+ 0.942 -> 0.981 with the paraphrase length bound).
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
 Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
@@ -86,9 +86,7 @@ _SCREEN_ABOVE = 16
 # key covers 73 of 1,745 articles, from 71 different stories.
 _NAMES_KEY_ROWS = 4096
 _NAMES_MIN_CONTAINMENT = 0.7
-# Texts of at most this many distinct key triples (about 450 words; their triple sketch holds every
-# triple) are listed by their whole key; rows of one probe list read per lookup, at most.
-_WHOLE_MAX_TRIPLES = ALL_BINS
+# Rows found by one probe list that are read per lookup, at most (the most recently published).
 _WHOLE_KEY_ROWS = 256
 # A candidate is "plainly another text" when at least this many sampled key triples of the
 # shorter text are compared and fewer than this share are in the other, and the top sketches
@@ -286,10 +284,10 @@ class DedupIndex:
         self._ts[i] = _ts32(published_ts)
         self._url.append(i, sig.url_key & _MASK32)
         self._lead.append(i, sig.lead_key & _MASK32)
-        # a shorter text is listed by its whole key, a longer one by its anchor (see lookup)
-        short = sig.pairs_count <= _WHOLE_MAX_TRIPLES
-        self._anchor.append(i, sig.whole_key if short else sig.anchor & _MASK32)
-        self._names.append(i, sig.names_key & _MASK32)
+        self._anchor.append(i, sig.anchor & _MASK32)
+        # too few names and numbers for the order rule: the whole key takes the names key's place
+        few = sig.order_count < self.config.order_short_common
+        self._names.append(i, sig.whole_key if few else sig.names_key & _MASK32)
         self._ids.append(article_id)
         self._n += 1
         self._alive += 1
@@ -611,7 +609,7 @@ class DedupIndex:
             # version, a story that later copies add chrome or teasers to): its whole key is,
             # with probability about that share, among this text's smallest triple hashes
             probe = np.frombuffer(sig.probe, dtype="<u4")
-            by_whole = self._anchor.rows_for_any(probe[probe != 0], self._built)
+            by_whole = self._names.rows_for_any(probe[probe != 0], self._built)
             if by_whole.size:
                 by_whole = np.unique(by_whole)
                 by_whole = by_whole[self._ts.take(by_whole) > 0]

@@ -69,8 +69,9 @@ def _random_sigs(n: int, seed: int) -> list[Signature]:
     order = rng.integers(1, 65536, size=(n, ORDER_ITEMS), dtype=np.int64).astype("<u2")
     order_counts = rng.integers(40, ORDER_ITEMS + 1, size=n)
     names_keys = rng.integers(1, 2**32, size=n, dtype=np.int64)
-    # distinct key triples: 30-400, so about 60% of the rows are listed by their whole key (ECB+
-    # articles: 81% have at most 256); the probe list holds the 32 smallest 32-bit hashes of them
+    # the probe list: the 32 smallest 32-bit hashes of 30-400 key triples (every query probes the
+    # names-key table with it; rows with fewer than 20 names and numbers would be listed there by
+    # the first of them, none here, as none of the ~600-word articles)
     pairs_counts = rng.integers(30, 401, size=n)
     tops = (2**32 * np.minimum(1.0, 40.0 / pairs_counts)).astype(np.int64)
     probes = rng.integers(1, tops[:, None], size=(n, PROBE_KEYS), dtype=np.int64)

@@ -428,7 +428,7 @@ def test_a_shorter_text_indexed_first_is_found_through_its_whole_key(monkeypatch
     sentences: the brief's whole key (smallest hash of its key triples) is among the story's
     smallest triple hashes, so the brief is a candidate even when the fingerprints are far apart
     and no other key is shared (here the fingerprint candidates are switched off to show it)."""
-    import pipeline.dedup._index as index_module
+    from dataclasses import replace
 
     brief, story = signature_of_text(PORT_BRIEF), signature_of_text(PORT_STORY)
     assert brief.pairs_count < story.pairs_count
@@ -442,7 +442,7 @@ def test_a_shorter_text_indexed_first_is_found_through_its_whole_key(monkeypatch
         index.insert("other", "s-other", signature_of_text(QUAKE_B), 1.7e9)
         match = index.lookup("story", story)
         assert match is not None and match.story_id == "s-brief"
-    monkeypatch.setattr(index_module, "_WHOLE_MAX_TRIPLES", 0)  # every text listed by its anchor
+    assert brief.order_count < DedupConfig().order_short_common  # listed by its whole key
     index = _index()
-    index.insert("brief", "s-brief", brief, 1.7e9)
+    index.insert("brief", "s-brief", replace(brief, probe=bytes(len(brief.probe))), 1.7e9)  # no whole key
     assert index.lookup("story", story) is None
