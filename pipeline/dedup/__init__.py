@@ -19,11 +19,12 @@ Design (see README, "Dedup"):
   sentence), the anchor (the smallest hash of the key pairs of the first 40 content keys, a
   MinHash value: two openings that share most pairs usually share it) and the names key (the
   smallest hash of the first 64 names and numbers: a rewrite that changed every phrase keeps
-  them). A text with too few names and numbers for the order rule (under 20) is listed by its
+  them). A text with no names key (fewer than 12 distinct names and numbers) is listed by its
   whole key (the smallest hash of all its key triples) in the names key's place, and every query
-  probes with its 32 smallest triple hashes: a text holding most of a shorter one (a brief
+  probes with its 32 smallest triple hashes: a text holding a share of a shorter one (a brief
   published first, a short story that copies add chrome or teasers to, a condensed version)
-  finds it whatever the fingerprint distance. 60 bytes per article.
+  finds it with about that probability, whatever the fingerprint distance (the newest 256 rows
+  found so per lookup). 60 bytes per article.
 - Verification, on sketches kept in the durable entry and read only for candidates: MinHash of
   the key pairs near the top (Jaccard), of the content words (paraphrase), bottom-k of the names
   and numbers (so different events of the same kind stay apart), bottom-k of the key triples

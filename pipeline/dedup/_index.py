@@ -12,14 +12,14 @@ arrays (about 2.1 MB). Every candidate (near in fingerprint, or the same URL, le
 names key, or a text whose whole key is among the query's smallest triple hashes) is verified on
 the sketches of its durable entry (see :class:`DedupConfig` for the rules).
 
-The fourth exact-key table lists a text by its names key when it has enough names and numbers for
-the order rule (``order_short_common``), and otherwise, where the names key could never serve, by
-its whole key: the smallest 32-bit hash of all its key triples. A text that holds most of a shorter
-one holds that whole key among its own 32 smallest triple hashes (the signature's probe list) with
-about that probability, whatever the distance of the fingerprints: a brief or a condensed version
-published first, then the full story, or a short story that later copies add chrome and teasers
-to. Those are short texts with few names, the ones listed so (generated set: recall 0.9706
-without the whole key, 0.9753 with it; ECB+ 0.942 -> 0.981 with the paraphrase length bound).
+The fourth exact-key table lists a text by its names key and, when it has none (fewer than 12
+distinct names and numbers), by its whole key: the smallest 32-bit hash of all its key triples.
+A text that holds a share of a shorter one holds that whole key among its own 32 smallest
+triple hashes (the signature's probe list) with about that probability, whatever the distance
+of the fingerprints: a brief or a condensed version published first, then the full story, or a
+short story that later copies add chrome and teasers to. Those are short texts with few names,
+the ones listed so (generated set: recall 0.9706 without the whole key, 0.9753 with it; ECB+
+0.942 -> 0.981 with the paraphrase length bound).
 
 Block tables (Manku et al. 2007, multi-probe): the fingerprint is cut into 4 blocks of 16 bits.
 Table ``t`` lists rows grouped by block ``t`` (CSR: a 65,537-entry offsets array and a row array),
@@ -154,7 +154,7 @@ def _ts32(ts: float) -> int:
 
 
 class _KeyTable:
-    """Rows by a 32-bit exact key (URL, lead key, anchor, names key), at 2 bytes per row.
+    """Rows by a 32-bit exact key (URL, lead key, anchor, names key or whole key), at 2 bytes per row.
 
     Rows ``[0, built)`` sit in a CSR table over the low 16 bits of their key; a bucket holds rows
     of one low half, so only the high half is kept per row (``hi``) to tell them apart. The keys
@@ -249,7 +249,8 @@ class DedupIndex:
         self._n = 0
         self._fp: U64 = np.zeros(capacity, dtype=np.uint64)
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
-        # exact keys: the canonical URL, the lead key, the anchor and the names key
+        # exact keys: the canonical URL, the lead key, the anchor and the names key (the whole key
+        # of a text without one)
         self._url, self._lead, self._anchor, self._names = (_KeyTable(capacity) for _ in range(4))
         self._ids: list[str] = []
         self._alive = 0
@@ -285,9 +286,8 @@ class DedupIndex:
         self._url.append(i, sig.url_key & _MASK32)
         self._lead.append(i, sig.lead_key & _MASK32)
         self._anchor.append(i, sig.anchor & _MASK32)
-        # too few names and numbers for the order rule: the whole key takes the names key's place
-        few = sig.order_count < self.config.order_short_common
-        self._names.append(i, sig.whole_key if few else sig.names_key & _MASK32)
+        # no names key (too few names and numbers): the whole key takes its place
+        self._names.append(i, sig.names_key & _MASK32 if sig.names_key else sig.whole_key)
         self._ids.append(article_id)
         self._n += 1
         self._alive += 1
@@ -420,6 +420,16 @@ class DedupIndex:
         if len(far) < fc and not everything:
             return None
         return close + far
+
+    def _newest(self, rows: I64, n: int) -> I64:
+        """The ``n`` most recently published of ``rows`` (ties: the greater article id), in row
+        order. Rows are numbered by arrival in a running worker but by article id after a
+        restart, so ties are not broken by row: the same rows are kept either way."""
+        ts = self._ts.take(rows).tolist()
+        ids = self._ids
+        row_list = rows.tolist()
+        keep = sorted(range(len(row_list)), key=lambda k: (ts[k], ids[row_list[k]]))[-n:]
+        return rows[np.sort(np.array(keep, dtype=np.intp))]
 
     def _key_rows_for(self, table: _KeyTable, key32: int) -> I64:
         """Live rows whose ``table`` key is ``key32``."""
@@ -575,7 +585,8 @@ class DedupIndex:
         # lands there; random fingerprints do too, ~400 of them at 1M entries)
         near = self._near_rows(q)
         # candidates: near in fingerprint, the same anchor (MinHash of the opening's key pairs),
-        # the same lead key or the same canonical URL
+        # the same lead key or the same canonical URL, the same names key, and shorter texts
+        # whose whole key is in this text's probe list
         by_anchor = rows0 = np.zeros(0, dtype=np.int64)
         if sig.anchor:
             anchor = sig.anchor & _MASK32
@@ -599,8 +610,7 @@ class DedupIndex:
             if by_names.size > _NAMES_KEY_ROWS:
                 # a names key shared by very many articles (one very common name or number
                 # holding the smallest hash): only the most recently published rows
-                newest = np.argsort(self._ts[by_names], kind="stable")[-_NAMES_KEY_ROWS:]
-                by_names = by_names[np.sort(newest)]
+                by_names = self._newest(by_names, _NAMES_KEY_ROWS)
             if by_names.size:
                 dist = np.bitwise_count(self._fp[by_names] ^ np.uint64(q))
                 parts.append(by_names[dist <= cfg.max_distance])
@@ -614,8 +624,7 @@ class DedupIndex:
                 by_whole = np.unique(by_whole)
                 by_whole = by_whole[self._ts.take(by_whole) > 0]
                 if by_whole.size > _WHOLE_KEY_ROWS:
-                    newest = np.argsort(self._ts[by_whole], kind="stable")[-_WHOLE_KEY_ROWS:]
-                    by_whole = by_whole[np.sort(newest)]
+                    by_whole = self._newest(by_whole, _WHOLE_KEY_ROWS)
                 parts.append(by_whole)
         candidates = set(near)
         for part in parts:

@@ -56,7 +56,8 @@ def _texts(data: Path, n: int, words: int = 600) -> list[str]:
 
 
 def _random_sigs(n: int, seed: int) -> list[Signature]:
-    """Random signatures with every part filled like a ~600-word article's (sorted bottom-k)."""
+    """Random signatures with every part filled like a ~600-word article's (sorted bottom-k), one
+    in five like a short text with few names."""
     rng = np.random.default_rng(seed)
     fps = rng.integers(0, 2**63, size=n, dtype=np.int64).astype(np.uint64) << np.uint64(1)
     fps |= rng.integers(0, 2, size=n, dtype=np.int64).astype(np.uint64)
@@ -69,10 +70,15 @@ def _random_sigs(n: int, seed: int) -> list[Signature]:
     order = rng.integers(1, 65536, size=(n, ORDER_ITEMS), dtype=np.int64).astype("<u2")
     order_counts = rng.integers(40, ORDER_ITEMS + 1, size=n)
     names_keys = rng.integers(1, 2**32, size=n, dtype=np.int64)
-    # the probe list: the 32 smallest 32-bit hashes of 30-400 key triples (every query probes the
-    # names-key table with it; rows with fewer than 20 names and numbers would be listed there by
-    # the first of them, none here, as none of the ~600-word articles)
-    pairs_counts = rng.integers(30, 401, size=n)
+    pairs_counts = rng.integers(200, 401, size=n)
+    # one row in five is a short text with fewer than 12 distinct names and numbers (no names key:
+    # listed by its whole key; 17% of the ECB+ articles)
+    short = rng.random(n) < 0.2
+    order_counts[short] = rng.integers(0, 12, size=int(short.sum()))
+    names_keys[short] = 0
+    pairs_counts[short] = rng.integers(30, 150, size=int(short.sum()))
+    # the probe list: the 32 smallest 32-bit hashes of the key triples (every query probes the
+    # names-key table with it; the near copies below keep it, so they find a short row's whole key)
     tops = (2**32 * np.minimum(1.0, 40.0 / pairs_counts)).astype(np.int64)
     probes = rng.integers(1, tops[:, None], size=(n, PROBE_KEYS), dtype=np.int64)
     probes = np.sort(probes, axis=1).astype("<u4")

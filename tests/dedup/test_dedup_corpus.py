@@ -46,7 +46,12 @@ def test_generated_subset_floors() -> None:
 @pytest.mark.corpus
 def test_real_wire_copies_in_ecbplus() -> None:
     """Issue 4's bar on real news: pairs of ECB+ articles labelled by word 5-gram containment
-    (copies >= 0.5, different < 0.2), precision >= 0.99 and recall >= 0.97."""
+    (copies >= 0.5, different < 0.2), precision >= 0.99 and recall >= 0.97.
+
+    0.97 needs 51 of the 52 copy pairs, the most the labels allow (see README). One of them,
+    13_12ecb inside 13_3ecb (61-68% of its triples), is found only through its whole key, which
+    a text holding that share of it holds with about that probability: a change to the features
+    or hashes can lose it by chance, and this test then says so by naming the missed pair."""
     from pipeline.evaluation.dedup_eval import run_ecbplus
 
     scores = run_ecbplus(shared_path("data", "ecbplus-dev"), methods=("ours",))["methods"]["ours"]

@@ -402,7 +402,7 @@ def test_a_signature_of_an_older_version_is_a_value_error() -> None:
 PORT_BRIEF = """Harbour officials in Port Elwood closed the northern container terminal after a crane collapsed onto a cargo ship late on Sunday.
 Two dock workers were taken to Saint Brigid hospital with minor injuries, a spokeswoman for the Elwood Port Authority said.
 The Maren Star, a feeder vessel registered in Malta, was loading refrigerated containers when the boom of the crane gave way.
-Engineers from the crane maker Holbeck Lifting will inspect the other four cranes at the terminal before it reopens."""
+Engineers from the company that built the crane will inspect the other four cranes at the terminal before it reopens."""
 
 PORT_STORY = """Port Elwood faces days of disruption at its busiest berth.
 Shipping agents spent Monday rerouting vessels to the southern quays, where berths were already booked for most of the week, and hauliers queued outside the gates from dawn.
@@ -417,7 +417,7 @@ Its owner, Skjold Feeder Lines, said the ship's hull was not breached and that t
 The port authority said it could not yet say what caused the failure, and that the police had been informed as a matter of routine.
 Union representatives said they had raised concerns about the age of the northern cranes at a safety meeting in March, a claim the authority did not dispute.
 The cranes were installed in 1998 and last inspected in January, according to records published by the authority.
-Engineers from the crane maker Holbeck Lifting will inspect the other four cranes at the terminal before it reopens.
+Engineers from the company that built the crane will inspect the other four cranes at the terminal before it reopens.
 Traffic at the southern terminal, which uses newer equipment, was not affected, and the ferry service to Larne Island ran to its usual timetable.
 The port's chief executive, Alun Pryce, said safety came before any commercial consideration and that the terminal would stay closed for as long as the engineers needed.
 Local businesses that import fresh produce through the northern terminal said they were arranging road deliveries from other ports in the meantime."""
@@ -427,7 +427,9 @@ def test_a_shorter_text_indexed_first_is_found_through_its_whole_key(monkeypatch
     """A brief (or condensed version) indexed first, then the full story that holds most of its
     sentences: the brief's whole key (smallest hash of its key triples) is among the story's
     smallest triple hashes, so the brief is a candidate even when the fingerprints are far apart
-    and no other key is shared (here the fingerprint candidates are switched off to show it)."""
+    and no other key is shared (here the fingerprint candidates are switched off to show it).
+    The story holds 40 of the brief's 46 triples, so the brief's whole key is in its probe list
+    with probability about 0.9 for any hash: this pair is pinned (checked below), not promised."""
     from dataclasses import replace
 
     brief, story = signature_of_text(PORT_BRIEF), signature_of_text(PORT_STORY)
@@ -442,7 +444,28 @@ def test_a_shorter_text_indexed_first_is_found_through_its_whole_key(monkeypatch
         index.insert("other", "s-other", signature_of_text(QUAKE_B), 1.7e9)
         match = index.lookup("story", story)
         assert match is not None and match.story_id == "s-brief"
-    assert brief.order_count < DedupConfig().order_short_common  # listed by its whole key
+    assert brief.names_key == 0  # under 12 distinct names and numbers: listed by its whole key
     index = _index()
     index.insert("brief", "s-brief", replace(brief, probe=bytes(len(brief.probe))), 1.7e9)  # no whole key
     assert index.lookup("story", story) is None
+
+
+def test_capped_key_rows_are_the_same_after_a_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows under one whole key than a lookup reads, all published in the same second: the
+    rows kept (the newest, ties by article id) do not depend on row numbers, which follow arrival
+    in a running worker and article ids after a restart."""
+    from dataclasses import replace
+
+    brief, story = signature_of_text(PORT_BRIEF), signature_of_text(PORT_STORY)
+    # other short texts with the same whole key, arriving after the brief but sorting before it
+    junk = replace(signature_of_text(QUAKE_B), probe=brief.probe, names_key=0)
+    monkeypatch.setattr(DedupIndex, "_near_rows", lambda self, q: [])
+    config = DedupConfig(delta_max=64)
+    live = DedupIndex(config)
+    live.insert("zz-brief", "s-brief", brief, 1.7e9)
+    for i in range(300):
+        live.insert(f"j{i:03d}", f"s-j{i}", junk, 1.7e9)
+    restarted = DedupIndex(config, dict(live.entries))
+    found_live, found_restarted = live.lookup("story", story), restarted.lookup("story", story)
+    assert found_live == found_restarted
+    assert found_live is not None and found_live.story_id == "s-brief"  # "zz-brief" is the greatest id

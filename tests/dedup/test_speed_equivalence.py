@@ -231,6 +231,11 @@ def _ref_bottom_k(keys: set[int], k: int) -> bytes:
     return b"".join(v.to_bytes(2, "little") for v in values) + bytes(2 * (k - len(values)))
 
 
+def _ref_smallest32(keys: set[int], k: int) -> bytes:
+    values = sorted({(h * 0x9E3779B97F4A7C15) % 2**64 >> 32 for h in keys} - {0})[:k]
+    return b"".join(v.to_bytes(4, "little") for v in values) + bytes(4 * (k - len(values)))
+
+
 def _ref_simhash(hashes: list[int], weights: list[float]) -> int:
     if not hashes:
         return 0
@@ -318,6 +323,7 @@ def test_fast_path_matches_reference_on_generated_texts(cold: bool) -> None:
             _ref_sketch(ref[1], P.SKETCH_BINS), _ref_sketch(ref[2], P.WORD_BINS), _ref_bottom_k(ref[3], P.NAME_BINS)
         )  # fmt: skip
         assert (sig.pairs, sig.pairs_count) == (_ref_bottom_k(ref[4], P.ALL_BINS), len(ref[4]))
+        assert sig.probe == _ref_smallest32(ref[4], P.PROBE_KEYS)
         keys = [f.key for f in feats[: S.LEAD_KEYS]]
         lead = xxhash.xxh64_intdigest(" ".join(keys).encode()) if len(keys) == S.LEAD_KEYS else 0
         assert sig.lead_key == lead
@@ -333,6 +339,7 @@ def test_sketch_and_simhash_match_reference_on_random_sets() -> None:
             keys = {rng.getrandbits(64) for _ in range(n)} | ({0, 2**64 - 1} if n else set())
             for nbins in (64, 32, 16, 48):
                 assert P.sketch(keys, nbins) == _ref_sketch(keys, nbins)
+            assert P.smallest32(np.array(sorted(keys), dtype=np.uint64)) == _ref_smallest32(keys, P.PROBE_KEYS)
             hashes = list(keys)
             weights = [rng.choice([1.0, 1.6, 3.0, rng.random() * 5]) for _ in hashes]
             assert P.simhash64(hashes, weights) == _ref_simhash(hashes, weights)
