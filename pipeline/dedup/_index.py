@@ -425,11 +425,20 @@ class DedupIndex:
         """The ``n`` most recently published of ``rows`` (ties: the greater article id), in row
         order. Rows are numbered by arrival in a running worker but by article id after a
         restart, so ties are not broken by row: the same rows are kept either way."""
-        ts = self._ts.take(rows).tolist()
-        ids = self._ids
-        row_list = rows.tolist()
-        keep = sorted(range(len(row_list)), key=lambda k: (ts[k], ids[row_list[k]]))[-n:]
-        return rows[np.sort(np.array(keep, dtype=np.intp))]
+        if rows.size <= n:
+            return rows
+        ts = self._ts.take(rows)
+        kth = rows.size - n
+        cut = np.partition(ts, kth)[kth]  # the n-th newest published time
+        newer = np.flatnonzero(ts > cut)
+        tied = np.flatnonzero(ts == cut)
+        need = n - newer.size
+        if need < tied.size:  # some rows of that second only: the greatest article ids
+            ids = self._ids
+            tied_rows = rows[tied].tolist()
+            by_id = sorted(range(tied.size), key=lambda k: ids[tied_rows[k]])
+            tied = tied[np.array(by_id[tied.size - need :], dtype=np.intp)]
+        return rows[np.sort(np.concatenate([newer, tied]))]
 
     def _key_rows_for(self, table: _KeyTable, key32: int) -> I64:
         """Live rows whose ``table`` key is ``key32``."""
