@@ -469,3 +469,22 @@ def test_capped_key_rows_are_the_same_after_a_restart(monkeypatch: pytest.Monkey
     found_live, found_restarted = live.lookup("story", story), restarted.lookup("story", story)
     assert found_live == found_restarted
     assert found_live is not None and found_live.story_id == "s-brief"  # "zz-brief" is the greatest id
+
+
+def test_newest_rows_match_a_plain_sort() -> None:
+    """The cap keeps the rows a plain sort by (published time, article id) keeps last."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(3)
+    index = DedupIndex(DedupConfig())
+    n_rows = 3000
+    for spread in (5, 100, 100_000):  # many ties in the cut second, some, almost none
+        index._ts = np.array([rng.randint(1, spread) for _ in range(n_rows)], dtype=np.uint32)
+        index._ids = [f"a{rng.getrandbits(30):09d}" for _ in range(n_rows)]
+        rows = np.array(sorted(rng.sample(range(n_rows), 2000)), dtype=np.int64)
+        for cap in (1, 256, 1999, 2000, 5000):
+            ts, ids = index._ts, index._ids
+            expect = sorted(sorted(rows.tolist(), key=lambda r: (int(ts[r]), ids[r]))[-cap:])
+            assert index._newest(rows, cap).tolist() == expect
