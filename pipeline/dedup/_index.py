@@ -154,28 +154,29 @@ def _ts32(ts: float) -> int:
 
 
 class _KeyTable:
-    """Rows by a 32-bit exact key (URL, lead key, anchor, names key or whole key), at 2 bytes per row.
+    """Rows by a 32-bit exact key (URL, lead key, anchor, names key or whole key), at 6 bytes per
+    row: its place in the row array (4) and the high half of its key (2).
 
     Rows ``[0, built)`` sit in a CSR table over the low 16 bits of their key; a bucket holds rows
-    of one low half, so only the high half is kept per row (``hi``) to tell them apart. The keys
-    of the rows appended since the last build (the delta buffer) are kept whole and scanned. A
-    build recovers every key from the table (a row's bucket is its low half) and the delta.
+    of one low half, so only the high half is kept (``hi``, in the table's order, so that a
+    bucket's rows and their high halves are read as two contiguous runs) to tell them apart. The
+    keys of the rows appended since the last build (the delta buffer) are kept whole and scanned.
+    A build recovers every key from the table (a row's bucket is its low half) and the delta.
     """
 
     def __init__(self, capacity: int) -> None:
-        self.hi: U16 = np.zeros(capacity, dtype=np.uint16)
+        del capacity  # nothing is kept per row outside the table
+        self.hi: U16 = np.zeros(0, dtype=np.uint16)  # high half of the key of rows[i]
         self.offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self.rows: U32 = np.zeros(0, dtype=np.uint32)
         self.delta: U32 = np.zeros(64, dtype=np.uint32)  # whole keys of rows built, built + 1, ...
         self.n_delta = 0
 
     def reserve(self, capacity: int, n: int) -> None:
-        hi = np.zeros(capacity, dtype=np.uint16)
-        hi[:n] = self.hi[:n]
-        self.hi = hi
+        del capacity, n  # nothing is kept per row outside the table
 
     def append(self, row: int, key32: int) -> None:
-        self.hi[row] = key32 >> 16
+        del row  # the delta holds rows built, built + 1, ... in order
         if self.n_delta == self.delta.size:
             self.delta = np.concatenate([self.delta, np.zeros(self.delta.size, dtype=np.uint32)])
         self.delta[self.n_delta] = key32
@@ -185,23 +186,22 @@ class _KeyTable:
         """The whole keys of rows ``[0, n)`` (the table holds ``[0, built)``)."""
         keys = np.zeros(n, dtype=np.uint32)
         if built:
-            keys[self.rows] = np.repeat(np.arange(_NBUCKETS, dtype=np.uint32), np.diff(self.offsets))
-            keys[:built] |= self.hi[:built].astype(np.uint32) << np.uint32(16)
+            low = np.repeat(np.arange(_NBUCKETS, dtype=np.uint32), np.diff(self.offsets))
+            keys[self.rows] = low | (self.hi.astype(np.uint32) << np.uint32(16))
         keys[built:n] = self.delta[: n - built]
         return keys
 
     def build(self, keys: U32) -> None:
         """Table the rows ``[0, len(keys))`` with these keys; empty the delta buffer."""
-        self.hi[: keys.size] = (keys >> np.uint32(16)).astype(np.uint16)
         self.offsets, self.rows = _csr((keys & np.uint32(0xFFFF)).astype(np.uint16))
+        self.hi = (keys.take(self.rows) >> np.uint32(16)).astype(np.uint16)
         self.n_delta = 0
 
     def rows_for(self, key32: int, built: int) -> I64:
         """Rows (live or dead) whose key is ``key32``."""
         b = key32 & 0xFFFF
         start, end = self.offsets[b : b + 2].tolist()
-        bucket = self.rows[start:end]
-        rows = bucket[self.hi.take(bucket) == key32 >> 16].astype(np.int64)
+        rows = self.rows[start:end][self.hi[start:end] == key32 >> 16].astype(np.int64)
         if self.n_delta:
             found = np.flatnonzero(self.delta[: self.n_delta] == key32)
             if found.size:
@@ -210,6 +210,8 @@ class _KeyTable:
 
     def rows_for_any(self, keys: U32, built: int) -> I64:
         """Rows (live or dead, possibly repeated) whose key is one of ``keys``."""
+        if not keys.size:
+            return np.zeros(0, dtype=np.int64)
         buckets = (keys & np.uint32(0xFFFF)).astype(np.int64)
         ends = self.offsets[1:].take(buckets)
         lengths = ends - self.offsets.take(buckets)
@@ -218,11 +220,14 @@ class _KeyTable:
         if total:
             pos: I64 = np.repeat(ends - np.cumsum(lengths), lengths).astype(np.int64)
             pos += np.arange(total, dtype=np.int64)
-            rows = self.rows.take(pos)
             want = np.repeat((keys >> np.uint32(16)).astype(np.uint16), lengths)
-            found = rows[self.hi.take(rows) == want].astype(np.int64)
-        if self.n_delta:
-            hit = np.flatnonzero(np.isin(self.delta[: self.n_delta], keys))
+            found = self.rows.take(pos[self.hi.take(pos) == want]).astype(np.int64)
+        nd = self.n_delta
+        if nd:
+            ordered = np.sort(keys)
+            at = np.searchsorted(ordered, self.delta[:nd])
+            at[at == ordered.size] = 0
+            hit = np.flatnonzero(ordered.take(at) == self.delta[:nd])
             if hit.size:
                 found = np.concatenate([found, hit + built])
         return found

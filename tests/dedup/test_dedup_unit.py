@@ -380,6 +380,7 @@ def test_key_table_finds_every_row_of_a_key_through_builds_and_compaction() -> N
             asked = [*rng.sample(pool, k=rng.randint(1, 6)), rng.getrandbits(32)]
             expect = [i for i, k in enumerate(keys) if k in asked]
             assert sorted(table.rows_for_any(np.array(asked, dtype=np.uint32), built).tolist()) == expect
+        assert table.rows_for_any(np.zeros(0, dtype=np.uint32), built).size == 0
         full = table.full_keys(len(keys), built)
         assert full.tolist() == keys
         keep = np.array(sorted(rng.sample(range(len(keys)), k=len(keys) * 3 // 4)), dtype=np.intp)
