@@ -164,19 +164,15 @@ class _KeyTable:
     A build recovers every key from the table (a row's bucket is its low half) and the delta.
     """
 
-    def __init__(self, capacity: int) -> None:
-        del capacity  # nothing is kept per row outside the table
+    def __init__(self) -> None:
         self.hi: U16 = np.zeros(0, dtype=np.uint16)  # high half of the key of rows[i]
         self.offsets: npt.NDArray[np.int32] = np.zeros(_NBUCKETS + 1, dtype=np.int32)
         self.rows: U32 = np.zeros(0, dtype=np.uint32)
         self.delta: U32 = np.zeros(64, dtype=np.uint32)  # whole keys of rows built, built + 1, ...
         self.n_delta = 0
 
-    def reserve(self, capacity: int, n: int) -> None:
-        del capacity, n  # nothing is kept per row outside the table
-
-    def append(self, row: int, key32: int) -> None:
-        del row  # the delta holds rows built, built + 1, ... in order
+    def append(self, key32: int) -> None:
+        """Add the key of the next row (rows built, built + 1, ... in order)."""
         if self.n_delta == self.delta.size:
             self.delta = np.concatenate([self.delta, np.zeros(self.delta.size, dtype=np.uint32)])
         self.delta[self.n_delta] = key32
@@ -256,7 +252,7 @@ class DedupIndex:
         self._ts: U32 = np.zeros(capacity, dtype=np.uint32)  # 0 = dead row
         # exact keys: the canonical URL, the lead key, the anchor and the names key (the whole key
         # of a text without one)
-        self._url, self._lead, self._anchor, self._names = (_KeyTable(capacity) for _ in range(4))
+        self._url, self._lead, self._anchor, self._names = (_KeyTable() for _ in range(4))
         self._ids: list[str] = []
         self._alive = 0
         self._built = 0  # rows [0, _built) are in the tables; the rest is the delta buffer
@@ -278,8 +274,6 @@ class DedupIndex:
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self._n] = old[: self._n]
             setattr(self, name, new)
-        for table in self._key_tables:
-            table.reserve(capacity, self._n)
         self._cap = capacity
 
     def _append(self, article_id: str, sig: Signature, published_ts: float) -> None:
@@ -288,11 +282,11 @@ class DedupIndex:
         i = self._n
         self._fp[i] = sig.simhash
         self._ts[i] = _ts32(published_ts)
-        self._url.append(i, sig.url_key & _MASK32)
-        self._lead.append(i, sig.lead_key & _MASK32)
-        self._anchor.append(i, sig.anchor & _MASK32)
+        self._url.append(sig.url_key & _MASK32)
+        self._lead.append(sig.lead_key & _MASK32)
+        self._anchor.append(sig.anchor & _MASK32)
         # no names key (too few names and numbers): the whole key takes its place
-        self._names.append(i, sig.names_key & _MASK32 if sig.names_key else sig.whole_key)
+        self._names.append(sig.names_key & _MASK32 if sig.names_key else sig.whole_key)
         self._ids.append(article_id)
         self._n += 1
         self._alive += 1
@@ -447,7 +441,10 @@ class DedupIndex:
 
     def _key_rows_for(self, table: _KeyTable, key32: int) -> I64:
         """Live rows whose ``table`` key is ``key32``."""
-        rows = table.rows_for(key32, self._built)
+        return self._live(table.rows_for(key32, self._built))
+
+    def _live(self, rows: I64) -> I64:
+        """``rows`` without the evicted ones."""
         return rows[self._ts.take(rows) > 0] if rows.size else rows
 
     def _verify(
@@ -635,8 +632,7 @@ class DedupIndex:
             probe = np.frombuffer(sig.probe, dtype="<u4")
             by_whole = self._names.rows_for_any(probe[probe != 0], self._built)
             if by_whole.size:
-                by_whole = np.unique(by_whole)
-                by_whole = by_whole[self._ts.take(by_whole) > 0]
+                by_whole = self._live(np.unique(by_whole))
                 if by_whole.size > _WHOLE_KEY_ROWS:
                     by_whole = self._newest(by_whole, _WHOLE_KEY_ROWS)
                 parts.append(by_whole)

@@ -199,7 +199,6 @@ NAMES_OFFSET = WORDS_OFFSET + WORD_SKETCH_SIZE + 2  # where the name sketch star
 PAIRS_OFFSET = NAMES_OFFSET + NAME_SKETCH_SIZE + 2  # where the whole-text pair sketch starts
 ORDER_OFFSET = PAIRS_OFFSET + ALL_SKETCH_SIZE  # where the order sequence starts
 ORDER_COUNT_OFFSET = ORDER_OFFSET + ORDER_SIZE + 4  # its item count (after the names key)
-PROBE_OFFSET = ORDER_COUNT_OFFSET + 2  # the probe list (whole key first)
 
 
 def normalise_url(url: str | None) -> str:

@@ -365,13 +365,13 @@ def test_key_table_finds_every_row_of_a_key_through_builds_and_compaction() -> N
 
     rng = random.Random(5)
     pool = [rng.getrandbits(32) for _ in range(40)] + [0x0001_0005, 0x0002_0005, 0x0005]  # same low half
-    table = _KeyTable(4096)
+    table = _KeyTable()
     keys: list[int] = []  # whole key of each row, in row order
     built = 0
     for _ in range(6):
         for _ in range(rng.randint(50, 400)):
             key = rng.choice(pool)
-            table.append(len(keys), key)
+            table.append(key)
             keys.append(key)
         for key in pool:
             expect = [i for i, k in enumerate(keys) if k == key]
