@@ -374,6 +374,9 @@ def _raw_message(event: EventT) -> RawMessage:
 
 def run_worker(settings: Settings) -> None:
     """Run a worker until SIGINT/SIGTERM (blocking)."""
+    from pipeline import native
+
+    (log.info if native.available() else log.warning)("stages: %s", native.status())
     if settings.check_end_offsets:
         install_end_offset_check(settings)
     app = build_app(settings)

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from pipeline import native
 from pipeline.dedup._features import Feature, position_factor
 
 SKETCH_BINS = 64
@@ -135,6 +136,75 @@ def aggregate(feats: list[Feature]) -> tuple[U64, F64, U64, U64, U64, U64, int]:
     weights = np.maximum.reduceat(w[order], starts) * (1.0 + np.log(counts))
     salient, words = _distinct(top_pairs), _distinct(top)
     return sorted_h[starts], weights, salient, words, _distinct(names), _distinct(everywhere), anchor
+
+
+class Parts(NamedTuple):
+    """What a signature keeps of the features, before the simhash and the name order."""
+
+    hashes: U64  # distinct key hashes, ascending
+    weights: F64  # their simhash weights
+    sketch: bytes  # sketch(distinct pairs of the top keys)
+    sketch_count: int
+    words: bytes  # sketch(distinct top keys, WORD_BINS)
+    words_count: int
+    names: bytes  # bottom_k(distinct names and numbers, NAME_BINS)
+    names_count: int
+    pairs: bytes  # bottom_k(distinct key triples of the whole text, ALL_BINS)
+    pairs_count: int
+    probe: bytes  # smallest32(the same triples)
+    anchor: int
+
+
+_LOG1: F64 = 1.0 + np.log(np.arange(1, 4097, dtype=np.float64))  # [c - 1] = 1 + ln c, as numpy rounds
+
+
+def _log1_table(n: int) -> F64:
+    global _LOG1
+    if _LOG1.size < n:
+        _LOG1 = 1.0 + np.log(np.arange(1, 2 * n + 1, dtype=np.float64))
+    return _LOG1
+
+
+def fingerprint_parts(feats: list[Feature]) -> Parts:
+    """:func:`aggregate` and the sketches of its results, in one compiled pass when the kernels
+    are built (``pipeline/_native.c``); :func:`fingerprint_parts_python` is the same in numpy."""
+    kernel = native.module()
+    n = len(feats)
+    if kernel is None or n < 3:
+        return fingerprint_parts_python(feats)
+    positions = _POSITIONS if n <= _POSITIONS.size else np.array(_position_factors(n))
+    out = kernel.fingerprint(feats, _key_hash_cache, positions, _log1_table(n))
+    if out is None:  # a key not hashed yet: hash them all (memoised), then every key is there
+        if len(feats) > _CACHE_MAX // 2:  # the memo could not hold them all at once
+            return fingerprint_parts_python(feats)
+        _hashes([f[0] for f in feats])
+        out = kernel.fingerprint(feats, _key_hash_cache, positions, _log1_table(n))
+        if out is None:
+            return fingerprint_parts_python(feats)
+    return Parts(
+        np.frombuffer(out[0], dtype=np.uint64),
+        np.frombuffer(out[1], dtype=np.float64),
+        *out[2:],
+    )
+
+
+def fingerprint_parts_python(feats: list[Feature]) -> Parts:
+    """The numpy twin of the compiled :func:`fingerprint_parts` (the same bytes and numbers)."""
+    hashes, weights, salient, words, names, pairs, anchor = aggregate(feats)
+    return Parts(
+        hashes,
+        weights,
+        sketch(salient),
+        int(salient.size),
+        sketch(words, WORD_BINS),
+        int(words.size),
+        bottom_k(names, NAME_BINS),
+        int(names.size),
+        bottom_k(pairs, ALL_BINS),
+        int(pairs.size),
+        smallest32(pairs),
+        anchor,
+    )
 
 
 def name_order(feats: list[Feature]) -> tuple[bytes, int, int]:

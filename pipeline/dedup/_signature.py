@@ -17,21 +17,15 @@ import xxhash
 from pipeline.dedup._features import features as extract_features
 from pipeline.dedup._features import fold
 from pipeline.dedup._fingerprint import (
-    ALL_BINS,
     ALL_SKETCH_SIZE,
-    NAME_BINS,
     NAME_SKETCH_SIZE,
     ORDER_SIZE,
     PROBE_SIZE,
     SKETCH_SIZE,
-    WORD_BINS,
     WORD_SKETCH_SIZE,
-    aggregate,
-    bottom_k,
+    fingerprint_parts,
     name_order,
     simhash64,
-    sketch,
-    smallest32,
 )
 from pipeline.records import CleanedArticle
 
@@ -313,27 +307,27 @@ def lead_key(keys: list[str]) -> int:
 def signature_of_text(text: str, url: str | None = None, title: str | None = None) -> Signature:
     """Signature of a clean body text (and its canonical URL and title, if any)."""
     feats = extract_features(strip_heading(text, title))
-    hashes, weights, salient, words, names, pairs, anchor = aggregate(feats)
+    parts = fingerprint_parts(feats)
     order, order_count, names_key = name_order(feats)
     return Signature(
-        simhash=simhash64(hashes, weights),
+        simhash=simhash64(parts.hashes, parts.weights),
         body_hash=body_hash(text),
         url_key=url_key(url),
-        sketch=sketch(salient),
+        sketch=parts.sketch,
         length=min(len(text), 0xFFFFFFFF),
-        sketch_count=int(salient.size),
-        words=sketch(words, WORD_BINS),
-        words_count=int(words.size),
-        names=bottom_k(names, NAME_BINS),
-        names_count=int(names.size),
-        pairs=bottom_k(pairs, ALL_BINS),
-        pairs_count=int(pairs.size),
+        sketch_count=parts.sketch_count,
+        words=parts.words,
+        words_count=parts.words_count,
+        names=parts.names,
+        names_count=parts.names_count,
+        pairs=parts.pairs,
+        pairs_count=parts.pairs_count,
         lead_key=lead_key([f.key for f in feats[:LEAD_KEYS]]),
-        anchor=anchor,
+        anchor=parts.anchor,
         order=order,
         order_count=order_count,
         names_key=names_key,
-        probe=smallest32(pairs),
+        probe=parts.probe,
     )
 
 

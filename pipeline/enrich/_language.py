@@ -11,12 +11,17 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from array import array
 from collections import Counter
 from typing import Any
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from pipeline import native
+
+_Ints = np.ndarray[Any, np.dtype[np.intp]]
+_Floats = np.ndarray[Any, np.dtype[np.float32]]
 _EXCLUDED = frozenset({"la", "eo", "vo", "zxx"})
 SHORT_TEXT_CHARS = 60
 PRIOR_TEXT_CHARS = 200
@@ -99,12 +104,24 @@ class LanguageDetector:
         self._nextmove = ident.tk_nextmove
         self._rowbase: list[int] = list(ident._rowbase)
         self._output: list[int] = list(ident.tk_output)
+        # The same automaton as flat C arrays, for the compiled walk (pipeline/_native.c).
+        self._kernel = native.module()
+        self._c_next = array("I", self._nextmove)
+        self._c_rowbase = array("i", self._rowbase)
+        self._c_output = array("i", self._output)
 
-    def _scores(self, text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
-        """Normalised class probabilities of ``text``: the same numbers as py3langid's ``_decide``."""
-        if text.isupper():
-            text = text.lower()
-        data = unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+    def _visits(self, data: bytes) -> tuple[_Ints, _Floats]:
+        """The model's features found in ``data`` (distinct, in order of first appearance) and
+        how often each was seen. Compiled when built; :meth:`_visits_python` otherwise."""
+        if self._kernel is None:
+            return self._visits_python(data)
+        idx, counts = self._kernel.dfa_features(data, self._c_next, self._c_rowbase, self._c_output)
+        return np.frombuffer(idx, dtype=np.int64).astype(np.intp, copy=False), np.frombuffer(
+            counts, dtype=np.float32
+        )
+
+    def _visits_python(self, data: bytes) -> tuple[_Ints, _Floats]:
+        """The pure-Python twin of the compiled walk (same result, ~0.3 µs per byte)."""
         nextmove, rowbase, output = self._nextmove, self._rowbase, self._output
         state = 0
         found: list[int] = []
@@ -114,10 +131,18 @@ class LanguageDetector:
             feature = output[state]
             if feature >= 0:
                 append(feature)
-        if found:
-            visits = Counter(found)
-            idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
-            counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
+        visits = Counter(found)
+        idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
+        counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
+        return idx, counts
+
+    def _scores(self, text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Normalised class probabilities of ``text``: the same numbers as py3langid's ``_decide``."""
+        if text.isupper():
+            text = text.lower()
+        data = unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+        idx, counts = self._visits(data)
+        if idx.size:
             scores: np.ndarray[Any, np.dtype[np.float32]] = (
                 np.log1p(counts) @ self._table[idx] + self._prior_class
             )

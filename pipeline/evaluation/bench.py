@@ -391,7 +391,14 @@ def run(args: argparse.Namespace) -> int:
     # HTML: half as many pages as plain articles; 400 pages end to end take ~4 s, too short for
     # a steady rate (start-up and the last batches weigh 10-15%)
     pages = bench_corpus.build(max(100, n // 2), data if data.is_dir() else None, html_pages=True)
-    results: dict[str, Any] = {"machine": {"cores": os.cpu_count()}, "quick": quick, "articles": n}
+    from pipeline import native
+
+    results: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count(), "compiled_kernels": native.available()},
+        "quick": quick,
+        "articles": n,
+    }
+    console.print(native.status())
 
     console.print(f"[bold]1/4 per-stage cost[/bold] on one core ({n} plain, {len(pages)} HTML articles)")
     cores = os.sched_getaffinity(0)
@@ -457,6 +464,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _print(results: dict[str, Any]) -> None:
     out = Console(highlight=False, width=max(140, Console().width))
+    kernels = results.get("machine", {}).get("compiled_kernels")
+    out.print(f"compiled kernels: {'in use' if kernels else 'not built (pure-Python stages)'}")
     t = Table(title="per-stage cost (one core)")
     for col in ("stage", "n", "median µs", "p99 µs", "articles/s"):
         t.add_column(col, justify="right" if col != "stage" else "left")

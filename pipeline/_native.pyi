@@ -1,0 +1,6 @@
+from typing import Any
+
+def dfa_features(data: Any, nextmove: Any, rowbase: Any, output: Any) -> tuple[bytes, bytes]: ...
+def fingerprint(
+    feats: list[Any], key_hashes: dict[str, int], positions: Any, log1: Any
+) -> tuple[Any, ...] | None: ...

@@ -1,0 +1,127 @@
+"""The compiled kernels (pipeline/_native.c) give exactly what their pure-Python twins give.
+
+The kernels run in production whenever the install built them; the twins run otherwise. Each
+test feeds both the same inputs: generated texts (the sentences of the speed-equivalence test,
+shuffled with fixed seeds), random strings and bytes, and the edge cases of each kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import unicodedata
+
+import numpy as np
+import pytest
+
+from pipeline import native
+from pipeline.dedup import _features as F
+from pipeline.dedup import _fingerprint as P
+from pipeline.enrich._language import LanguageDetector
+from tests.dedup.test_speed_equivalence import _generated_texts
+
+needs_kernels = pytest.mark.skipif(not native.available(), reason=native.status())
+
+
+def test_kernels_are_built_in_ci() -> None:
+    """CI installs with a compiler: the kernels must be there, or every speed number is wrong."""
+    if os.environ.get("CI", "").lower() == "true":
+        assert native.available(), native.status()
+    assert native.status()  # says which path runs either way
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+def _texts() -> list[str]:
+    texts = [text for text, _, _ in _generated_texts(120)]
+    rng = random.Random(5)
+    alphabet = "abcdefghij ÄÖüßéñ日本語русский,.!?\n\t0123456789"
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 700))) for _ in range(60)]
+    texts += ["", "a", "THE ALL CAPS HEADLINE", "x" * 5000]
+    return texts
+
+
+@needs_kernels
+def test_language_walk_matches_python(detector: LanguageDetector) -> None:
+    rng = random.Random(9)
+    inputs = [unicodedata.normalize("NFC", t).encode("utf8", errors="surrogatepass") for t in _texts()]
+    inputs += [bytes(rng.randrange(256) for _ in range(rng.randint(0, 900))) for _ in range(40)]
+    found_any = 0
+    for data in inputs:
+        idx_c, counts_c = detector._visits(data)
+        idx_py, counts_py = detector._visits_python(data)
+        assert idx_c.tolist() == idx_py.tolist()  # same features, same order of first appearance
+        assert counts_c.tolist() == counts_py.tolist()
+        found_any += bool(idx_c.size)
+    assert found_any > len(inputs) // 2
+
+
+@needs_kernels
+def test_language_walk_rejects_a_broken_automaton() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    from array import array
+
+    nextmove = array("I", [5] * 256)  # every move goes to state 5, which does not exist
+    with pytest.raises(ValueError, match="out of range"):
+        kernel.dfa_features(b"abc", nextmove, array("i", [0]), array("i", [-1]))
+    with pytest.raises(ValueError, match="multiple"):
+        kernel.dfa_features(b"abc", b"\0\0\0", array("i", [0]), array("i", [-1]))
+
+
+def _same(a: P.Parts, b: P.Parts) -> bool:
+    return all(
+        np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(a, b, strict=True)
+    )
+
+
+@needs_kernels
+def test_fingerprint_matches_numpy() -> None:
+    feats = [F.features(t) for t in _texts()]
+    feats.append(F.features(" ".join(t for t, _, _ in _generated_texts(60))))  # past the position table
+    assert max(len(f) for f in feats) > P._POSITION_TABLE_MAX
+    compared = 0
+    for f in feats:
+        assert _same(P.fingerprint_parts(f), P.fingerprint_parts_python(f))
+        compared += len(f) >= 3
+    assert compared > 100
+
+
+@needs_kernels
+def test_fingerprint_edge_cases() -> None:
+    w, n = F.WORD_WEIGHT, F.NAME_WEIGHT
+    cases = [
+        [],
+        [F.Feature("alpha", w, False)],
+        [F.Feature("alpha", w, False), F.Feature("beta", w, False)],
+        [F.Feature("alpha", w, False)] * 3,  # one key three times: one hash, count 3
+        [F.Feature("#norvalia", n, True), F.Feature("=12", n, True), F.Feature("#norvalia", n, True)],
+        [F.Feature(f"k{i % 7}", w * (1 + i % 3), i % 2 == 0) for i in range(300)],  # repeats, mixed weights
+        [F.Feature(f"#n{i}", n, True) for i in range(400)],  # more names than the bottom-k keeps
+    ]
+    for f in cases:
+        assert _same(P.fingerprint_parts(f), P.fingerprint_parts_python(f))
+
+
+@needs_kernels
+def test_fingerprint_hashes_keys_it_has_not_seen() -> None:
+    f = [F.Feature(f"unseen-{random.random()}-{i}", F.WORD_WEIGHT, False) for i in range(50)]
+    assert all(x.key not in P._key_hash_cache for x in f)
+    assert _same(P.fingerprint_parts(f), P.fingerprint_parts_python(f))
+
+
+@needs_kernels
+def test_fingerprint_rejects_bad_input() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    table = P._log1_table(10)
+    with pytest.raises(ValueError):
+        kernel.fingerprint([("a", 1.0, False)] * 2, {"a": 1}, P._POSITIONS, table)  # fewer than 3
+    with pytest.raises(TypeError):
+        kernel.fingerprint(["a", "b", "c"], {}, P._POSITIONS, table)  # not feature tuples
+    with pytest.raises(ValueError):
+        kernel.fingerprint([("a", 1.0, False)] * 3, {"a": 1}, P._POSITIONS[:2], table)  # short table
+    assert kernel.fingerprint([("a", 1.0, False)] * 3, {}, P._POSITIONS, table) is None  # not memoised
