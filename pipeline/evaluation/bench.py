@@ -25,7 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,28 @@ def index_sizes(sizes: Sequence[int], queries: int) -> list[dict[str, Any]]:
     return rows
 
 
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU seconds of these processes and all their descendants, so far (Linux
+    /proc; 0 elsewhere). Used to split end-to-end cost between the stages and the layer."""
+    total = 0
+    seen: set[int] = set()
+    stack = list(pids)
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            after = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+            total += int(after[11]) + int(after[12])  # utime, stime (fields 14, 15)
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue  # gone, or no /proc
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def in_process(plain: list[dict[str, Any]], entities: bool) -> dict[str, Any]:
     from pipeline.processor import Processor, RawMessage
     from pipeline.runner import run_batch
@@ -159,14 +182,15 @@ def in_process(plain: list[dict[str, Any]], entities: bool) -> dict[str, Any]:
     # model and the place tables takes about a second, which is not per-article work).
     processor = Processor(settings)
     run_batch(msgs[:20], settings, processor=processor)  # warm up: caches
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     result = run_batch(msgs, settings, processor=processor)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
         "name": f"in-process pipeline, entities {'on' if entities else 'off'}",
         "n": len(msgs),
         "seconds": elapsed,
         "per_second": len(msgs) / elapsed,
+        "cpu_ms_per_article": 1000 * cpu / len(msgs),
         "stories": len(result.stories),
     }
 
@@ -251,9 +275,12 @@ def end_to_end(
     prepare_processes: int = 0,
     roles: Sequence[str] = (),
     html_fallback: bool = True,
+    broker_pid: int | None = None,
 ) -> dict[str, Any]:
     """Publish ``docs`` to a fresh namespace and time the worker processes until every article
-    is accounted for. ``roles`` (one per worker, e.g. story + 2 x prepare) overrides ``workers``."""
+    is accounted for. ``roles`` (one per worker, e.g. story + 2 x prepare) overrides ``workers``.
+    The CPU time of the workers (with their prepare processes) and of the broker over the timed
+    part is reported per article (``cpu_ms_per_article``)."""
     from pipeline.broker import die_with_parent
     from pipeline.kafka import ensure_topics
     from pipeline.settings import Settings
@@ -297,9 +324,12 @@ def end_to_end(
         warm = [dict(docs[0], id=f"warmup-{ns}")]
         asyncio.run(_publish_all(settings, warm))
         asyncio.run(_drain(settings, 1, 120, workers_alive))  # worker joined, models loaded
+        layer = [p.pid for p in procs] + ([broker_pid] if broker_pid else [])
+        cpu0 = cpu_seconds(layer)
         t0 = time.perf_counter()
         publish_s = asyncio.run(_publish_all(settings, docs))
         seen, dead, t_end = asyncio.run(_drain(settings, len(docs) + 1, 600, workers_alive))
+        cpu = cpu_seconds(layer) - cpu0
         elapsed = t_end - t0
         raw_ts = asyncio.run(_raw_timestamps(settings))
     finally:
@@ -324,6 +354,7 @@ def end_to_end(
         "accounted": done,
         "seconds": elapsed,
         "per_second": done / elapsed if elapsed > 0 else 0.0,
+        "cpu_ms_per_article": 1000 * cpu / done if done else None,
         "publish_seconds": publish_s,
         "latency_p50_ms": float(np.percentile(lat, 50)) if lat else None,
         "latency_p99_ms": float(np.percentile(lat, 99)) if lat else None,
@@ -418,42 +449,50 @@ def run(args: argparse.Namespace) -> int:
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the workers and the broker are stopped
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     broker = start_broker()
+    run_e2e = partial(end_to_end, broker.bootstrap, broker_pid=broker.process.pid)
     try:
         e2e = [asyncio.run(_floor(broker.bootstrap, plain))]
         w = args.workers
-        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, 1))
-        e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, 1))
+        e2e.append(run_e2e(plain, "plain text, entities off", False, 1))
+        e2e.append(run_e2e(plain, "plain text, entities on", True, 1))
         if w > 1:
-            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, w))
-            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, w))
-        e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, w))
+            e2e.append(run_e2e(plain, "plain text, entities off", False, w))
+            e2e.append(run_e2e(plain, "plain text, entities on", True, w))
+        e2e.append(run_e2e(pages, "HTML, entities on", True, w))
         if w > 1:
             # the story stage in a worker of its own, prepare in w workers (``--role``)
             split = ["story", *["prepare"] * w]
-            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, roles=split))
-            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, roles=split))
-            e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, roles=split))
+            e2e.append(run_e2e(plain, "plain text, entities off", False, roles=split))
+            e2e.append(run_e2e(plain, "plain text, entities on", True, roles=split))
+            e2e.append(run_e2e(pages, "HTML, entities on", True, roles=split))
             e2e.append(
-                end_to_end(broker.bootstrap, pages, "HTML, entities on, no fallback", True, roles=split,
+                run_e2e(pages, "HTML, entities on, no fallback", True, roles=split,
                            html_fallback=False)
             )  # fmt: skip
         pp = args.prepare_processes
         if pp:
-            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities off", False, 1, pp))
-            e2e.append(end_to_end(broker.bootstrap, plain, "plain text, entities on", True, 1, pp))
-            e2e.append(end_to_end(broker.bootstrap, pages, "HTML, entities on", True, 1, pp))
+            e2e.append(run_e2e(plain, "plain text, entities off", False, 1, pp))
+            e2e.append(run_e2e(plain, "plain text, entities on", True, 1, pp))
+            e2e.append(run_e2e(pages, "HTML, entities on", True, 1, pp))
         results["end_to_end"] = e2e
     except WorkerDied as exc:
         console.print(f"[red]pipeline bench: end-to-end run stopped: {escape(str(exc))}[/red]")
         return 1
     finally:
         broker.stop()
-    inproc = {r["name"].rsplit(" ", 1)[-1]: r["per_second"] for r in results["in_process"]}
+    inproc = {r["name"].rsplit(" ", 1)[-1]: r for r in results["in_process"]}
     for r in e2e[1:]:
-        if "plain" not in r["name"] or r["prepare_processes"]:
-            continue  # the in-process run uses one process: compare like with like
-        key = "off" if "entities off" in r["name"] else "on"
-        r["ratio_to_in_process"] = r["per_second"] / inproc[key] if inproc.get(key) else None
+        if "plain" not in r["name"]:
+            continue
+        same = inproc.get("off" if "entities off" in r["name"] else "on")
+        if same is None:
+            continue
+        # CPU share of the layer (Faust, Kafka clients, serialisation, broker): what the workers
+        # and the broker spent per article beyond what the same stages cost in process
+        if r.get("cpu_ms_per_article"):
+            r["layer_cpu_share"] = 1.0 - same["cpu_ms_per_article"] / r["cpu_ms_per_article"]
+        if not r["prepare_processes"]:  # the in-process run uses one process: like with like
+            r["ratio_to_in_process"] = r["per_second"] / same["per_second"]
 
     _print(results)
     if args.json:
@@ -495,10 +534,13 @@ def _print(results: dict[str, Any]) -> None:
         )
     out.print(t)
     t = Table(title="throughput")
-    for col in ("path", "articles", "seconds", "articles/s", "p50 ms", "p99 ms", "vs in-process"):
+    columns = ("path", "articles", "seconds", "articles/s", "p50 ms", "p99 ms", "vs in-process",
+               "CPU ms/article", "layer's CPU share")  # fmt: skip
+    for col in columns:
         t.add_column(col, justify="right" if col != "path" else "left")
     for r in results["in_process"] + results["end_to_end"]:
         ratio = r.get("ratio_to_in_process")
+        cpu, share = r.get("cpu_ms_per_article"), r.get("layer_cpu_share")
         t.add_row(
             r["name"],
             str(r.get("accounted", r["n"])),
@@ -507,8 +549,14 @@ def _print(results: dict[str, Any]) -> None:
             f"{r['latency_p50_ms']:.0f}" if r.get("latency_p50_ms") is not None else "",
             f"{r['latency_p99_ms']:.0f}" if r.get("latency_p99_ms") is not None else "",
             f"{ratio:.2f}x" if ratio else "",
+            f"{cpu:.2f}" if cpu else "",
+            f"{share:.0%}" if share is not None else "",
         )
     out.print(t)
+    out.print(
+        "CPU ms/article: the workers (with their prepare processes) and the broker over the timed "
+        "part; layer's CPU share: the part of it beyond what the same stages cost in process."
+    )
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
