@@ -19,6 +19,17 @@
  *     (see `pipeline.dedup._fingerprint.fingerprint_parts` for the order of the results). Key
  *     hashes come from the memo dict `key_hashes`; None when a key is not in it yet (the caller
  *     hashes the keys, which fills the memo, and calls again).
+ *
+ * keyword_tokens(text) -> list[str]
+ *     What `pipeline.enrich._keywords._TOKEN.findall(text)` returns: words (runs of alphanumeric
+ *     characters joined by runs of "_", apostrophes or hyphens), the run-breaking punctuation
+ *     marks, and an apostrophe standing between white space; with Python's own Unicode tables
+ *     for "alphanumeric" and "white space", as the regex engine uses them.
+ *
+ * split_tokens(text) -> list[str]
+ *     What `pipeline.dedup._features._SPLIT_RE.split(text)` returns: [gap, token, gap, ...,
+ *     token, gap], tokens being ASCII words (with at most one inner apostrophe) and numbers
+ *     (decimal digits, groups joined by "." or ",").
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -534,11 +545,182 @@ done:
     return result;
 }
 
+/* --------------------------------------------------------------------------- keyword tokens */
+
+static inline int
+is_joiner(Py_UCS4 c)
+{
+    return c == '_' || c == 0x2019 /* ’ */ || c == '\'' || c == '-';
+}
+
+static inline int
+is_break_mark(Py_UCS4 c)
+{
+    switch (c) {
+    case '.': case ',': case ';': case ':': case '!': case '?': case '(': case ')': case '[':
+    case ']': case '"': case 0x201C: case 0x201D: case 0x2018: case 0x2014: case 0x2013:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static PyObject *
+keyword_tokens(PyObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "keyword_tokens: text must be a str");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t end = -1;
+        if (Py_UNICODE_ISALNUM(c)) {
+            end = i + 1;
+            while (end < n && Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, end))) {
+                end++;
+            }
+            for (;;) { /* (joiners, then alphanumerics)*: each round only if both are there */
+                Py_ssize_t j = end;
+                while (j < n && is_joiner(PyUnicode_READ(kind, data, j))) {
+                    j++;
+                }
+                if (j == end || j >= n || !Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, j))) {
+                    break;
+                }
+                end = j + 1;
+                while (end < n && Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, end))) {
+                    end++;
+                }
+            }
+        }
+        else if (is_break_mark(c)) {
+            end = i + 1;
+        }
+        else if (c == '\'' && i > 0 && i + 1 < n
+                 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i - 1))
+                 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1))) {
+            end = i + 1;
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        PyObject *tok = PyUnicode_Substring(arg, i, end);
+        if (tok == NULL || PyList_Append(out, tok) < 0) {
+            Py_XDECREF(tok);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(tok);
+        i = end;
+    }
+    return out;
+}
+
+/* ----------------------------------------------------------------------------- split tokens */
+
+static inline int
+ascii_letter(Py_UCS4 c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int
+append_slice(PyObject *out, PyObject *text, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *part = PyUnicode_Substring(text, start, end);
+    if (part == NULL) {
+        return -1;
+    }
+    int rc = PyList_Append(out, part);
+    Py_DECREF(part);
+    return rc;
+}
+
+static PyObject *
+split_tokens(PyObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "split_tokens: text must be a str");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t last = 0, i = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t end = -1;
+        if (ascii_letter(c)) {
+            end = i + 1;
+            while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
+                end++;
+            }
+            if (end + 1 < n) { /* one apostrophe and letters after it, if both are there */
+                Py_UCS4 a = PyUnicode_READ(kind, data, end);
+                if ((a == '\'' || a == 0x2019) && ascii_letter(PyUnicode_READ(kind, data, end + 1))) {
+                    end += 2;
+                    while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
+                        end++;
+                    }
+                }
+            }
+        }
+        else if (Py_UNICODE_ISDECIMAL(c)) {
+            end = i + 1;
+            while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+                end++;
+            }
+            while (end + 1 < n) { /* (. or , then digits)* */
+                Py_UCS4 sep = PyUnicode_READ(kind, data, end);
+                if (!((sep == '.' || sep == ',') && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end + 1)))) {
+                    break;
+                }
+                end += 2;
+                while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+                    end++;
+                }
+            }
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        if (append_slice(out, arg, last, i) < 0 || append_slice(out, arg, i, end) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        last = i = end;
+    }
+    if (append_slice(out, arg, last, n) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
     {"fingerprint", fingerprint, METH_VARARGS,
      "fingerprint(feats, key_hashes, positions, log1) -> 12-tuple or None (see fingerprint_parts)"},
+    {"keyword_tokens", keyword_tokens, METH_O,
+     "keyword_tokens(text) -> list[str]: pipeline.enrich._keywords._TOKEN.findall(text)"},
+    {"split_tokens", split_tokens, METH_O,
+     "split_tokens(text) -> list[str]: pipeline.dedup._features._SPLIT_RE.split(text)"},
     {NULL, NULL, 0, NULL},
 };
 

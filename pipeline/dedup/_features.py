@@ -23,7 +23,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any, NamedTuple
+
+from pipeline import native
 
 _WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -160,6 +163,9 @@ def _names_in(folded: str) -> frozenset[str]:
 # pattern with possessive quantifiers (nothing follows them, so the matches are the same; the
 # engine keeps no backtracking state).
 _SPLIT_RE = re.compile(r"([A-Za-z]++(?:['’][A-Za-z]++)?+|\d++(?:[.,]\d++)*+)")
+# ``_SPLIT_RE.split``, compiled when the kernels are built (pipeline/_native.c; same parts).
+_kernel = native.module()
+_split: Callable[[str], list[str]] = _SPLIT_RE.split if _kernel is None else _kernel.split_tokens
 # ``(?<=[a-z,] )[A-Z][A-Za-z]+``, with the capital tested before the look-behind (same matches,
 # most positions fail on their first character).
 _NAME_RE = re.compile(r"[A-Z](?<=[a-z,] [A-Z])[A-Za-z]+")
@@ -230,7 +236,7 @@ def _cache_token(tok: str) -> tuple[Any, ...]:
 def features(text: str) -> list[Feature]:
     """Content features of ``text`` in reading order (see module docstring)."""
     folded = fold(text)
-    parts = _SPLIT_RE.split(folded)  # [gap, token, gap, token, ..., gap]
+    parts = _split(folded)  # [gap, token, gap, token, ..., gap]
     toks = parts[1::2]
     n = len(toks)
     # Tokens that always give the same feature (or none) map to it (or ``()``); the others

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
 from operator import add, eq, ne, not_
+
+from pipeline import native
 
 # Words as the word count sees them (a letter or digit, then letters, digits, apostrophes and
 # hyphens, ending in a letter or digit), run-breaking punctuation, and a quote between spaces.
@@ -25,6 +28,9 @@ from operator import add, eq, ne, not_
 # quantifiers: the same matches as "[^\W_](?:[\w’'-]*[^\W_])?" without its backtracking from
 # the end of every word (~35% less time in findall).
 _TOKEN = re.compile(r"[^\W_]++(?:[_’'-]++[^\W_]++)*+|[.,;:!?()\[\]\"“”‘—–]|(?<=\s)'(?=\s)")
+# ``_TOKEN.findall``, compiled when the kernels are built (pipeline/_native.c; same tokens).
+_kernel = native.module()
+_tokens: Callable[[str], list[str]] = _TOKEN.findall if _kernel is None else _kernel.keyword_tokens
 _LETTER = re.compile(r"[^\W\d_]")
 _EXTRA_STOP = frozenset(
     {
@@ -171,7 +177,7 @@ class TextTokens:
 def tokenize(text: str, limit: int = MAX_CHARS) -> TextTokens:
     """Tokens of ``text[:limit]``; ``words`` is -1 when that is not the whole text."""
     whole = len(text) <= limit
-    toks = _TOKEN.findall(text if whole else text[:limit])
+    toks = _tokens(text if whole else text[:limit])
     kinds = list(map(_KINDS.__getitem__, toks))
     words = len(toks) - kinds.count("") if whole else -1
     if " " in kinds:  # numbers are no keyword words: as if absent

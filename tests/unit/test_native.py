@@ -125,3 +125,40 @@ def test_fingerprint_rejects_bad_input() -> None:
     with pytest.raises(ValueError):
         kernel.fingerprint([("a", 1.0, False)] * 3, {"a": 1}, P._POSITIONS[:2], table)  # short table
     assert kernel.fingerprint([("a", 1.0, False)] * 3, {}, P._POSITIONS, table) is None  # not memoised
+
+
+@needs_kernels
+def test_keyword_tokens_match_the_regex() -> None:
+    from pipeline.enrich._keywords import _TOKEN
+
+    kernel = native.module()
+    assert kernel is not None
+    rng = random.Random(13)
+    # every code point once (Python's own alphanumeric / white-space tables decide), then random
+    # mixes weighted towards the characters the pattern treats specially
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    special = list("_’'-.,;:!?()[]\"“”‘—– \n\t\u00a0\u2028") * 20 + list("aZ09éß日٣") * 20
+    pool = [chr(rng.randrange(0x3000)) for _ in range(400)] + special
+    texts = [every, " ' ".join(every[i : i + 40] for i in range(0, 40_000, 40)), *_texts()]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 120))) for _ in range(3000)]
+    texts += ["can't-stop 'em ' now", "x'", "'x", " ' ", "'", "a__b--c’’d-'e'", "2022-23's 22nd"]
+    for text in texts:
+        assert kernel.keyword_tokens(text) == _TOKEN.findall(text), text[:80]
+    with pytest.raises(TypeError):
+        kernel.keyword_tokens(b"bytes")  # type: ignore[arg-type]
+
+
+@needs_kernels
+def test_split_tokens_match_the_regex() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    rng = random.Random(17)
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)  # all digits too
+    pool = [chr(rng.randrange(0x3000)) for _ in range(400)] + list("'’.,aZ09٣߂ \n") * 40
+    texts = [every, *(F.fold(t) for t in _texts())]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 120))) for _ in range(3000)]
+    texts += ["", "a", "1", "a'", "'a", "1.", ".1", "1.2.3,4", "don't’s", "1,,2", "x1y", "rock'n'roll"]
+    for text in texts:
+        assert kernel.split_tokens(text) == F._SPLIT_RE.split(text), text[:80]
+    with pytest.raises(TypeError):
+        kernel.split_tokens(None)  # type: ignore[arg-type]
