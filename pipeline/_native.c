@@ -42,6 +42,11 @@ get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *what
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) {
         return -1;
     }
+    if (((uintptr_t)view->buf) % (uintptr_t)itemsize != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: buffer is not aligned to %zd bytes", what, itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
     if (view->len % itemsize != 0) {
         PyErr_Format(PyExc_ValueError, "%s: buffer length %zd is not a multiple of %zd", what,
                      view->len, itemsize);
@@ -59,6 +64,7 @@ dfa_features(PyObject *self, PyObject *args)
     PyObject *result = NULL;
     int64_t *idx = NULL;
     float *counts = NULL;
+    int64_t *tally = NULL; /* exact counts (a float32 += 1 sticks at 2**24) */
     int32_t *slot_key = NULL;
     int32_t *slot_pos = NULL;
 
@@ -92,16 +98,19 @@ dfa_features(PyObject *self, PyObject *args)
     const int32_t *out = (const int32_t *)output.buf;
     const Py_ssize_t n_states = rowbase.len / 4 < output.len / 4 ? rowbase.len / 4 : output.len / 4;
 
-    /* open addressing: at most one new feature per byte, so 2n slots keep the load under 1/2 */
+    /* open addressing: at most one new feature per byte, and one per state (a state outputs at
+     * most one feature), so 2 x the smaller of the two keeps the load under 1/2 */
+    const Py_ssize_t most = n < n_states ? n : n_states;
     Py_ssize_t cap = 16;
-    while (cap < 2 * n + 2) {
+    while (cap < 2 * most + 2) {
         cap <<= 1;
     }
-    idx = PyMem_Malloc((size_t)(n + 1) * sizeof(int64_t));
-    counts = PyMem_Malloc((size_t)(n + 1) * sizeof(float));
+    idx = PyMem_Malloc((size_t)(most + 1) * sizeof(int64_t));
+    counts = PyMem_Malloc((size_t)(most + 1) * sizeof(float));
+    tally = PyMem_Malloc((size_t)(most + 1) * sizeof(int64_t));
     slot_key = PyMem_Malloc((size_t)cap * sizeof(int32_t));
     slot_pos = PyMem_Malloc((size_t)cap * sizeof(int32_t));
-    if (!idx || !counts || !slot_key || !slot_pos) {
+    if (!idx || !counts || !tally || !slot_key || !slot_pos) {
         PyErr_NoMemory();
         goto done;
     }
@@ -137,12 +146,15 @@ dfa_features(PyObject *self, PyObject *args)
             slot_key[h] = feature;
             slot_pos[h] = (int32_t)found;
             idx[found] = feature;
-            counts[found] = 1.0f;
+            tally[found] = 1;
             found++;
         }
         else {
-            counts[slot_pos[h]] += 1.0f;
+            tally[slot_pos[h]]++;
         }
+    }
+    for (Py_ssize_t i = 0; i < found; i++) {
+        counts[i] = (float)tally[i]; /* rounds as numpy's int -> float32 does */
     }
     {
         PyObject *pi = PyBytes_FromStringAndSize((const char *)idx, found * (Py_ssize_t)sizeof(int64_t));
@@ -157,6 +169,7 @@ dfa_features(PyObject *self, PyObject *args)
 done:
     PyMem_Free(idx);
     PyMem_Free(counts);
+    PyMem_Free(tally);
     PyMem_Free(slot_key);
     PyMem_Free(slot_pos);
     PyBuffer_Release(&data);
@@ -175,6 +188,11 @@ done:
 #define NAME_BINS 16
 #define ALL_BINS 256
 #define PROBE_KEYS 32
+
+_Static_assert(SKETCH_BINS <= 64 && WORD_BINS <= 64, "sketch_bytes keeps at most 64 bins");
+_Static_assert((SKETCH_BINS & (SKETCH_BINS - 1)) == 0 && (WORD_BINS & (WORD_BINS - 1)) == 0,
+               "sketch_bytes needs a power of two of bins");
+_Static_assert(NAME_BINS <= ALL_BINS, "bottom_k_bytes keeps at most ALL_BINS values");
 
 static const uint64_t K1 = 0x9E3779B97F4A7C15ULL;
 static const uint64_t K2 = 0xBF58476D1CE4E5B9ULL;
@@ -378,7 +396,7 @@ smallest32_bytes(const uint64_t *v, Py_ssize_t n, int k)
 static PyObject *
 fingerprint(PyObject *self, PyObject *args)
 {
-    PyObject *feats, *memo, *posobj, *logobj;
+    PyObject *featlist, *feats = NULL, *memo, *posobj, *logobj;
     Py_buffer pos, log1;
     PyObject *result = NULL;
     uint64_t *h = NULL, *top_pairs = NULL, *words = NULL, *names = NULL, *every = NULL;
@@ -387,20 +405,28 @@ fingerprint(PyObject *self, PyObject *args)
     double *weights = NULL;
     uint64_t *bitmap = NULL;
 
-    if (!PyArg_ParseTuple(args, "O!O!OO:fingerprint", &PyList_Type, &feats, &PyDict_Type, &memo,
+    if (!PyArg_ParseTuple(args, "O!O!OO:fingerprint", &PyList_Type, &featlist, &PyDict_Type, &memo,
                           &posobj, &logobj)) {
         return NULL;
     }
-    const Py_ssize_t n = PyList_GET_SIZE(feats);
-    if (n < 3) {
+    if (PyList_GET_SIZE(featlist) < 3) {
         PyErr_SetString(PyExc_ValueError, "fingerprint: needs at least 3 features");
         return NULL;
     }
+    /* a snapshot that owns every feature (and so every key and weight): __hash__, __eq__ or
+     * __float__ of a key or weight may run Python code that changes or empties the list */
+    feats = PyList_AsTuple(featlist);
+    if (feats == NULL) {
+        return NULL;
+    }
+    const Py_ssize_t n = PyTuple_GET_SIZE(feats);
     if (get_buffer(posobj, &pos, 8, "positions") < 0) {
+        Py_DECREF(feats);
         return NULL;
     }
     if (get_buffer(logobj, &log1, 8, "log1") < 0) {
         PyBuffer_Release(&pos);
+        Py_DECREF(feats);
         return NULL;
     }
     if (pos.len / 8 < n || log1.len / 8 < n) {
@@ -428,7 +454,7 @@ fingerprint(PyObject *self, PyObject *args)
     }
     Py_ssize_t n_names = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *feat = PyList_GET_ITEM(feats, i);
+        PyObject *feat = PyTuple_GET_ITEM(feats, i);
         if (!PyTuple_Check(feat) || PyTuple_GET_SIZE(feat) < 2) {
             PyErr_SetString(PyExc_TypeError, "fingerprint: features must be (key, weight, ...) tuples");
             goto done;
@@ -484,7 +510,7 @@ fingerprint(PyObject *self, PyObject *args)
         double best = hw[i].w;
         while (j + 1 < n && hw[j + 1].h == hw[i].h) {
             j++;
-            if (hw[j].w > best) {
+            if (hw[j].w > best || hw[j].w != hw[j].w) { /* a NaN wins, as in np.maximum */
                 best = hw[j].w;
             }
         }
@@ -499,22 +525,19 @@ fingerprint(PyObject *self, PyObject *args)
     Py_ssize_t n_all = distinct_u64(every, tmp, n_every);
 
     PyObject *parts[12] = {NULL};
-    parts[0] = PyByteArray_FromStringAndSize((const char *)uniq, n_uniq * 8);
-    parts[1] = PyByteArray_FromStringAndSize((const char *)weights, n_uniq * 8);
-    parts[2] = sketch_bytes(top_pairs, n_pairs, SKETCH_BINS);
-    parts[3] = PyLong_FromSsize_t(n_pairs);
-    parts[4] = sketch_bytes(words, n_words, WORD_BINS);
-    parts[5] = PyLong_FromSsize_t(n_words);
-    parts[6] = bottom_k_bytes(names, n_names, NAME_BINS, bitmap);
-    parts[7] = PyLong_FromSsize_t(n_names);
-    parts[8] = bottom_k_bytes(every, n_all, ALL_BINS, bitmap);
-    parts[9] = PyLong_FromSsize_t(n_all);
-    parts[10] = smallest32_bytes(every, n_all, PROBE_KEYS);
-    parts[11] = PyLong_FromUnsignedLongLong(anchor);
-    int ok = 1;
-    for (int i = 0; i < 12; i++) {
-        ok = ok && parts[i] != NULL;
-    }
+    int ok = 1; /* each part only while the ones before it were made (no call with an error set) */
+    ok = ok && (parts[0] = PyByteArray_FromStringAndSize((const char *)uniq, n_uniq * 8)) != NULL;
+    ok = ok && (parts[1] = PyByteArray_FromStringAndSize((const char *)weights, n_uniq * 8)) != NULL;
+    ok = ok && (parts[2] = sketch_bytes(top_pairs, n_pairs, SKETCH_BINS)) != NULL;
+    ok = ok && (parts[3] = PyLong_FromSsize_t(n_pairs)) != NULL;
+    ok = ok && (parts[4] = sketch_bytes(words, n_words, WORD_BINS)) != NULL;
+    ok = ok && (parts[5] = PyLong_FromSsize_t(n_words)) != NULL;
+    ok = ok && (parts[6] = bottom_k_bytes(names, n_names, NAME_BINS, bitmap)) != NULL;
+    ok = ok && (parts[7] = PyLong_FromSsize_t(n_names)) != NULL;
+    ok = ok && (parts[8] = bottom_k_bytes(every, n_all, ALL_BINS, bitmap)) != NULL;
+    ok = ok && (parts[9] = PyLong_FromSsize_t(n_all)) != NULL;
+    ok = ok && (parts[10] = smallest32_bytes(every, n_all, PROBE_KEYS)) != NULL;
+    ok = ok && (parts[11] = PyLong_FromUnsignedLongLong(anchor)) != NULL;
     if (ok) {
         result = PyTuple_New(12);
         if (result) {
@@ -542,6 +565,7 @@ done:
     PyMem_Free(bitmap);
     PyBuffer_Release(&pos);
     PyBuffer_Release(&log1);
+    Py_DECREF(feats);
     return result;
 }
 

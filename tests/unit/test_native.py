@@ -162,3 +162,48 @@ def test_split_tokens_match_the_regex() -> None:
         assert kernel.split_tokens(text) == F._SPLIT_RE.split(text), text[:80]
     with pytest.raises(TypeError):
         kernel.split_tokens(None)  # type: ignore[arg-type]
+
+
+@needs_kernels
+def test_fingerprint_survives_a_list_changed_under_it() -> None:
+    """A weight whose __float__ empties the feature list: the kernel works on its own snapshot
+    (it used to read freed memory here, found by a review under AddressSanitizer)."""
+    kernel = native.module()
+    assert kernel is not None
+    feats: list[tuple[str, object, bool]] = []
+
+    class Sneaky(float):
+        def __float__(self) -> float:
+            feats.clear()
+            return 2.0
+
+    feats += [("alpha", Sneaky(1.0), False), ("beta", 1.0, False), ("gamma", 1.0, False)]
+    memo = {"alpha": 1, "beta": 2, "gamma": 3}
+    out = kernel.fingerprint(feats, memo, P._POSITIONS, P._log1_table(3))
+    assert out is not None and len(out) == 12
+
+
+@needs_kernels
+def test_fingerprint_nan_weight_as_numpy() -> None:
+    nan = float("nan")
+    f = [F.Feature("a", 1.0, False), F.Feature("a", nan, False), F.Feature("b", 1.0, False)]
+    c, py = P.fingerprint_parts(f), P.fingerprint_parts_python(f)
+    assert np.array_equal(c.weights, py.weights, equal_nan=True)
+
+
+@needs_kernels
+def test_language_walk_counts_past_float32_steps(detector: LanguageDetector) -> None:
+    n = 17_000_000  # past 2**24, where adding 1.0 to a float32 stops changing it
+    _, counts = detector._visits(b"x" * n)
+    assert counts.max() == np.float32(n)
+
+
+@needs_kernels
+def test_kernels_reject_misaligned_buffers() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    from array import array
+
+    misaligned = memoryview(bytearray(4 * 257))[1:1025]
+    with pytest.raises(ValueError, match="aligned"):
+        kernel.dfa_features(b"abc", misaligned, array("i", [0]), array("i", [-1]))
