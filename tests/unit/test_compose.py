@@ -20,7 +20,10 @@ def test_compose_file_is_consistent() -> None:
         assert "healthcheck" in services[name]
     for name in ("story", "prepare"):
         assert services[name]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
-        assert "pipeline" in services[name]["build"]["dockerfile_inline"]
+        dockerfile = services[name]["build"]["dockerfile_inline"]
+        assert "pipeline" in dockerfile
+        # the image compiles the kernels and refuses to build without them
+        assert "gcc" in dockerfile and "native.available()" in dockerfile
         assert services[name]["environment"]["PIPELINE_WORKER_ROLE"] == name  # one story worker
         assert services[name]["environment"]["PIPELINE_BOOTSTRAP"] == "kafka:9092"
         # the health check asks the worker itself (Faust's web port), not just the broker
