@@ -213,88 +213,56 @@ typedef struct {
     double w;
 } hw_t;
 
-/* LSD radix sort of v[0..n) by 8-bit digits (tmp: n more slots); a pass whose digit is the same
- * for every value is skipped. */
-static void
-radix_u64(uint64_t *v, uint64_t *tmp, Py_ssize_t n)
-{
-    if (n < 2) {
-        return;
+/* LSD radix sort of v[0..n) by the 8-bit digits of a 64-bit key (tmp: n more slots), stable; a
+ * pass whose digit is the same for every element is skipped, and short runs use insertion.
+ * Defined for plain hashes and for (hash, weight) pairs sorted by hash. */
+#define DEFINE_RADIX(NAME, T, KEY)                                                             \
+    static void NAME(T *v, T *tmp, Py_ssize_t n)                                               \
+    {                                                                                          \
+        if (n <= 32) {                                                                         \
+            for (Py_ssize_t i = 1; i < n; i++) {                                               \
+                T x = v[i];                                                                    \
+                Py_ssize_t j = i;                                                              \
+                while (j > 0 && KEY(v[j - 1]) > KEY(x)) {                                      \
+                    v[j] = v[j - 1];                                                           \
+                    j--;                                                                       \
+                }                                                                              \
+                v[j] = x;                                                                      \
+            }                                                                                  \
+            return;                                                                            \
+        }                                                                                      \
+        Py_ssize_t count[256];                                                                 \
+        T *src = v, *dst = tmp;                                                                \
+        for (int shift = 0; shift < 64; shift += 8) {                                          \
+            memset(count, 0, sizeof(count));                                                   \
+            for (Py_ssize_t i = 0; i < n; i++) {                                               \
+                count[(KEY(src[i]) >> shift) & 0xFF]++;                                        \
+            }                                                                                  \
+            if (count[(KEY(src[0]) >> shift) & 0xFF] == n) {                                   \
+                continue;                                                                      \
+            }                                                                                  \
+            Py_ssize_t total = 0;                                                              \
+            for (int d = 0; d < 256; d++) {                                                    \
+                Py_ssize_t c = count[d];                                                       \
+                count[d] = total;                                                              \
+                total += c;                                                                    \
+            }                                                                                  \
+            for (Py_ssize_t i = 0; i < n; i++) {                                               \
+                dst[count[(KEY(src[i]) >> shift) & 0xFF]++] = src[i];                          \
+            }                                                                                  \
+            T *t = src;                                                                        \
+            src = dst;                                                                         \
+            dst = t;                                                                           \
+        }                                                                                      \
+        if (src != v) {                                                                        \
+            memcpy(v, src, (size_t)n * sizeof(T));                                             \
+        }                                                                                      \
     }
-    if (n <= 32) {
-        for (Py_ssize_t i = 1; i < n; i++) {
-            uint64_t x = v[i];
-            Py_ssize_t j = i;
-            while (j > 0 && v[j - 1] > x) {
-                v[j] = v[j - 1];
-                j--;
-            }
-            v[j] = x;
-        }
-        return;
-    }
-    Py_ssize_t count[256];
-    uint64_t *src = v, *dst = tmp;
-    for (int shift = 0; shift < 64; shift += 8) {
-        memset(count, 0, sizeof(count));
-        for (Py_ssize_t i = 0; i < n; i++) {
-            count[(src[i] >> shift) & 0xFF]++;
-        }
-        if (count[(src[0] >> shift) & 0xFF] == n) {
-            continue;
-        }
-        Py_ssize_t total = 0;
-        for (int d = 0; d < 256; d++) {
-            Py_ssize_t c = count[d];
-            count[d] = total;
-            total += c;
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
-        }
-        uint64_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != v) {
-        memcpy(v, src, (size_t)n * sizeof(uint64_t));
-    }
-}
 
-/* the same for (hash, weight) pairs, by hash */
-static void
-radix_hw(hw_t *v, hw_t *tmp, Py_ssize_t n)
-{
-    if (n < 2) {
-        return;
-    }
-    Py_ssize_t count[256];
-    hw_t *src = v, *dst = tmp;
-    for (int shift = 0; shift < 64; shift += 8) {
-        memset(count, 0, sizeof(count));
-        for (Py_ssize_t i = 0; i < n; i++) {
-            count[(src[i].h >> shift) & 0xFF]++;
-        }
-        if (count[(src[0].h >> shift) & 0xFF] == n) {
-            continue;
-        }
-        Py_ssize_t total = 0;
-        for (int d = 0; d < 256; d++) {
-            Py_ssize_t c = count[d];
-            count[d] = total;
-            total += c;
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            dst[count[(src[i].h >> shift) & 0xFF]++] = src[i];
-        }
-        hw_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != v) {
-        memcpy(v, src, (size_t)n * sizeof(hw_t));
-    }
-}
+#define KEY_SELF(x) (x)
+#define KEY_HASH(x) ((x).h)
+DEFINE_RADIX(radix_u64, uint64_t, KEY_SELF)
+DEFINE_RADIX(radix_hw, hw_t, KEY_HASH)
 
 /* sort v[0..n) and keep each value once; returns the new length */
 static Py_ssize_t

@@ -101,21 +101,22 @@ class LanguageDetector:
                 self._aliases.append((first[c], i))
             else:
                 first.setdefault(c, i)
-        self._nextmove = ident.tk_nextmove
-        self._rowbase: list[int] = list(ident._rowbase)
-        self._output: list[int] = list(ident.tk_output)
-        # The same automaton as flat C arrays, for the compiled walk (pipeline/_native.c).
+        # The automaton as flat arrays of 32-bit ints, read by the compiled walk
+        # (pipeline/_native.c) and by its Python twin; the model's own 39 MB transition table is
+        # used as it is when it already has that layout (no second copy).
         self._kernel = native.module()
-        self._c_next = array("I", self._nextmove)
-        self._c_rowbase = array("i", self._rowbase)
-        self._c_output = array("i", self._output)
+        moves = ident.tk_nextmove
+        flat = getattr(moves, "typecode", "") == "I" and moves.itemsize == 4
+        self._nextmove = moves if flat else array("I", moves)
+        self._rowbase = array("i", ident._rowbase)
+        self._output = array("i", ident.tk_output)
 
     def _visits(self, data: bytes) -> tuple[_Ints, _Floats]:
         """The model's features found in ``data`` (distinct, in order of first appearance) and
         how often each was seen. Compiled when built; :meth:`_visits_python` otherwise."""
         if self._kernel is None:
             return self._visits_python(data)
-        idx, counts = self._kernel.dfa_features(data, self._c_next, self._c_rowbase, self._c_output)
+        idx, counts = self._kernel.dfa_features(data, self._nextmove, self._rowbase, self._output)
         return np.frombuffer(idx, dtype=np.int64).astype(np.intp, copy=False), np.frombuffer(
             counts, dtype=np.float32
         )
