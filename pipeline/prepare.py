@@ -10,16 +10,18 @@ Reason codes raised: ``empty_after_cleaning`` (from the clean stage).
 from __future__ import annotations
 
 import base64
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
+import xxhash
 
 from pipeline.clean import CleanConfig, clean_article
 from pipeline.contracts import parse_rfc3339
-from pipeline.dedup import DedupConfig, Signature, signature
+from pipeline.dedup import DedupConfig, Signature, signature, signature_of_copy
 from pipeline.enrich import ArticleEnrichment, EnrichConfig, Enricher
 from pipeline.records import CleanedArticle, RawArticle
 
@@ -105,11 +107,58 @@ class PreparedArticle:
 
 @dataclass(frozen=True)
 class StageConfigs:
-    """The small frozen configs of the stages, derived from :class:`~pipeline.settings.Settings`."""
+    """The small frozen configs of the stages, derived from :class:`~pipeline.settings.Settings`.
+
+    ``memo``: how many recent distinct (title, text, language) results the preparer keeps (0: none).
+    """
 
     clean: CleanConfig
     dedup: DedupConfig
     enrich: EnrichConfig
+    memo: int = 4096
+
+
+def memo_key(article: CleanedArticle) -> int:
+    """128-bit key of what the signature and the enrichment are computed from (besides the URL
+    and the publish date, which :class:`Preparer` applies to each copy itself)."""
+    joined = f"{article.language or ''}\x1f{article.title}\x1f{article.text}"
+    return xxhash.xxh3_128_intdigest(joined.encode("utf-8", "surrogatepass"))
+
+
+class Memo:
+    """The signatures and enrichments of the last ``size`` distinct cleaned articles, least
+    recently used first out. Copies of a story (wire reprints, a feed item polled again) clean to
+    the same title and text; their fingerprint and enrichment are then taken from here."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[int, tuple[str | None, Signature, ArticleEnrichment]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.hits = self.misses = 0
+
+    def get(self, key: int) -> tuple[str | None, Signature, ArticleEnrichment] | None:
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: int, published_at: str | None, sig: Signature, enrichment: ArticleEnrichment) -> None:
+        if self.size <= 0:
+            return
+        self._items[key] = (published_at, sig, enrichment)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 class Preparer:
@@ -118,23 +167,58 @@ class Preparer:
     def __init__(self, configs: StageConfigs) -> None:
         self.configs = configs
         self.enricher = Enricher(configs.enrich)
+        self.memo = Memo(configs.memo)
 
     def clean(self, raw: RawArticle) -> CleanedArticle:
         """Raises StageError(empty_after_cleaning)."""
         return clean_article(raw, self.configs.clean)
 
     def finish(self, cleaned: Sequence[CleanedArticle]) -> list[PreparedArticle]:
-        """Fingerprint and enrich articles that cleaned successfully (enrichment is batched)."""
-        enrichments = self.enricher.enrich_many(cleaned)
+        """Fingerprint and enrich articles that cleaned successfully (enrichment is batched).
+
+        An article whose title, text and language were seen recently (see :class:`Memo`) takes the
+        signature and enrichment computed then, with its own URL key, id and dates: the same
+        result as computing them again (``tests/unit/test_prepare_memo.py``)."""
+        memo = self.memo
+        use_memo = memo.size > 0
+        keys = [memo_key(a) for a in cleaned] if use_memo else []
+        results: list[tuple[Signature, ArticleEnrichment] | None] = [None] * len(cleaned)
+        first_of: dict[int, int] = {}  # key -> index of the batch's article computed for it
+        compute: list[int] = []
+        for i, art in enumerate(cleaned):
+            if use_memo:
+                key = keys[i]
+                if key in first_of:
+                    continue  # a copy of an article earlier in this batch: filled in below
+                hit = memo.get(key)
+                if hit is not None:
+                    published_at, sig, enr = hit
+                    results[i] = (signature_of_copy(sig, art), self.enricher.of_copy(enr, published_at, art))
+                    continue
+                first_of[key] = i
+            compute.append(i)
+        enrichments = self.enricher.enrich_many([cleaned[i] for i in compute])
+        for i, enr in zip(compute, enrichments, strict=True):
+            art = cleaned[i]
+            sig = signature(art, self.configs.dedup)
+            results[i] = (sig, enr)
+            if use_memo:
+                memo.put(keys[i], art.published_at, sig, enr)
         now = datetime.now(UTC).timestamp()
         out = []
-        for art, enr in zip(cleaned, enrichments, strict=True):
+        for i, art in enumerate(cleaned):
+            result = results[i]
+            if result is None:  # a copy within the batch
+                source = cleaned[first_of[keys[i]]]
+                sig, enr = cast(tuple[Signature, ArticleEnrichment], results[first_of[keys[i]]])
+                memo.hits += 1
+                result = (signature_of_copy(sig, art), self.enricher.of_copy(enr, source.published_at, art))
             dt = parse_rfc3339(art.published_at) if art.published_at else None
             out.append(
                 PreparedArticle(
                     article=art,
-                    signature=signature(art, self.configs.dedup),
-                    enrichment=enr,
+                    signature=result[0],
+                    enrichment=result[1],
                     published_ts=_published_ts(dt, now),
                     words=word_count(art.text),
                 )

@@ -50,6 +50,7 @@ def stage_configs(settings: Settings) -> StageConfigs:
         clean=CleanConfig(html_fallback=settings.html_fallback),
         dedup=DedupConfig(window_days=settings.dedup_window_days),
         enrich=EnrichConfig(ner=cast(NerMode, settings.ner if settings.entities else "off")),
+        memo=settings.prepare_memo,
     )
 
 

@@ -72,6 +72,8 @@ class Settings:
     html_fallback: bool = True  # trafilatura's readability/jusText cross-check (off: HTML ~1.5x faster)
     ner: str = "fast"  # fast (rules + gazetteers, ~1 ms) | spacy (en_core_web_sm, ~100 ms) | off
     dedup_window_days: float = 7.0
+    # recent distinct (title, text, language) whose fingerprint and enrichment a copy reuses (0: off)
+    prepare_memo: int = 4096
     # Embedded broker
     broker_host: str = "127.0.0.1"
     broker_port: int = 9092
@@ -139,6 +141,8 @@ class Settings:
             raise ConfigError("PIPELINE_MAX_MESSAGE_BYTES must be at least 1024")
         if self.ner not in ("fast", "spacy", "off"):
             raise ConfigError(f"PIPELINE_NER={self.ner!r}: expected fast, spacy or off")
+        if self.prepare_memo < 0:
+            raise ConfigError("PIPELINE_PREPARE_MEMO must be 0 (off) or a positive number of articles")
         if self.prepare_processes < 0:
             raise ConfigError("PIPELINE_PREPARE_PROCESSES must be 0 (in the worker) or a process count")
         if self.worker_role not in WORKER_ROLES:

@@ -46,6 +46,7 @@ from pipeline.dedup._signature import (
     Signature,
     normalise_url,
     signature,
+    signature_of_copy,
     signature_of_text,
     story_id_for,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "encode_entry",
     "normalise_url",
     "signature",
+    "signature_of_copy",
     "signature_of_text",
     "story_id_for",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -335,6 +335,13 @@ def signature(article: CleanedArticle, config: DedupConfig) -> Signature:
     """Signature of a cleaned article: fingerprint of its body text, key of its canonical URL."""
     del config  # the feature settings are fixed per signature version
     return signature_of_text(article.text, article.canonical_url or article.url, article.title)
+
+
+def signature_of_copy(sig: Signature, article: CleanedArticle) -> Signature:
+    """The signature of ``article`` when ``sig`` was made from an article with the same title and
+    text: everything but the URL key depends on those alone."""
+    key = url_key(article.canonical_url or article.url)
+    return sig if key == sig.url_key else replace(sig, url_key=key)
 
 
 def story_id_for(article_id: str) -> str:

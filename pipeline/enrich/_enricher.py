@@ -10,6 +10,7 @@ no publish date, empty text).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -85,6 +86,22 @@ class Enricher:
         texts = [defuse_runs(a.text[: ner_cut(a.text, self.config.ner_max_chars)]) for a in articles]
         docs = self.nlp.pipe(texts, batch_size=self.config.batch_size)
         return [self._finish(a, self._mentions(a, doc)) for a, doc in zip(articles, docs, strict=True)]
+
+    @staticmethod
+    def of_copy(
+        enrichment: ArticleEnrichment, source_published_at: str | None, article: CleanedArticle
+    ) -> ArticleEnrichment:
+        """The enrichment of ``article`` when ``enrichment`` is that of an article with the same
+        title, text and declared language, published at ``source_published_at``: every field but
+        the id and the dates depends on those alone; the dates are resolved against each article's
+        own publish date."""
+        published = parse_publish_date(article.published_at)
+        if published == parse_publish_date(source_published_at):
+            dates = enrichment.dates
+        else:
+            dates = find_dates(article.text, published)
+        extra = dict(enrichment.extra)
+        return dataclasses.replace(enrichment, article_id=article.id, dates=dates, extra=extra)
 
     def _mentions(self, article: CleanedArticle, doc: Any) -> list[Mention] | None:
         """Entity mentions of ``article.text`` by the configured extractor; ``None`` when off."""

@@ -171,27 +171,32 @@ def cpu_seconds(pids: Iterable[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def in_process(plain: list[dict[str, Any]], entities: bool) -> dict[str, Any]:
+def in_process(plain: list[dict[str, Any]], entities: bool, memo: bool = True) -> dict[str, Any]:
     from pipeline.processor import Processor, RawMessage
     from pipeline.runner import run_batch
     from pipeline.settings import Settings
 
     msgs = [RawMessage(orjson.dumps(d), None, "bench", 0, i) for i, d in enumerate(plain)]
-    settings = Settings(entities=entities)
+    settings = Settings(entities=entities, prepare_memo=Settings().prepare_memo if memo else 0)
     # Built once outside the timed part, as a worker builds it once at start (loading the language
     # model and the place tables takes about a second, which is not per-article work).
     processor = Processor(settings)
     run_batch(msgs[:20], settings, processor=processor)  # warm up: caches
+    remembered = processor.preparer.memo
+    remembered.clear()  # but no article of the timed run is remembered from the warm-up
     t0, cpu0 = time.perf_counter(), time.process_time()
     result = run_batch(msgs, settings, processor=processor)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
-        "name": f"in-process pipeline, entities {'on' if entities else 'off'}",
+        "name": f"in-process pipeline, entities {'on' if entities else 'off'}{'' if memo else ', memo off'}",
+        "entities": entities,
+        "memo": memo,
         "n": len(msgs),
         "seconds": elapsed,
         "per_second": len(msgs) / elapsed,
         "cpu_ms_per_article": 1000 * cpu / len(msgs),
         "stories": len(result.stories),
+        "memo_hits": remembered.hits,
     }
 
 
@@ -441,7 +446,12 @@ def run(args: argparse.Namespace) -> int:
         sizes = [10_000] if quick else [10_000, 100_000, 1_000_000]
         results["index"] = index_sizes(sizes, 2000 if quick else 5000)
         console.print("[bold]3/4 in-process pipeline[/bold]")
-        results["in_process"] = [in_process(plain, entities=False), in_process(plain, entities=True)]
+        results["in_process"] = [
+            in_process(plain, entities=False),
+            in_process(plain, entities=True),
+            # what the memo gives (copies taking their fingerprint and enrichment from it)
+            in_process(plain, entities=False, memo=False),
+        ]
     finally:
         os.sched_setaffinity(0, cores)
 
@@ -480,7 +490,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         broker.stop()
-    inproc = {r["name"].rsplit(" ", 1)[-1]: r for r in results["in_process"]}
+    inproc = {("on" if r["entities"] else "off"): r for r in results["in_process"] if r["memo"]}
     for r in e2e[1:]:
         if "plain" not in r["name"]:
             continue
@@ -553,6 +563,12 @@ def _print(results: dict[str, Any]) -> None:
             f"{share:.0%}" if share is not None else "",
         )
     out.print(t)
+    for r in results["in_process"]:
+        if r["memo"]:
+            out.print(
+                f"{r['name']}: {r['memo_hits']} of {r['n']} articles took their fingerprint and "
+                "enrichment from the memo (copies of an article prepared shortly before)"
+            )
     out.print(
         "CPU ms/article: the workers (with their prepare processes) and the broker over the timed "
         "part; layer's CPU share: the part of it beyond what the same stages cost in process."

@@ -1,0 +1,113 @@
+"""The prepare step's memo: a copy takes the fingerprint and enrichment computed for an earlier
+article with the same title, text and language, and the result is byte for byte what computing
+them again gives (its own id, URL key and dates included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.evaluation import bench_corpus
+from pipeline.processor import Processor, RawMessage
+from pipeline.settings import Settings
+
+STORY = (
+    "Ferry crews in Keswin walked out on Tuesday over the new timetable, the harbour board said. "
+    "Maria Okafor, who chairs the board, said talks would resume on Friday in Portmarren. "
+    "The strike began on March 2, 2026 and has stranded about 400 passengers."
+)
+
+
+def _doc(i: int, **changes: Any) -> dict[str, Any]:
+    doc = {
+        "id": f"copy-{i}",
+        "url": f"https://outlet{i}.example/news/ferry",
+        "source": f"outlet{i}.example",
+        "title": "Ferry crews strike over timetable",
+        "content": STORY,
+        "content_type": "text/plain",
+        "published_at": "2026-03-04T09:00:00Z",
+    }
+    doc.update(changes)
+    return doc
+
+
+def _prepared(
+    docs: list[dict[str, Any]], settings: Settings, batch: int = 32
+) -> tuple[list[bytes], Processor]:
+    proc = Processor(settings)
+    msgs = [RawMessage(orjson.dumps(d), None, "raw", 0, i) for i, d in enumerate(docs)]
+    out: list[bytes] = []
+    for start in range(0, len(msgs), batch):
+        prepared, dead = proc.prepare_batch(msgs[start : start + batch])
+        assert dead == []
+        out.extend(_stable(p.to_bytes()) for _, p in prepared)
+    return out, proc
+
+
+def _stable(data: bytes) -> bytes:
+    """The prepared message without the clock: an undated article counts as published when it is
+    prepared, which differs between two runs with or without the memo."""
+    doc = orjson.loads(data)
+    if doc["article"]["published_at"] is None:
+        del doc["published_ts"]
+        return orjson.dumps(doc)
+    return data
+
+
+@pytest.mark.parametrize("entities", [True, False])
+def test_memo_gives_what_computing_gives_on_a_corpus_with_copies(entities: bool) -> None:
+    # the benchmark corpus (synthetic here: no shared data needed) has exact copies and reprints
+    docs = bench_corpus.build(240, None)
+    on, proc = _prepared(docs, Settings(entities=entities, prepare_memo=4096))
+    off, plain = _prepared(docs, Settings(entities=entities, prepare_memo=0))
+    assert len(on) == len(off) == len(docs)
+    for a, b in zip(on, off, strict=True):
+        assert a == b
+    copies = sum(d["bench_kind"] in ("exact", "reprint") for d in docs)
+    assert proc.preparer.memo.hits >= copies * 0.9  # reprints whose chrome is removed clean the same
+    assert plain.preparer.memo.hits == 0 and len(plain.preparer.memo) == 0
+
+
+def test_copy_keeps_its_own_id_url_key_and_dates() -> None:
+    docs = [
+        _doc(0),
+        _doc(1),  # same day: dates reused
+        _doc(2, published_at="2026-03-11T09:00:00Z"),  # a week later: "Tuesday" is another day
+        _doc(3, published_at=None),  # no publish date: relative dates unresolved
+        _doc(4, title="Ferry crews strike over the timetable"),  # another title: computed
+    ]
+    for batch in (1, 5):  # the memo across batches, and copies within one batch
+        on, proc = _prepared(docs, Settings(), batch=batch)
+        off, _ = _prepared(docs, Settings(prepare_memo=0), batch=batch)
+        assert on == off
+        assert proc.preparer.memo.hits == 3
+        parsed = [orjson.loads(b) for b in on]
+        assert [p["enrichment"]["article_id"] for p in parsed] == [d["id"] for d in docs]
+        assert len({p["signature"] for p in parsed}) == 5  # the URL key differs
+        days = [[d["date"] for d in p["enrichment"]["dates"]] for p in parsed]
+        assert days[0] == days[1] and days[0] != days[2]
+        assert "2026-03-03" in days[0] and "2026-03-10" in days[2]
+
+
+def test_memo_is_bounded_and_least_recently_used_goes_first() -> None:
+    docs = [_doc(i, title=f"Title {i}") for i in range(3)]
+    _, proc = _prepared(docs, Settings(prepare_memo=2), batch=1)
+    memo = proc.preparer.memo
+    assert len(memo) == 2 and memo.misses == 3
+    # the first article was evicted, the last two are kept
+    again, _ = _prepared(docs, Settings(prepare_memo=2), batch=3)
+    assert len(again) == 3
+    before = memo.hits
+    proc.prepare_batch([RawMessage(orjson.dumps(docs[2]), None, "raw", 0, 9)])
+    assert memo.hits == before + 1
+    proc.prepare_batch([RawMessage(orjson.dumps(docs[0]), None, "raw", 0, 10)])
+    assert memo.hits == before + 1 and len(memo) == 2
+
+
+def test_negative_memo_size_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="PIPELINE_PREPARE_MEMO"):
+        Settings.from_env({"PIPELINE_PREPARE_MEMO": "-1"})
