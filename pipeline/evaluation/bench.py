@@ -575,16 +575,31 @@ def _print(results: dict[str, Any]) -> None:
     )
 
 
-def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quick", action="store_true", help="small sizes, for CI (about two minutes)")
-    p.add_argument("--articles", type=int, default=None, help="plain-text articles (default 3000; quick 300)")
-    p.add_argument("--data", default=str(Path.cwd().parent / "shared" / "data"), help="shared corpora folder")
-    p.add_argument("--json", help="also write the results as JSON to this file")
-    p.add_argument("--workers", type=int, default=2, help="worker processes for the multi-worker runs")
+def add_options(p: argparse.ArgumentParser, *, inherit: bool = False) -> None:
+    """The benchmark's options. ``inherit``: for ``pipeline bench run``, whose parent parser
+    (``pipeline bench``) has the same options: an option not given after ``run`` keeps the
+    parent's value (``pipeline bench --quick run`` is quick) instead of resetting it."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if inherit else value
+
+    p.add_argument(
+        "--quick", action="store_true", default=default(False), help="small sizes, for CI (about two minutes)"
+    )
+    p.add_argument(
+        "--articles", type=int, default=default(None), help="plain-text articles (default 3000; quick 300)"
+    )
+    p.add_argument(
+        "--data", default=default(str(Path.cwd().parent / "shared" / "data")), help="shared corpora folder"
+    )
+    p.add_argument("--json", default=default(None), help="also write the results as JSON to this file")
+    p.add_argument(
+        "--workers", type=int, default=default(2), help="worker processes for the multi-worker runs"
+    )
     p.add_argument(
         "--prepare-processes",
         type=int,
-        default=os.cpu_count() or 1,
+        default=default(os.cpu_count() or 1),
         help="also run one worker with the prepare step in this many child processes (0: skip; "
         "default: one per core)",
     )
@@ -592,5 +607,5 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("run", help="the whole benchmark: stages, index, in-process, end-to-end")
-    add_options(p)
+    add_options(p, inherit=True)
     p.set_defaults(func=run)

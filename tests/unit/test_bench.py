@@ -40,3 +40,21 @@ def _children(pid: int) -> list[int]:
         with open(f"/proc/{pid}/task/{task}/children") as fh:
             out += [int(c) for c in fh.read().split()]
     return out
+
+
+@pytest.mark.parametrize(
+    ("argv", "quick", "articles"),
+    [
+        (["bench", "--quick", "run"], True, None),
+        (["bench", "run", "--quick"], True, None),
+        (["bench", "--articles", "500", "run"], False, 500),
+        (["bench", "run"], False, None),
+        (["bench", "--quick"], True, None),
+    ],
+)
+def test_bench_options_before_or_after_run(argv: list[str], quick: bool, articles: int | None) -> None:
+    from pipeline.cli import _build_parser
+
+    args = _build_parser("bench").parse_args(argv)
+    assert args.quick is quick and args.articles == articles
+    assert args.workers == 2 and args.json is None
