@@ -281,6 +281,7 @@ def end_to_end(
     roles: Sequence[str] = (),
     html_fallback: bool = True,
     broker_pid: int | None = None,
+    memo: bool = True,
 ) -> dict[str, Any]:
     """Publish ``docs`` to a fresh namespace and time the worker processes until every article
     is accounted for. ``roles`` (one per worker, e.g. story + 2 x prepare) overrides ``workers``.
@@ -300,6 +301,7 @@ def end_to_end(
         data_dir=tempfile.mkdtemp(prefix="bench-worker-"),
         prepare_processes=prepare_processes,
         html_fallback=html_fallback,
+        prepare_memo=Settings().prepare_memo if memo else 0,
     ).namespaced(f"b{ns}")
     asyncio.run(ensure_topics(settings))
     env = settings.to_env()
