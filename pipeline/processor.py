@@ -26,7 +26,7 @@ from pipeline.dedup import DedupConfig
 from pipeline.enrich import EnrichConfig
 from pipeline.enrich._types import NerMode
 from pipeline.errors import StageError
-from pipeline.prepare import PreparedArticle, Preparer, StageConfigs
+from pipeline.prepare import PreparedArticle, Preparer, StageConfigs, is_packed
 from pipeline.records import CleanedArticle
 from pipeline.settings import Settings
 from pipeline.stories import StoryAssembler
@@ -151,10 +151,11 @@ class StoryStage:
     def assemble_message(
         self, msg: RawMessage, prepared: PreparedArticle | None = None
     ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """(story revision or None, dead letter or None) for one message of the prepared stream.
+        """(story revision or None, dead letter or None) for one article of the prepared stream.
 
-        ``prepared`` is given in batch mode; the worker passes the message bytes instead. Any
-        failure keeps the message: it becomes a dead letter and the stage goes on.
+        ``prepared`` is given in batch mode; otherwise ``msg`` holds one article's bytes (see
+        :meth:`assemble_packed` for a message holding several). Any failure keeps the message: it
+        becomes a dead letter and the stage goes on.
         """
         article_id = msg.key.decode("utf-8", "replace") if msg.key else None
         try:
@@ -162,11 +163,46 @@ class StoryStage:
             article_id = art.article.id
             return self.assemble(art), None
         except Exception as exc:
-            log.exception("%s story stage failed", _where(msg))
-            err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="dedup")
-            record = dead_letter(
-                original=msg.value, key=msg.key, topic=msg.topic, partition=msg.partition,
-                offset=msg.offset, error=err, article_id=article_id,
-                max_record_bytes=self._max_record,
-            )  # fmt: skip
-            return None, record
+            return None, self._failed(msg, msg.value, article_id, exc)
+
+    def assemble_packed(self, msg: RawMessage) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+        """:meth:`assemble_message` for each article of a prepared-topic message, in order: a
+        pack of articles (:func:`~pipeline.prepare.pack_prepared`) or a single one. An article
+        that fails is dead-lettered alone, with its own JSON as the original; a pack that cannot
+        be read at all is dead-lettered whole."""
+        if not is_packed(msg.value):
+            return [self.assemble_message(msg)]
+        try:
+            docs = orjson.loads(msg.value or b"")
+            if not isinstance(docs, list):
+                raise TypeError(f"a prepared pack is a JSON array, not {type(docs).__name__}")
+        except Exception as exc:
+            key = msg.key.decode("utf-8", "replace") if msg.key else None
+            return [(None, self._failed(msg, msg.value, key, exc))]
+        out: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
+        for doc in docs:
+            article_id = _article_id_of(doc)
+            try:
+                art = PreparedArticle.from_doc(doc)
+                out.append((self.assemble(art), None))
+            except Exception as exc:
+                out.append((None, self._failed(msg, orjson.dumps(doc), article_id, exc)))
+        return out
+
+    def _failed(
+        self, msg: RawMessage, original: bytes | None, article_id: str | None, exc: Exception
+    ) -> dict[str, Any]:
+        log.exception("%s story stage failed (article %s)", _where(msg), article_id)
+        err = StageError(errors.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", stage="dedup")
+        return dead_letter(
+            original=original, key=msg.key if article_id is None else article_id.encode("utf-8", "replace"),
+            topic=msg.topic, partition=msg.partition, offset=msg.offset, error=err,
+            article_id=article_id, max_record_bytes=self._max_record,
+        )  # fmt: skip
+
+
+def _article_id_of(doc: Any) -> str | None:
+    """The article id of a decoded prepared article, if it has a readable one."""
+    art = doc.get("article") if isinstance(doc, dict) else None
+    article_id = art.get("id") if isinstance(art, dict) else None
+    return article_id if isinstance(article_id, str) else None

@@ -2,6 +2,7 @@
 
 Topology (see README):
     raw (N partitions) --[prepare agent: decode, validate, clean, fingerprint, enrich]--> prepared (1)
+        (one message per batch: the batch's prepared articles as a JSON array, see pack_prepared)
     prepared --[story agent: dedup index + story state in tables]--> stories (keyed by story id)
     any failure --> dead-letter topic (original bytes, topic/partition/offset, stage, reason)
 
@@ -26,6 +27,7 @@ from faust.types import TP, EventT, StreamT
 from pipeline.contracts import dumps
 from pipeline.gaps import OffsetGaps
 from pipeline.kafka import RangeReader, install_end_offset_check
+from pipeline.prepare import pack_prepared
 from pipeline.prepare_pool import PreparePool, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
@@ -268,8 +270,8 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
                 prepared, dead = prepare_in_process(proc, msgs)
             for record in dead:
                 await send_dead(record)
-            for article_id, value in prepared:
-                await prepared_topic.send(key=article_id, value=value)
+            for key, value in pack_prepared(prepared):
+                await prepared_topic.send(key=key, value=value)
             await batch_done(done)
 
     if runs_prepare:
@@ -286,11 +288,11 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             done: Done = {}
             async for event in stream.events():
                 for msg in await with_skipped([_raw_message(event)], done):
-                    story, dead = story_stage.assemble_message(msg)
-                    if dead is not None:
-                        await send_dead(dead)
-                    if story is not None:
-                        await stories_topic.send(key=story["story_id"], value=dumps(story))
+                    for story, dead in story_stage.assemble_packed(msg):
+                        if dead is not None:
+                            await send_dead(dead)
+                        if story is not None:
+                            await stories_topic.send(key=story["story_id"], value=dumps(story))
                 await batch_done(done)
 
         app.agent(prepared_topic, name="story")(story_agent)
