@@ -7,12 +7,15 @@ Both paths call exactly these two steps, so the batch path has no logic the work
    exception becomes ``internal_error``). Stateless; runs partitioned.
 2. :meth:`StoryStage.assemble_message`: one prepared article -> the story revision to emit (or
    None), or a dead letter (``internal_error``, stage ``dedup``) if the story stage fails on it.
+   The worker calls :meth:`StoryStage.assemble_packed`, the same for each article of a message
+   of the prepared topic (one message per prepared batch).
    Stateful (dedup index + story states); runs in order on one partition.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -168,8 +171,10 @@ class StoryStage:
     def assemble_packed(self, msg: RawMessage) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
         """:meth:`assemble_message` for each article of a prepared-topic message, in order: a
         pack of articles (:func:`~pipeline.prepare.pack_prepared`) or a single one. An article
-        that fails is dead-lettered alone, with its own JSON as the original; a pack that cannot
-        be read at all is dead-lettered whole."""
+        that fails is dead-lettered alone, with its own JSON as the original and its id as the
+        key; in a pack that is not valid JSON, each article whose start is found gets a dead letter
+        with its part of the bytes (see :func:`split_unreadable_pack`), and a pack with none found
+        is dead-lettered whole."""
         if not is_packed(msg.value):
             return [self.assemble_message(msg)]
         try:
@@ -177,8 +182,12 @@ class StoryStage:
             if not isinstance(docs, list):
                 raise TypeError(f"a prepared pack is a JSON array, not {type(docs).__name__}")
         except Exception as exc:
-            key = msg.key.decode("utf-8", "replace") if msg.key else None
-            return [(None, self._failed(msg, msg.value, key, exc))]
+            # One dead letter per article whose start can be found in the bytes (each with its
+            # own part of them), so every article of the pack is named in the dead-letter topic.
+            parts = split_unreadable_pack(msg.value or b"")
+            if not parts:
+                return [(None, self._failed(msg, msg.value, None, exc))]
+            return [(None, self._failed(msg, part, article_id, exc)) for article_id, part in parts]
         out: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
         for doc in docs:
             article_id = _article_id_of(doc)
@@ -199,6 +208,27 @@ class StoryStage:
             topic=msg.topic, partition=msg.partition, offset=msg.offset, error=err,
             article_id=article_id, max_record_bytes=self._max_record,
         )  # fmt: skip
+
+
+# How every prepared article's JSON starts (PreparedArticle.to_bytes writes "article" first, and
+# its "id" first), with the id string.
+_ITEM_START = re.compile(rb'\{"article":\{"id":"((?:[^"\\]|\\.)*)"')
+
+
+def split_unreadable_pack(value: bytes) -> list[tuple[str | None, bytes]]:
+    """(article id, its part of the bytes) for each article whose start is found in a pack that
+    is not valid JSON (cut short, or corrupted), in order; [] when none is found."""
+    starts = list(_ITEM_START.finditer(value))
+    out: list[tuple[str | None, bytes]] = []
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(value)
+        part = value[m.start() : end].rstrip().rstrip(b",]")
+        try:
+            article_id = orjson.loads(b'"' + m.group(1) + b'"')
+        except orjson.JSONDecodeError:
+            article_id = None
+        out.append((article_id if isinstance(article_id, str) else None, part))
+    return out
 
 
 def _article_id_of(doc: Any) -> str | None:

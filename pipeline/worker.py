@@ -4,7 +4,8 @@ Topology (see README):
     raw (N partitions) --[prepare agent: decode, validate, clean, fingerprint, enrich]--> prepared (1)
         (one message per batch: the batch's prepared articles as a JSON array, see pack_prepared)
     prepared --[story agent: dedup index + story state in tables]--> stories (keyed by story id)
-    any failure --> dead-letter topic (original bytes, topic/partition/offset, stage, reason)
+    any failure --> dead-letter topic (original bytes: the message's, or the article's own JSON for
+        an article of a prepared pack; topic/partition/offset, stage, reason)
 
 The story agent's state lives in two Faust tables with changelog topics (``dedup-entries``,
 ``story-state``), so a restarted worker recovers it. The prepared topic has one partition: the
@@ -27,7 +28,7 @@ from faust.types import TP, EventT, StreamT
 from pipeline.contracts import dumps
 from pipeline.gaps import OffsetGaps
 from pipeline.kafka import RangeReader, install_end_offset_check
-from pipeline.prepare import pack_prepared
+from pipeline.prepare import PACKED_MESSAGE_BYTES, pack_prepared
 from pipeline.prepare_pool import PreparePool, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
@@ -256,6 +257,9 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
         _start_loading()
         return loading.result()
 
+    # A pack stays within the message size the deployment allows (its broker's limit matches it).
+    pack_bytes = min(PACKED_MESSAGE_BYTES, settings.max_message_bytes)
+
     async def prepare_agent(stream: StreamT[bytes]) -> None:
         proc = await get_processor() if pool is None else None
         done: Done = {}
@@ -270,7 +274,7 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
                 prepared, dead = prepare_in_process(proc, msgs)
             for record in dead:
                 await send_dead(record)
-            for key, value in pack_prepared(prepared):
+            for key, value in pack_prepared(prepared, pack_bytes):
                 await prepared_topic.send(key=key, value=value)
             await batch_done(done)
 

@@ -102,7 +102,8 @@ def stage_costs(plain: list[dict[str, Any]], pages: list[dict[str, Any]]) -> lis
 
 
 def story_costs(plain: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The story stage alone, as the story agent runs it: decode the prepared message, dedup
+    """The story stage alone, per article as the story agent runs it for each article of a pack
+    (the decode here is of a single-article message, the same work per article): decode, dedup
     lookup+insert, story state, merged enrichment, output validation."""
     from pipeline.processor import Processor, RawMessage, StoryStage
     from pipeline.settings import Settings

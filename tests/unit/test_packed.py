@@ -86,7 +86,7 @@ def test_bad_article_in_a_pack_is_dead_lettered_alone(prepared: list[tuple[str, 
 
 
 @pytest.mark.parametrize("value", [b"[1, 2", b"[not json]", b"[{}"])
-def test_unreadable_pack_is_dead_lettered_whole(value: bytes) -> None:
+def test_unreadable_pack_without_articles_is_dead_lettered_whole(value: bytes) -> None:
     stage = StoryStage(SETTINGS, entries={}, stories={})
     results = stage.assemble_packed(RawMessage(value, b"k", "prepared", 0, 3))
     assert len(results) == 1
@@ -100,3 +100,22 @@ def test_pack_item_that_is_no_article(prepared: list[tuple[str, bytes]]) -> None
     results = StoryStage(SETTINGS, entries={}, stories={}).assemble_packed(RawMessage(value, b"k", "p", 0, 1))
     assert results[0][0] is not None and results[0][1] is None
     assert results[1][0] is None and results[1][1] is not None and results[1][1]["article_id"] is None
+
+
+def test_pack_cut_short_names_every_article_in_dead_letters(prepared: list[tuple[str, bytes]]) -> None:
+    (key, value), *_ = pack_prepared(prepared[:6])
+    cut = value[: len(value) - 500]  # the last article cut short: the pack is no valid JSON
+    stage = StoryStage(SETTINGS, entries={}, stories={})
+    results = stage.assemble_packed(RawMessage(cut, key.encode(), "p", 0, 4))
+    assert all(story is None for story, _ in results)
+    dead = [d for _, d in results]
+    assert [d["article_id"] for d in dead if d] == [article_id for article_id, _ in prepared[:6]]
+    for d in dead:
+        assert d is not None and schema_error(contracts().dead_letter, d) is None
+        assert d["offset"] == 4 and d["reason"] == "internal_error"
+    # each holds its own article's bytes (the last one what is left of it)
+    import base64
+
+    firsts = [base64.b64decode(d["original"]) for d in dead if d]
+    assert firsts[:5] == [v for _, v in prepared[:5]]
+    assert prepared[5][1].startswith(firsts[5]) and len(firsts[5]) < len(prepared[5][1])

@@ -111,3 +111,28 @@ def test_memo_is_bounded_and_least_recently_used_goes_first() -> None:
 def test_negative_memo_size_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="PIPELINE_PREPARE_MEMO"):
         Settings.from_env({"PIPELINE_PREPARE_MEMO": "-1"})
+
+
+def test_memo_is_bounded_in_bytes_as_well() -> None:
+    from pipeline.prepare import Memo, _estimated_bytes
+
+    docs = [_doc(i, title=f"Title {i}") for i in range(6)]
+    proc = Processor(Settings(prepare_memo=100))
+    msgs = [RawMessage(orjson.dumps(d), None, "raw", 0, i) for i, d in enumerate(docs)]
+    prepared, dead = proc.prepare_batch(msgs)
+    assert not dead
+    entries = [(p.signature, p.enrichment) for _, p in prepared]
+    weight = max(_estimated_bytes(*e) for e in entries)
+    memo = Memo(1000, max_bytes=weight * 70)  # room for about 70 entries, far fewer than 1000
+    for i in range(300):
+        memo.put(i, None, *entries[i % 6])
+        assert memo.bytes <= memo.max_bytes
+    assert 60 <= len(memo) <= 75 and memo.get(299) is not None and memo.get(0) is None
+    tiny = Memo(100, max_bytes=64 * (weight - 1))  # one entry alone is over 1/64 of the budget
+    tiny.put(1, None, *entries[0])
+    assert len(tiny) == 0 and tiny.bytes == 0
+    # a text full of dates weighs more than a plain one
+    dated = Processor(Settings(prepare_memo=0)).prepare_batch(
+        [RawMessage(orjson.dumps(_doc(9, content="It rained on Tuesday. " * 400)), None, "raw", 0, 0)]
+    )[0][0][1]
+    assert _estimated_bytes(dated.signature, dated.enrichment) > 8 * weight  # 400 dates
