@@ -142,7 +142,7 @@ def pack_prepared(
 def is_packed(value: bytes | None) -> bool:
     """Is a prepared-topic message a pack (a JSON array) rather than one article (an object,
     as written by releases before packing)?"""
-    return bool(value) and value[:1] == b"["  # type: ignore[index]
+    return value is not None and value.startswith(b"[")
 
 
 @dataclass(frozen=True)
