@@ -26,6 +26,10 @@
  *     marks, and an apostrophe standing between white space; with Python's own Unicode tables
  *     for "alphanumeric" and "white space", as the regex engine uses them.
  *
+ * keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)
+ * keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface) -> list
+ *     The loops of `pipeline.enrich._keywords.tokenize` and `_rank_python` (see each function).
+ *
  * split_tokens(text) -> list[str]
  *     What `pipeline.dedup._features._SPLIT_RE.split(text)` returns: [gap, token, gap, ...,
  *     token, gap], tokens being ASCII words (with at most one inner apostrophe) and numbers
@@ -704,6 +708,483 @@ split_tokens(PyObject *self, PyObject *arg)
     return out;
 }
 
+/* ------------------------------------------------------------------------- keyword ranking */
+
+/* keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)
+ *     The loop of `pipeline.enrich._keywords.tokenize` after the regex: each token's kind from
+ *     the memo `kinds` (a dict; a miss goes through its __missing__), then the keyword words
+ *     (casefolded keys and tokens as written), the run number of each (from 1; a run starts at a
+ *     word whose previous non-number token is no keyword word), the number of runs and how many
+ *     tokens were punctuation (kind ""). Numbers (kind " ") are skipped as if absent. */
+static PyObject *
+keyword_runs(PyObject *self, PyObject *args)
+{
+    PyObject *toks, *memo;
+    if (!PyArg_ParseTuple(args, "O!O!:keyword_runs", &PyList_Type, &toks, &PyDict_Type, &memo)) {
+        return NULL;
+    }
+    PyObject *keys = PyList_New(0), *surfaces = PyList_New(0), *runs = PyList_New(0);
+    if (keys == NULL || surfaces == NULL || runs == NULL) {
+        goto error;
+    }
+    Py_ssize_t run = 0, marks = 0;
+    int after_word = 0;
+    /* the size is read on every round: a __missing__ may change the list under us */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(toks); i++) {
+        PyObject *tok = PyList_GET_ITEM(toks, i);
+        Py_INCREF(tok);
+        PyObject *kind = PyDict_GetItemWithError(memo, tok);
+        if (kind != NULL) {
+            Py_INCREF(kind);
+        }
+        else if (!PyErr_Occurred()) {
+            kind = PyObject_GetItem(memo, tok);
+        }
+        if (kind == NULL) {
+            Py_DECREF(tok);
+            goto error;
+        }
+        int failed = 0;
+        if (kind == Py_None) {
+            after_word = 0;
+        }
+        else if (!PyUnicode_Check(kind)) {
+            PyErr_SetString(PyExc_TypeError, "keyword_runs: a kind must be a str or None");
+            failed = 1;
+        }
+        else if (PyUnicode_GET_LENGTH(kind) == 0) {
+            marks++;
+            after_word = 0;
+        }
+        else if (!(PyUnicode_GET_LENGTH(kind) == 1 && PyUnicode_READ_CHAR(kind, 0) == ' ')) {
+            if (!after_word) {
+                run++;
+            }
+            after_word = 1;
+            PyObject *number = PyLong_FromSsize_t(run);
+            failed = number == NULL || PyList_Append(keys, kind) < 0
+                     || PyList_Append(surfaces, tok) < 0 || PyList_Append(runs, number) < 0;
+            Py_XDECREF(number);
+        }
+        Py_DECREF(kind);
+        Py_DECREF(tok);
+        if (failed) {
+            goto error;
+        }
+    }
+    return Py_BuildValue("(NNNnn)", keys, surfaces, runs, run, marks);
+error:
+    Py_XDECREF(keys);
+    Py_XDECREF(surfaces);
+    Py_XDECREF(runs);
+    return NULL;
+}
+
+/* `" ".join(items[0:n])`, with `pad` also a space before and after. */
+static PyObject *
+join_spaced(PyObject *const *items, Py_ssize_t n, int pad)
+{
+    Py_ssize_t len = n - 1 + 2 * pad;
+    Py_UCS4 maxchar = ' ';
+    for (Py_ssize_t k = 0; k < n; k++) {
+        len += PyUnicode_GET_LENGTH(items[k]);
+        Py_UCS4 m = PyUnicode_MAX_CHAR_VALUE(items[k]);
+        maxchar = m > maxchar ? m : maxchar;
+    }
+    PyObject *out = PyUnicode_New(len, maxchar);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t at = 0;
+    if (pad) {
+        PyUnicode_WRITE(PyUnicode_KIND(out), PyUnicode_DATA(out), at++, ' ');
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (k > 0) {
+            PyUnicode_WRITE(PyUnicode_KIND(out), PyUnicode_DATA(out), at++, ' ');
+        }
+        Py_ssize_t m = PyUnicode_GET_LENGTH(items[k]);
+        if (PyUnicode_CopyCharacters(out, at, items[k], 0, m) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        at += m;
+    }
+    if (pad) {
+        PyUnicode_WRITE(PyUnicode_KIND(out), PyUnicode_DATA(out), at++, ' ');
+    }
+    return out;
+}
+
+/* The index stored for `key` in `dict`, or -1 when absent (-2 on error). */
+static Py_ssize_t
+dict_index(PyObject *dict, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(dict, key);
+    if (v == NULL) {
+        return PyErr_Occurred() ? -2 : -1;
+    }
+    return PyLong_AsSsize_t(v);
+}
+
+static int
+dict_set_index(PyObject *dict, PyObject *key, Py_ssize_t index)
+{
+    PyObject *v = PyLong_FromSsize_t(index);
+    if (v == NULL) {
+        return -1;
+    }
+    int rc = PyDict_SetItem(dict, key, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+typedef struct {
+    PyObject *key;  /* borrowed: from the keys snapshot or the phrase table */
+    double score;
+} Scored;
+
+static int
+scored_order(const void *a, const void *b)
+{
+    const Scored *x = a, *y = b;
+    if (x->score != y->score) {
+        return x->score > y->score ? -1 : 1;  /* score descending */
+    }
+    return PyUnicode_Compare(x->key, y->key);  /* then the text (exact str: cannot fail) */
+}
+
+/* The spelling of one token: itself when it starts with a letter, else what `surface` says. */
+static PyObject *
+spelled(PyObject *tok, PyObject *surface)
+{
+    if (PyUnicode_GET_LENGTH(tok) > 0 && Py_UNICODE_ISALPHA(PyUnicode_READ_CHAR(tok, 0))) {
+        Py_INCREF(tok);
+        return tok;
+    }
+    PyObject *s = PyObject_CallOneArg(surface, tok);
+    if (s != NULL && !PyUnicode_CheckExact(s)) {
+        PyErr_SetString(PyExc_TypeError, "keyword_rank: surface() must return a str");
+        Py_CLEAR(s);
+    }
+    return s;
+}
+
+#define MAX_PHRASE_WORDS 3
+#define MAX_TOP 1000
+
+/* keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface)
+ *     -> list[(spelling, score / best score)]
+ *     What `pipeline.enrich._keywords._rank_python` computes, in the same floating-point order:
+ *     word and 2-3-word phrase scores, the best `top` that do not overlap, each with its most
+ *     frequent spelling. keys, surfaces: lists of exact str; runs: list of int in [0, n_runs];
+ *     title_words, entity_keys: set or frozenset; surface: the spelling of a token that does not
+ *     start with a letter. */
+static PyObject *
+keyword_rank(PyObject *self, PyObject *args)
+{
+    PyObject *keys_in, *surf_in, *runs_in, *title_words, *entity_keys, *surface;
+    Py_ssize_t n_runs, top;
+    if (!PyArg_ParseTuple(args, "O!O!O!nOOnO:keyword_rank", &PyList_Type, &keys_in, &PyList_Type,
+                          &surf_in, &PyList_Type, &runs_in, &n_runs, &title_words, &entity_keys,
+                          &top, &surface)) {
+        return NULL;
+    }
+    if (!PyAnySet_Check(title_words) || !PyAnySet_Check(entity_keys)) {
+        PyErr_SetString(PyExc_TypeError, "keyword_rank: title_words and entity_keys must be sets");
+        return NULL;
+    }
+    if (top < 1 || top > MAX_TOP || n_runs < 0) {
+        PyErr_SetString(PyExc_ValueError, "keyword_rank: top must be in 1..1000, n_runs >= 0");
+        return NULL;
+    }
+    const Py_ssize_t n = PyList_GET_SIZE(keys_in);
+    if (PyList_GET_SIZE(surf_in) != n || PyList_GET_SIZE(runs_in) != n) {
+        PyErr_SetString(PyExc_ValueError, "keyword_rank: keys, surfaces and runs differ in length");
+        return NULL;
+    }
+    PyObject *result = NULL, *word_ids = NULL, *phrase_ids = NULL, *wanted = NULL;
+    PyObject **keys = PyMem_Calloc(n + 1, sizeof(PyObject *));
+    PyObject **surfs = PyMem_Calloc(n + 1, sizeof(PyObject *));
+    Py_ssize_t *runs = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
+    Py_ssize_t *wid = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* word id of each position */
+    Py_ssize_t *wfreq = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
+    Py_ssize_t *wfirst = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* position of first sight */
+    char *wtitle = PyMem_Calloc(n + 1, 1);
+    /* phrases: up to 2n occurrences; distinct ones get an id */
+    const Py_ssize_t max_occ = 2 * n + 1;
+    PyObject **pkey = PyMem_Calloc(max_occ, sizeof(PyObject *));  /* owned */
+    Py_ssize_t *pfreq = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
+    Py_ssize_t *pstart = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));  /* first occurrence */
+    Py_ssize_t *plen = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
+    Py_ssize_t *occ_id = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
+    Py_ssize_t *occ_start = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
+    Scored *scored = PyMem_Calloc(n + max_occ, sizeof(Scored));
+    double *position = PyMem_Calloc(n_runs + 1, sizeof(double));
+    PyObject *taken[MAX_TOP];  /* " key " of each chosen phrase (owned) */
+    Py_ssize_t chosen[MAX_TOP];  /* index into scored */
+    Py_ssize_t n_taken = 0, n_words = 0, n_phrases = 0, n_occ = 0, n_scored = 0;
+    /* spellings of the chosen keys: (slot, spelling, count) in order of first sight */
+    PyObject **sp_text = NULL;
+    Py_ssize_t *sp_slot = NULL, *sp_count = NULL, n_sp = 0;
+    if (!keys || !surfs || !runs || !wid || !wfreq || !wfirst || !wtitle || !pkey || !pfreq
+        || !pstart || !plen || !occ_id || !occ_start || !scored || !position) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* a snapshot with our own references: nothing below can change what we read */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *k = PyList_GET_ITEM(keys_in, i), *s = PyList_GET_ITEM(surf_in, i);
+        PyObject *r = PyList_GET_ITEM(runs_in, i);
+        if (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(s) || !PyLong_CheckExact(r)) {
+            PyErr_SetString(PyExc_TypeError, "keyword_rank: keys and surfaces must be str, runs int");
+            goto done;
+        }
+        runs[i] = PyLong_AsSsize_t(r);
+        if (runs[i] == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+        if (runs[i] < 0 || runs[i] > n_runs) {
+            PyErr_SetString(PyExc_ValueError, "keyword_rank: a run number is out of range");
+            goto done;
+        }
+        Py_INCREF(k);
+        Py_INCREF(s);
+        keys[i] = k;
+        surfs[i] = s;
+    }
+    if (n == 0) {
+        result = PyList_New(0);
+        goto done;
+    }
+    position[0] = 0.0;
+    for (Py_ssize_t r = 0; r < n_runs; r++) {
+        position[r + 1] = 1.0 + 1.0 / (1.0 + 10.0 * (double)r / (double)n_runs);
+    }
+    /* words: frequency and first sight, in order of first sight */
+    word_ids = PyDict_New();
+    phrase_ids = PyDict_New();
+    wanted = PyDict_New();
+    if (!word_ids || !phrase_ids || !wanted) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t id = dict_index(word_ids, keys[i]);
+        if (id == -2) {
+            goto done;
+        }
+        if (id < 0) {
+            id = n_words++;
+            if (dict_set_index(word_ids, keys[i], id) < 0) {
+                goto done;
+            }
+            wfirst[id] = i;
+        }
+        wid[i] = id;
+        wfreq[id]++;
+    }
+    for (Py_ssize_t id = 0; id < n_words; id++) {
+        PyObject *key = keys[wfirst[id]];
+        int in_title = PySet_Contains(title_words, key), in_entity = PySet_Contains(entity_keys, key);
+        if (in_title < 0 || in_entity < 0) {
+            goto done;
+        }
+        wtitle[id] = (char)in_title;
+        double f = (double)(wfreq[id] * wfreq[id]);
+        double score = f * position[runs[wfirst[id]]];
+        if (in_title || in_entity) {
+            score *= (in_title ? 1.5 : 1.0) * (in_entity ? 1.5 : 1.0);
+        }
+        scored[n_scored].key = key;
+        scored[n_scored++].score = score;
+    }
+    /* phrases: 2-grams, then 3-grams, inside one run (the same run at both ends) */
+    for (Py_ssize_t len = 2; len <= MAX_PHRASE_WORDS; len++) {
+        for (Py_ssize_t i = 0; i + len <= n; i++) {
+            if (runs[i] != runs[i + len - 1]) {
+                continue;
+            }
+            PyObject *text = join_spaced(keys + i, len, 0);
+            if (text == NULL) {
+                goto done;
+            }
+            Py_ssize_t id = dict_index(phrase_ids, text);
+            if (id == -2 || (id < 0 && dict_set_index(phrase_ids, text, n_phrases) < 0)) {
+                Py_DECREF(text);
+                goto done;
+            }
+            if (id < 0) {
+                id = n_phrases++;
+                pkey[id] = text;  /* the table keeps this reference */
+                pstart[id] = i;
+                plen[id] = len;
+            }
+            else {
+                Py_DECREF(text);
+            }
+            pfreq[id]++;
+            occ_id[n_occ] = id;
+            occ_start[n_occ++] = i;
+        }
+    }
+    for (Py_ssize_t id = 0; id < n_phrases; id++) {
+        int in_entity = PySet_Contains(entity_keys, pkey[id]);
+        if (in_entity < 0) {
+            goto done;
+        }
+        if (pfreq[id] < 2 && !in_entity) {
+            continue;  /* a phrase seen once counts only when it is an entity name */
+        }
+        Py_ssize_t len = plen[id], s = pstart[id], tf = 0, in_title = 0;
+        for (Py_ssize_t k = s; k < s + len; k++) {
+            tf += wfreq[wid[k]];
+            in_title += wtitle[wid[k]];
+        }
+        double mean_tf = (double)tf / (double)len;
+        double boost = (1.0 + 0.5 * (double)in_title / (double)len) * (in_entity ? 1.5 : 1.0);
+        double length = 1.0 + 0.5 * (double)(len - 1);
+        scored[n_scored].key = pkey[id];
+        scored[n_scored++].score = (double)pfreq[id] * mean_tf * length * position[runs[s]] * boost;
+    }
+    /* the best first; each in turn unless it overlaps one already chosen */
+    qsort(scored, n_scored, sizeof(Scored), scored_order);
+    const Py_ssize_t n_best = 8 * top > 64 ? 8 * top : 64;
+    const Py_ssize_t first_pass = n_best < n_scored ? n_best : n_scored;
+    for (Py_ssize_t c = 0; c < n_scored && n_taken < top; c++) {
+        if (c == first_pass && !(top < n_scored && first_pass < n_scored)) {
+            break;  /* the first pass reads the best n_best; a second one all, if still short */
+        }
+        PyObject *padded = join_spaced(&scored[c].key, 1, 1);
+        if (padded == NULL) {
+            goto done;
+        }
+        int overlaps = 0;
+        for (Py_ssize_t t = 0; t < n_taken && !overlaps; t++) {
+            int a = PyUnicode_Contains(taken[t], padded);
+            int b = a ? a : PyUnicode_Contains(padded, taken[t]);
+            if (a < 0 || b < 0) {
+                Py_DECREF(padded);
+                goto done;
+            }
+            overlaps = a || b;
+        }
+        if (overlaps) {
+            Py_DECREF(padded);
+            continue;
+        }
+        if (dict_set_index(wanted, scored[c].key, n_taken) < 0) {
+            Py_DECREF(padded);
+            goto done;
+        }
+        taken[n_taken] = padded;
+        chosen[n_taken++] = c;
+    }
+    /* spellings: (key, spelling) counted in order of first sight, words first, then phrases */
+    sp_text = PyMem_Calloc(n + n_occ + 1, sizeof(PyObject *));
+    sp_slot = PyMem_Calloc(n + n_occ + 1, sizeof(Py_ssize_t));
+    sp_count = PyMem_Calloc(n + n_occ + 1, sizeof(Py_ssize_t));
+    if (!sp_text || !sp_slot || !sp_count) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n + n_occ; i++) {
+        PyObject *key = i < n ? keys[i] : pkey[occ_id[i - n]];
+        Py_ssize_t slot = dict_index(wanted, key);
+        if (slot == -2) {
+            goto done;
+        }
+        if (slot < 0) {
+            continue;
+        }
+        PyObject *text;
+        if (i < n) {
+            text = spelled(surfs[i], surface);
+        }
+        else {
+            Py_ssize_t s = occ_start[i - n], len = plen[occ_id[i - n]];
+            PyObject *parts[MAX_PHRASE_WORDS] = {NULL};
+            int ok = 1;
+            for (Py_ssize_t k = 0; k < len && ok; k++) {
+                parts[k] = spelled(surfs[s + k], surface);
+                ok = parts[k] != NULL;
+            }
+            text = ok ? join_spaced(parts, len, 0) : NULL;
+            for (Py_ssize_t k = 0; k < len; k++) {
+                Py_XDECREF(parts[k]);
+            }
+        }
+        if (text == NULL) {
+            goto done;
+        }
+        Py_ssize_t found = -1;
+        for (Py_ssize_t j = 0; j < n_sp && found < 0; j++) {
+            if (sp_slot[j] == slot && PyUnicode_Compare(sp_text[j], text) == 0) {
+                found = j;
+            }
+        }
+        if (found >= 0) {
+            sp_count[found]++;
+            Py_DECREF(text);
+        }
+        else {
+            sp_text[n_sp] = text;
+            sp_slot[n_sp] = slot;
+            sp_count[n_sp++] = 1;
+        }
+    }
+    result = PyList_New(n_taken);
+    if (result == NULL) {
+        goto done;
+    }
+    const double best = scored[chosen[0]].score;
+    for (Py_ssize_t t = 0; t < n_taken; t++) {
+        Py_ssize_t pick = -1;
+        for (Py_ssize_t j = 0; j < n_sp; j++) {  /* the first of the most frequent */
+            if (sp_slot[j] == t && (pick < 0 || sp_count[j] > sp_count[pick])) {
+                pick = j;
+            }
+        }
+        if (pick < 0) {
+            PyErr_SetString(PyExc_RuntimeError, "keyword_rank: a chosen key was never seen");
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyObject *item = Py_BuildValue("(Od)", sp_text[pick], scored[chosen[t]].score / best);
+        if (item == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, t, item);
+    }
+done:
+    for (Py_ssize_t t = 0; t < n_taken; t++) {
+        Py_DECREF(taken[t]);
+    }
+    for (Py_ssize_t j = 0; j < n_sp; j++) {
+        Py_DECREF(sp_text[j]);
+    }
+    if (keys && surfs) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_XDECREF(keys[i]);
+            Py_XDECREF(surfs[i]);
+        }
+    }
+    if (pkey) {
+        for (Py_ssize_t id = 0; id < n_phrases; id++) {
+            Py_DECREF(pkey[id]);
+        }
+    }
+    Py_XDECREF(word_ids);
+    Py_XDECREF(phrase_ids);
+    Py_XDECREF(wanted);
+    PyMem_Free(keys); PyMem_Free(surfs); PyMem_Free(runs); PyMem_Free(wid); PyMem_Free(wfreq);
+    PyMem_Free(wfirst); PyMem_Free(wtitle); PyMem_Free(pkey); PyMem_Free(pfreq);
+    PyMem_Free(pstart); PyMem_Free(plen); PyMem_Free(occ_id); PyMem_Free(occ_start);
+    PyMem_Free(scored); PyMem_Free(position); PyMem_Free(sp_text); PyMem_Free(sp_slot);
+    PyMem_Free(sp_count);
+    return result;
+}
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
@@ -711,6 +1192,10 @@ static PyMethodDef native_methods[] = {
      "fingerprint(feats, key_hashes, positions, log1) -> 12-tuple or None (see fingerprint_parts)"},
     {"keyword_tokens", keyword_tokens, METH_O,
      "keyword_tokens(text) -> list[str]: pipeline.enrich._keywords._TOKEN.findall(text)"},
+    {"keyword_runs", keyword_runs, METH_VARARGS,
+     "keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)"},
+    {"keyword_rank", keyword_rank, METH_VARARGS,
+     "keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface) -> list"},
     {"split_tokens", split_tokens, METH_O,
      "split_tokens(text) -> list[str]: pipeline.dedup._features._SPLIT_RE.split(text)"},
     {NULL, NULL, 0, NULL},

@@ -6,3 +6,16 @@ def fingerprint(
 ) -> tuple[Any, ...] | None: ...
 def keyword_tokens(text: str) -> list[str]: ...
 def split_tokens(text: str) -> list[str]: ...
+def keyword_runs(
+    toks: list[str], kinds: dict[str, Any]
+) -> tuple[list[str], list[str], list[int], int, int]: ...
+def keyword_rank(
+    keys: list[str],
+    surfaces: list[str],
+    runs: list[int],
+    n_runs: int,
+    title_words: set[str] | frozenset[str],
+    entity_keys: set[str] | frozenset[str],
+    top: int,
+    surface: Any,
+) -> list[tuple[str, float]]: ...

@@ -107,6 +107,7 @@ MAX_WORDS = 3
 # bounds the cost of very long texts.
 MAX_CHARS = 6000
 _MEMO_MAX = 1 << 17
+_KERNEL_MAX_TOP = 1000  # the compiled ranker's limit (more keywords: the Python twin)
 
 
 class _Kinds(dict[str, "str | None"]):
@@ -178,6 +179,14 @@ def tokenize(text: str, limit: int = MAX_CHARS) -> TextTokens:
     """Tokens of ``text[:limit]``; ``words`` is -1 when that is not the whole text."""
     whole = len(text) <= limit
     toks = _tokens(text if whole else text[:limit])
+    if _kernel is not None:  # the loop below, compiled (same lists)
+        keys, surfaces, runs, n_runs, marks = _kernel.keyword_runs(toks, _KINDS)
+        return TextTokens(keys, surfaces, runs, n_runs, len(toks) - marks if whole else -1)
+    return _tokenize_python(toks, whole)
+
+
+def _tokenize_python(toks: list[str], whole: bool) -> TextTokens:
+    """:func:`tokenize` after the regex, in Python: the twin of the compiled ``keyword_runs``."""
     kinds = list(map(_KINDS.__getitem__, toks))
     words = len(toks) - kinds.count("") if whole else -1
     if " " in kinds:  # numbers are no keyword words: as if absent
@@ -236,16 +245,30 @@ def rank_tokens(
     title_tokens = tokenize(title, len(title))
     # The ". " between title and text breaks runs; a title may fill the whole window alone.
     tokens = tokens.after(title_tokens) if text_limit(title) > 0 else tokenize(title, MAX_CHARS)
-    keys, runs, n_runs = tokens.keys, tokens.runs, tokens.n_runs
-    if not keys:
+    if not tokens.keys:
         return []
+    title_words = set(title_tokens.keys)
+    entity_keys = {" ".join(n.casefold().split()) for n in entity_names}
+    if _kernel is not None and top <= _KERNEL_MAX_TOP:  # the same scores and order, compiled
+        ranked = _kernel.keyword_rank(
+            tokens.keys, tokens.surfaces, tokens.runs, tokens.n_runs, title_words, entity_keys, top, _surface
+        )
+    else:
+        ranked = _rank_python(tokens, title_words, entity_keys, top)
+    return [(spelling, round(score, 4)) for spelling, score in ranked]
+
+
+def _rank_python(
+    tokens: TextTokens, title_words: set[str], entity_keys: set[str], top: int
+) -> list[tuple[str, float]]:
+    """The ranking of :func:`rank_tokens` in Python (the twin of the compiled ``keyword_rank``):
+    the best ``top`` phrases, each with its spelling and its score over the best score."""
+    keys, runs, n_runs = tokens.keys, tokens.runs, tokens.n_runs
     # Position factor by run number (from 1): phrases first seen early weigh more.
     position = [0.0] + [1.0 + 1.0 / (1.0 + 10.0 * r / n_runs) for r in range(n_runs)]
     word_freq: Counter[str] = Counter(keys)
     word_first = dict(zip(reversed(keys), reversed(runs), strict=True))  # earliest run wins
     scores = {k: f * f * position[word_first[k]] for k, f in word_freq.items()}
-    title_words = set(title_tokens.keys)
-    entity_keys = {" ".join(n.casefold().split()) for n in entity_names}
     for key in (title_words | entity_keys) & scores.keys():
         scores[key] *= (1.5 if key in title_words else 1.0) * (1.5 if key in entity_keys else 1.0)
     phrases: list[str] = []
@@ -281,7 +304,7 @@ def rank_tokens(
         chosen, taken = _choose(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])), top)
     spelling = _spellings(tokens, phrases, starts, set(taken))
     top_score = chosen[0][1] if chosen else 1.0
-    return [(spelling[key], round(s / top_score, 4)) for key, s in chosen]
+    return [(spelling[key], s / top_score) for key, s in chosen]
 
 
 def _spellings(tokens: TextTokens, phrases: list[str], starts: list[int], wanted: set[str]) -> dict[str, str]:

@@ -207,3 +207,79 @@ def test_kernels_reject_misaligned_buffers() -> None:
     misaligned = memoryview(bytearray(4 * 257))[1:1025]
     with pytest.raises(ValueError, match="aligned"):
         kernel.dfa_features(b"abc", misaligned, array("i", [0]), array("i", [-1]))
+
+
+def _ranker_inputs() -> list[tuple[str, str, frozenset[str]]]:
+    """(title, text, entity names): generated news texts with their capitalised phrases as entity
+    names (so the entity boosts and once-seen entity phrases are exercised), and random strings
+    heavy in the characters the tokeniser and the stop-word rules treat specially."""
+    import re
+
+    rng = random.Random(23)
+    out: list[tuple[str, str, frozenset[str]]] = []
+    for text in _texts():
+        caps = re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}", text)
+        names = frozenset(rng.sample(caps, min(len(caps), 6)))
+        out.append((text.split("\n", 1)[0][:100], text, names))
+        out.append(("", text, frozenset()))
+    pool = [*"abcdefgh ÄÖüßéñ日本語русский,.!?\n\t0123456789'’-_\"²", "22nd", " Mr ", " the ", " said "]
+    for _ in range(1500):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 300)))
+        title = "".join(rng.choice(pool) for _ in range(rng.randint(0, 25)))
+        out.append((title, text, frozenset(text.split()[:2])))
+    out += [("Title only", "", frozenset()), ("x" * 7000, "words after a long title", frozenset())]
+    out.append(("Alpha Beta", " ".join(["alpha beta gamma delta"] * 60), frozenset({"Gamma Delta"})))
+    return out
+
+
+@needs_kernels
+def test_keyword_ranker_matches_python() -> None:
+    """Tokens, runs, scores, the overlap rule, the two selection passes and the spellings: the
+    compiled ranker gives the Python ranker's list exactly (scores compared unrounded)."""
+    from pipeline.enrich import _keywords as K
+
+    kernel = native.module()
+    assert kernel is not None
+    compared = 0
+    for title, text, names in _ranker_inputs():
+        limit = K.text_limit(title)
+        whole = len(text) <= limit
+        toks = K._tokens(text if whole else text[:limit])
+        assert K.tokenize(text, limit) == K._tokenize_python(list(toks), whole)
+        title_tokens = K.tokenize(title, len(title))
+        tokens = K.tokenize(text, limit).after(title_tokens) if limit > 0 else K.tokenize(title)
+        if not tokens.keys:
+            continue
+        title_words = set(title_tokens.keys)
+        entity_keys = {" ".join(n.casefold().split()) for n in names}
+        for top in (1, 3, 10, 40):
+            args = (tokens.keys, tokens.surfaces, tokens.runs, tokens.n_runs, title_words, entity_keys)
+            fast = kernel.keyword_rank(*args, top, K._surface)
+            assert fast == K._rank_python(tokens, title_words, entity_keys, top), (title, text[:80])
+            compared += 1
+    assert compared > 4000
+
+
+@needs_kernels
+def test_keyword_ranker_rejects_bad_input() -> None:
+    from pipeline.enrich._keywords import _surface
+
+    kernel = native.module()
+    assert kernel is not None
+    ok = (["alpha", "beta"], ["Alpha", "beta"], [1, 1], 1, set(), set(), 5, _surface)
+    # two words seen once in one run: equal scores, so in text order, each as first written
+    assert kernel.keyword_rank(*ok) == [("Alpha", 1.0), ("beta", 1.0)]
+    with pytest.raises(ValueError, match="length"):
+        kernel.keyword_rank(["a"], [], [1], 1, set(), set(), 5, _surface)
+    with pytest.raises(ValueError, match="out of range"):
+        kernel.keyword_rank(["alpha"], ["alpha"], [2], 1, set(), set(), 5, _surface)
+    with pytest.raises(TypeError):
+        kernel.keyword_rank([1], ["alpha"], [1], 1, set(), set(), 5, _surface)
+    with pytest.raises(TypeError):
+        kernel.keyword_rank(["alpha"], ["alpha"], [1], 1, ["not a set"], set(), 5, _surface)
+    with pytest.raises(ValueError):
+        kernel.keyword_rank(["alpha"], ["alpha"], [1], 1, set(), set(), 0, _surface)
+    with pytest.raises(TypeError, match="str"):  # a spelling that is no str
+        kernel.keyword_rank(["nd"], ["22nd"], [1], 1, set(), set(), 5, lambda tok: 22)
+    with pytest.raises(TypeError):
+        kernel.keyword_runs(["a", "b"], {"a": 1})  # a kind that is no str or None
