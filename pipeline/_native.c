@@ -842,6 +842,7 @@ dict_set_index(PyObject *dict, PyObject *key, Py_ssize_t index)
 typedef struct {
     PyObject *key;  /* borrowed: from the keys snapshot or the phrase table */
     double score;
+    Py_ssize_t id;  /* word id, or -1 - phrase id */
 } Scored;
 
 static int
@@ -852,6 +853,40 @@ scored_order(const void *a, const void *b)
         return x->score > y->score ? -1 : 1;  /* score descending */
     }
     return PyUnicode_Compare(x->key, y->key);  /* then the text (exact str: cannot fail) */
+}
+
+/* The k-th largest (from 0) of v[0..n-1]; reorders v. */
+static double
+kth_largest(double *v, Py_ssize_t n, Py_ssize_t k)
+{
+    Py_ssize_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        Py_ssize_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > pivot) {
+                i++;
+            }
+            while (v[j] < pivot) {
+                j--;
+            }
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k <= j) {
+            hi = j;
+        }
+        else if (k >= i) {
+            lo = i;
+        }
+        else {
+            return v[k];
+        }
+    }
+    return v[k];
 }
 
 /* The spelling of one token: itself when it starts with a letter, else what `surface` says. */
@@ -873,13 +908,46 @@ spelled(PyObject *tok, PyObject *surface)
 #define MAX_PHRASE_WORDS 3
 #define MAX_TOP 1000
 
+/* Phrases are counted by the ids of their words (no text made for the many seen once): an
+ * open-addressing table of (w0, w1, w2 or -1) -> phrase id. */
+typedef struct {
+    Py_ssize_t w[MAX_PHRASE_WORDS];
+    Py_ssize_t id;  /* -1: empty slot */
+} PhraseSlot;
+
+static inline size_t
+phrase_hash(const Py_ssize_t *w)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL;
+    for (int k = 0; k < MAX_PHRASE_WORDS; k++) {
+        h = (h ^ (uint64_t)w[k]) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    return (size_t)h;
+}
+
+/* The slot of phrase `w` (its id, or -1 when absent and the slot to fill). */
+static PhraseSlot *
+phrase_find(PhraseSlot *table, size_t mask, const Py_ssize_t *w)
+{
+    size_t at = phrase_hash(w) & mask;
+    for (;;) {
+        PhraseSlot *s = &table[at];
+        if (s->id < 0 || (s->w[0] == w[0] && s->w[1] == w[1] && s->w[2] == w[2])) {
+            return s;
+        }
+        at = (at + 1) & mask;
+    }
+}
+
 /* keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface)
  *     -> list[(spelling, score / best score)]
  *     What `pipeline.enrich._keywords._rank_python` computes, in the same floating-point order:
  *     word and 2-3-word phrase scores, the best `top` that do not overlap, each with its most
- *     frequent spelling. keys, surfaces: lists of exact str; runs: list of int in [0, n_runs];
- *     title_words, entity_keys: set or frozenset; surface: the spelling of a token that does not
- *     start with a letter. */
+ *     frequent spelling. keys, surfaces: lists of exact str, keys without a space (a phrase is
+ *     its words joined by one space); runs: list of int in [0, n_runs]; title_words,
+ *     entity_keys: set or frozenset; surface: the spelling of a token that does not start with
+ *     a letter. */
 static PyObject *
 keyword_rank(PyObject *self, PyObject *args)
 {
@@ -903,23 +971,32 @@ keyword_rank(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "keyword_rank: keys, surfaces and runs differ in length");
         return NULL;
     }
-    PyObject *result = NULL, *word_ids = NULL, *phrase_ids = NULL, *wanted = NULL;
+    PyObject *result = NULL, *word_ids = NULL, *entity_iter = NULL, *space = NULL;
     PyObject **keys = PyMem_Calloc(n + 1, sizeof(PyObject *));
     PyObject **surfs = PyMem_Calloc(n + 1, sizeof(PyObject *));
     Py_ssize_t *runs = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
     Py_ssize_t *wid = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* word id of each position */
     Py_ssize_t *wfreq = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
     Py_ssize_t *wfirst = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* position of first sight */
+    Py_ssize_t *wslot = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* chosen slot + 1, or 0 */
     char *wtitle = PyMem_Calloc(n + 1, 1);
     /* phrases: up to 2n occurrences; distinct ones get an id */
     const Py_ssize_t max_occ = 2 * n + 1;
-    PyObject **pkey = PyMem_Calloc(max_occ, sizeof(PyObject *));  /* owned */
+    size_t cap = 16;
+    while (cap < (size_t)(2 * max_occ)) {
+        cap <<= 1;
+    }
+    PhraseSlot *table = PyMem_Malloc(cap * sizeof(PhraseSlot));
+    PyObject **pkey = PyMem_Calloc(max_occ, sizeof(PyObject *));  /* owned; kept ones only */
     Py_ssize_t *pfreq = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
     Py_ssize_t *pstart = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));  /* first occurrence */
     Py_ssize_t *plen = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
+    Py_ssize_t *pslot = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));  /* chosen slot + 1, or 0 */
+    char *pentity = PyMem_Calloc(max_occ, 1);
     Py_ssize_t *occ_id = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
     Py_ssize_t *occ_start = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
     Scored *scored = PyMem_Calloc(n + max_occ, sizeof(Scored));
+    double *values = PyMem_Calloc(n + max_occ, sizeof(double));
     double *position = PyMem_Calloc(n_runs + 1, sizeof(double));
     PyObject *taken[MAX_TOP];  /* " key " of each chosen phrase (owned) */
     Py_ssize_t chosen[MAX_TOP];  /* index into scored */
@@ -927,10 +1004,14 @@ keyword_rank(PyObject *self, PyObject *args)
     /* spellings of the chosen keys: (slot, spelling, count) in order of first sight */
     PyObject **sp_text = NULL;
     Py_ssize_t *sp_slot = NULL, *sp_count = NULL, n_sp = 0;
-    if (!keys || !surfs || !runs || !wid || !wfreq || !wfirst || !wtitle || !pkey || !pfreq
-        || !pstart || !plen || !occ_id || !occ_start || !scored || !position) {
+    if (!keys || !surfs || !runs || !wid || !wfreq || !wfirst || !wslot || !wtitle || !table
+        || !pkey || !pfreq || !pstart || !plen || !pslot || !pentity || !occ_id || !occ_start
+        || !scored || !values || !position) {
         PyErr_NoMemory();
         goto done;
+    }
+    for (size_t k = 0; k < cap; k++) {
+        table[k].id = -1;
     }
     /* a snapshot with our own references: nothing below can change what we read */
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -963,9 +1044,7 @@ keyword_rank(PyObject *self, PyObject *args)
     }
     /* words: frequency and first sight, in order of first sight */
     word_ids = PyDict_New();
-    phrase_ids = PyDict_New();
-    wanted = PyDict_New();
-    if (!word_ids || !phrase_ids || !wanted) {
+    if (word_ids == NULL) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -974,6 +1053,10 @@ keyword_rank(PyObject *self, PyObject *args)
             goto done;
         }
         if (id < 0) {
+            if (PyUnicode_FindChar(keys[i], ' ', 0, PyUnicode_GET_LENGTH(keys[i]), 1) != -1) {
+                PyErr_SetString(PyExc_ValueError, "keyword_rank: a key contains a space");
+                goto done;
+            }
             id = n_words++;
             if (dict_set_index(word_ids, keys[i], id) < 0) {
                 goto done;
@@ -996,6 +1079,7 @@ keyword_rank(PyObject *self, PyObject *args)
             score *= (in_title ? 1.5 : 1.0) * (in_entity ? 1.5 : 1.0);
         }
         scored[n_scored].key = key;
+        scored[n_scored].id = id;
         scored[n_scored++].score = score;
     }
     /* phrases: 2-grams, then 3-grams, inside one run (the same run at both ends) */
@@ -1004,55 +1088,111 @@ keyword_rank(PyObject *self, PyObject *args)
             if (runs[i] != runs[i + len - 1]) {
                 continue;
             }
-            PyObject *text = join_spaced(keys + i, len, 0);
-            if (text == NULL) {
-                goto done;
+            Py_ssize_t w[MAX_PHRASE_WORDS] = {-1, -1, -1};
+            for (Py_ssize_t k = 0; k < len; k++) {
+                w[k] = wid[i + k];
             }
-            Py_ssize_t id = dict_index(phrase_ids, text);
-            if (id == -2 || (id < 0 && dict_set_index(phrase_ids, text, n_phrases) < 0)) {
-                Py_DECREF(text);
-                goto done;
+            PhraseSlot *slot = phrase_find(table, cap - 1, w);
+            if (slot->id < 0) {
+                memcpy(slot->w, w, sizeof(w));
+                slot->id = n_phrases;
+                pstart[n_phrases] = i;
+                plen[n_phrases++] = len;
             }
-            if (id < 0) {
-                id = n_phrases++;
-                pkey[id] = text;  /* the table keeps this reference */
-                pstart[id] = i;
-                plen[id] = len;
-            }
-            else {
-                Py_DECREF(text);
-            }
-            pfreq[id]++;
-            occ_id[n_occ] = id;
+            pfreq[slot->id]++;
+            occ_id[n_occ] = slot->id;
             occ_start[n_occ++] = i;
         }
     }
-    for (Py_ssize_t id = 0; id < n_phrases; id++) {
-        int in_entity = PySet_Contains(entity_keys, pkey[id]);
-        if (in_entity < 0) {
-            goto done;
+    /* entity names that are phrases of the text: "a b" is the phrase of the words "a" and "b" */
+    entity_iter = PyObject_GetIter(entity_keys);
+    if (entity_iter == NULL) {
+        goto done;
+    }
+    space = PyUnicode_FromOrdinal(' ');
+    if (space == NULL) {
+        goto done;
+    }
+    for (PyObject *name; (name = PyIter_Next(entity_iter)) != NULL;) {
+        /* name == " ".join(parts) always; it is a phrase when the parts are its words */
+        PyObject *parts = PyUnicode_CheckExact(name) ? PyUnicode_Split(name, space, -1) : NULL;
+        Py_DECREF(name);
+        if (parts == NULL) {
+            if (PyErr_Occurred()) {
+                goto done;
+            }
+            continue;  /* not a str: equal to no phrase */
         }
-        if (pfreq[id] < 2 && !in_entity) {
+        Py_ssize_t w[MAX_PHRASE_WORDS] = {-1, -1, -1}, n_parts = PyList_GET_SIZE(parts);
+        int ok = n_parts >= 2 && n_parts <= MAX_PHRASE_WORDS;
+        for (Py_ssize_t k = 0; ok && k < n_parts; k++) {
+            w[k] = dict_index(word_ids, PyList_GET_ITEM(parts, k));
+            if (w[k] == -2) {
+                Py_DECREF(parts);
+                goto done;
+            }
+            ok = w[k] >= 0;
+        }
+        Py_DECREF(parts);
+        if (ok) {
+            PhraseSlot *slot = phrase_find(table, cap - 1, w);
+            if (slot->id >= 0) {
+                pentity[slot->id] = 1;
+            }
+        }
+    }
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+    for (Py_ssize_t id = 0; id < n_phrases; id++) {
+        if (pfreq[id] < 2 && !pentity[id]) {
             continue;  /* a phrase seen once counts only when it is an entity name */
         }
         Py_ssize_t len = plen[id], s = pstart[id], tf = 0, in_title = 0;
+        pkey[id] = join_spaced(keys + s, len, 0);
+        if (pkey[id] == NULL) {
+            goto done;
+        }
         for (Py_ssize_t k = s; k < s + len; k++) {
             tf += wfreq[wid[k]];
             in_title += wtitle[wid[k]];
         }
         double mean_tf = (double)tf / (double)len;
-        double boost = (1.0 + 0.5 * (double)in_title / (double)len) * (in_entity ? 1.5 : 1.0);
+        double boost = (1.0 + 0.5 * (double)in_title / (double)len) * (pentity[id] ? 1.5 : 1.0);
         double length = 1.0 + 0.5 * (double)(len - 1);
         scored[n_scored].key = pkey[id];
+        scored[n_scored].id = -1 - id;
         scored[n_scored++].score = (double)pfreq[id] * mean_tf * length * position[runs[s]] * boost;
     }
-    /* the best first; each in turn unless it overlaps one already chosen */
-    qsort(scored, n_scored, sizeof(Scored), scored_order);
+    /* The best n_best in order (those scoring at least the n_best-th score, sorted), then, only
+     * if a second pass needs them, the rest: the order of sorting all of them. */
     const Py_ssize_t n_best = 8 * top > 64 ? 8 * top : 64;
+    Py_ssize_t n_sorted = n_scored;
+    if (n_scored > n_best) {
+        for (Py_ssize_t c = 0; c < n_scored; c++) {
+            values[c] = scored[c].score;
+        }
+        const double cutoff = kth_largest(values, n_scored, n_best - 1);
+        Py_ssize_t lo = 0;  /* those >= cutoff to the front (the rest keep no order) */
+        for (Py_ssize_t c = 0; c < n_scored; c++) {
+            if (scored[c].score >= cutoff) {
+                Scored t = scored[lo];
+                scored[lo++] = scored[c];
+                scored[c] = t;
+            }
+        }
+        n_sorted = lo;
+    }
+    qsort(scored, n_sorted, sizeof(Scored), scored_order);
+    /* each in turn unless it overlaps one already chosen */
     const Py_ssize_t first_pass = n_best < n_scored ? n_best : n_scored;
     for (Py_ssize_t c = 0; c < n_scored && n_taken < top; c++) {
         if (c == first_pass && !(top < n_scored && first_pass < n_scored)) {
             break;  /* the first pass reads the best n_best; a second one all, if still short */
+        }
+        if (c == n_sorted) {  /* the second pass reaches the unsorted rest */
+            qsort(scored + n_sorted, n_scored - n_sorted, sizeof(Scored), scored_order);
+            n_sorted = n_scored;
         }
         PyObject *padded = join_spaced(&scored[c].key, 1, 1);
         if (padded == NULL) {
@@ -1072,9 +1212,12 @@ keyword_rank(PyObject *self, PyObject *args)
             Py_DECREF(padded);
             continue;
         }
-        if (dict_set_index(wanted, scored[c].key, n_taken) < 0) {
-            Py_DECREF(padded);
-            goto done;
+        Py_ssize_t id = scored[c].id;
+        if (id >= 0) {
+            wslot[id] = n_taken + 1;
+        }
+        else {
+            pslot[-1 - id] = n_taken + 1;
         }
         taken[n_taken] = padded;
         chosen[n_taken++] = c;
@@ -1088,11 +1231,7 @@ keyword_rank(PyObject *self, PyObject *args)
         goto done;
     }
     for (Py_ssize_t i = 0; i < n + n_occ; i++) {
-        PyObject *key = i < n ? keys[i] : pkey[occ_id[i - n]];
-        Py_ssize_t slot = dict_index(wanted, key);
-        if (slot == -2) {
-            goto done;
-        }
+        Py_ssize_t slot = (i < n ? wslot[wid[i]] : pslot[occ_id[i - n]]) - 1;
         if (slot < 0) {
             continue;
         }
@@ -1171,16 +1310,17 @@ done:
     }
     if (pkey) {
         for (Py_ssize_t id = 0; id < n_phrases; id++) {
-            Py_DECREF(pkey[id]);
+            Py_XDECREF(pkey[id]);
         }
     }
     Py_XDECREF(word_ids);
-    Py_XDECREF(phrase_ids);
-    Py_XDECREF(wanted);
+    Py_XDECREF(entity_iter);
+    Py_XDECREF(space);
     PyMem_Free(keys); PyMem_Free(surfs); PyMem_Free(runs); PyMem_Free(wid); PyMem_Free(wfreq);
-    PyMem_Free(wfirst); PyMem_Free(wtitle); PyMem_Free(pkey); PyMem_Free(pfreq);
-    PyMem_Free(pstart); PyMem_Free(plen); PyMem_Free(occ_id); PyMem_Free(occ_start);
-    PyMem_Free(scored); PyMem_Free(position); PyMem_Free(sp_text); PyMem_Free(sp_slot);
+    PyMem_Free(wfirst); PyMem_Free(wslot); PyMem_Free(wtitle); PyMem_Free(table);
+    PyMem_Free(pkey); PyMem_Free(pfreq); PyMem_Free(pstart); PyMem_Free(plen); PyMem_Free(pslot);
+    PyMem_Free(pentity); PyMem_Free(occ_id); PyMem_Free(occ_start); PyMem_Free(scored);
+    PyMem_Free(values); PyMem_Free(position); PyMem_Free(sp_text); PyMem_Free(sp_slot);
     PyMem_Free(sp_count);
     return result;
 }

@@ -281,5 +281,15 @@ def test_keyword_ranker_rejects_bad_input() -> None:
         kernel.keyword_rank(["alpha"], ["alpha"], [1], 1, set(), set(), 0, _surface)
     with pytest.raises(TypeError, match="str"):  # a spelling that is no str
         kernel.keyword_rank(["nd"], ["22nd"], [1], 1, set(), set(), 5, lambda tok: 22)
+    with pytest.raises(ValueError, match="space"):  # phrases are words joined by one space
+        kernel.keyword_rank(["a b"], ["a b"], [1], 1, set(), set(), 5, _surface)
     with pytest.raises(TypeError):
         kernel.keyword_runs(["a", "b"], {"a": 1})  # a kind that is no str or None
+
+
+def test_keyword_keys_never_hold_a_space() -> None:
+    """The compiled ranker matches entity names to phrases by their words, which needs keys
+    without a space: keys are casefolded runs of alphanumerics and joiners, and no alphanumeric
+    character casefolds to anything holding a space."""
+    every = (chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert not [c for c in every if c.isalnum() and " " in c.casefold()]
