@@ -1115,7 +1115,7 @@ keyword_rank(PyObject *self, PyObject *args)
     }
     for (PyObject *name; (name = PyIter_Next(entity_iter)) != NULL;) {
         /* name == " ".join(parts) always; it is a phrase when the parts are its words */
-        PyObject *parts = PyUnicode_CheckExact(name) ? PyUnicode_Split(name, space, -1) : NULL;
+        PyObject *parts = PyUnicode_Check(name) ? PyUnicode_Split(name, space, -1) : NULL;
         Py_DECREF(name);
         if (parts == NULL) {
             if (PyErr_Occurred()) {
