@@ -331,9 +331,12 @@ def has_strong_hint(text: str) -> bool:
     return any(map(low.__contains__, _STRONG_HINTS))
 
 
-# Substrings one of which each pattern's matches contain (see :mod:`pipeline.clean._prefilter`).
-_REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
-    pattern: required_substrings(pattern)
+# Substrings one of which each pattern's matches contain (see :mod:`pipeline.clean._prefilter`),
+# keyed by the pattern's id: hashing a compiled pattern hashes its whole compiled program (1-2 us
+# for the long patterns here, more than the pre-filter itself). The entry keeps the pattern, so
+# its id cannot be reused while the entry exists, and :func:`match_kind` checks it is the same.
+_REQUIRED: dict[int, tuple[re.Pattern[str], tuple[str, ...] | None]] = {
+    id(pattern): (pattern, required_substrings(pattern))
     for group in (
         LINE_PATTERNS,
         FORM_PATTERNS,
@@ -346,10 +349,16 @@ _REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
 }
 
 
+def _required(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The pre-filter strings of one of the patterns above; ``None`` (always search) for others."""
+    entry = _REQUIRED.get(id(pattern))
+    return entry[1] if entry is not None and entry[0] is pattern else None
+
+
 def match_kind(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] = LINE_PATTERNS) -> str | None:
     """First boilerplate kind whose pattern matches ``text``, else ``None``."""
     low = text.lower()
     for kind, pattern in patterns:
-        if may_match(low, _REQUIRED.get(pattern)) and pattern.search(low):
+        if may_match(low, _required(pattern)) and pattern.search(low):
             return kind
     return None
