@@ -12,6 +12,7 @@ clause and sentence ends are tested on the last characters (:func:`ends_terminal
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline.clean._prefilter import may_match, required_substrings
 
@@ -370,6 +371,26 @@ def _gated(patterns: Patterns) -> _Gated:
     return tuple((kind, pattern, None) for kind, pattern in patterns)
 
 
+def _first_kind(low: str, gated: _Gated) -> str | None:
+    for kind, pattern, required in gated:
+        if may_match(low, required) and pattern.search(low):
+            return kind
+    return None
+
+
+# Short lines recur: the same chrome line ("Share this article: Facebook Twitter Email") in every
+# article of a site, a copy of a story, a headline read by both the leading-chrome and the header
+# checks. Their verdict against the line patterns (about 150 pre-filter strings) is kept, keyed by
+# the lower-cased line: it depends on nothing else.
+_CACHED_LINE_CHARS = 300
+_LINE_GATED = _gated(LINE_PATTERNS)
+
+
+@lru_cache(maxsize=4096)
+def _line_kind(low: str) -> str | None:
+    return _first_kind(low, _LINE_GATED)
+
+
 def match_kind(text: str, patterns: Patterns = LINE_PATTERNS, *, low: str | None = None) -> str | None:
     """First boilerplate kind whose pattern matches ``text``, else ``None``.
 
@@ -378,7 +399,6 @@ def match_kind(text: str, patterns: Patterns = LINE_PATTERNS, *, low: str | None
     """
     if low is None:
         low = text.lower()
-    for kind, pattern, required in _gated(patterns):
-        if may_match(low, required) and pattern.search(low):
-            return kind
-    return None
+    if patterns is LINE_PATTERNS and len(low) <= _CACHED_LINE_CHARS:
+        return _line_kind(low)
+    return _first_kind(low, _gated(patterns))
