@@ -49,6 +49,11 @@ def _units(text: str) -> tuple[list[str], list[bool]]:
     units: list[str] = []
     ends_block: list[bool] = []
     for block in text.split("\n\n"):
+        if "\n" not in block:  # a paragraph on one line (most): one unit
+            if unit := block.strip():
+                units.append(unit)
+                ends_block.append(True)
+            continue
         lines = [ln.strip() for ln in block.split("\n")]
         lines = [ln for ln in lines if ln]
         if not lines:
@@ -92,6 +97,8 @@ _FORM_MAX_WORDS = 12
 _LONG_FORM_MAX_WORDS = 20
 # Units at each end of the article where notices of automatic republishing are looked for.
 _EDGE_UNITS = 2
+# Short units are checked for another language or script only up to this many words.
+_FOREIGN_MAX_WORDS = 25
 
 
 def _classify(unit: str, n_words: int, config: CleanConfig, low: str | None = None) -> str | None:
@@ -197,8 +204,17 @@ def clean_text_detailed(
     keep: list[str] = []
     removed_headlines: list[str] = []  # per kept unit: the headline-like line removed just above it
     headline_gone = ""
+    # The rules below only compare a unit's word count with limits of at most ``cap`` words:
+    # counting a paragraph's words up to cap + 1 gives the same answers without a string per word.
+    limits = (
+        config.weak_pattern_max_words,
+        config.max_chrome_words,
+        _LONG_FORM_MAX_WORDS,
+        _FOREIGN_MAX_WORDS,
+    )
+    cap = max(limits)
     for i, unit in enumerate(units):
-        n = len(unit.split())
+        n = len(unit.split(maxsplit=cap))  # the word count, or cap + 1 when there are more
         if n == 0 or not P.WORD.search(unit):
             continue
         low = unit.lower()  # every unit is matched at least once (short ones in _classify)
@@ -221,7 +237,7 @@ def clean_text_detailed(
             removed_headlines.append(headline_gone)
             headline_gone = ""
             continue
-        if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
+        if kind is None and n <= _FOREIGN_MAX_WORDS and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
         open_ended = not P.ends_terminal(unit) or (n <= 6 and unit.endswith((":", "：")))
         short_open = n <= config.max_chrome_words and open_ended
