@@ -16,6 +16,7 @@ troops ...") is followed by the body, not by another headline.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pipeline.clean import _patterns as P
 
@@ -158,14 +159,16 @@ def header_chrome(units: list[str], title_shaped: list[bool], ends_block: list[b
     return 0, False
 
 
-def title_position(units: list[str], title_shaped: list[bool], same: list[bool]) -> int | None:
+def title_position(units: list[str], title_shaped: list[bool], same: Callable[[str], bool]) -> int | None:
     """Index of the unit that repeats the given title among the leading units, when only
     title-shaped units stand above it (chrome then, like the above); None if there is none.
+    ``same(unit)`` tells whether a unit repeats the title; it is asked of the units up to the
+    first one that is not title-shaped only (the comparison reads every word of a paragraph).
 
     Under chrome lines, a repeat that ends with a full stop is left alone: it may be the body's
     first sentence, which a feed also used as its title."""
     for i in range(min(len(units), HEADER_MAX_UNITS)):
-        if same[i]:
+        if same(units[i]):
             return i if i == 0 or title_shaped[i] else None
         if not title_shaped[i]:
             return None

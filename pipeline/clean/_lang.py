@@ -73,6 +73,12 @@ def latin_share(text: str) -> float:
 
 
 @cache
+def stopwords_and_english(code: str) -> frozenset[str]:
+    """Stopwords of one language and of English (the union is built once per language)."""
+    return stopwords(code) | stopwords("en")
+
+
+@cache
 def _any_stopwords() -> frozenset[str]:
     return frozenset().union(*(stopwords(code) for code, _ in _LANGS))
 

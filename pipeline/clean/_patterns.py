@@ -12,6 +12,7 @@ clause and sentence ends are tested on the last characters (:func:`ends_terminal
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline.clean._prefilter import may_match, required_substrings
 
@@ -325,15 +326,32 @@ _STRONG_HINTS = (
 )
 
 
-def has_strong_hint(text: str) -> bool:
-    """Cheap pre-check: can a cookie/disclaimer pattern match ``text`` at all?"""
-    low = text.lower()
+def has_strong_hint(text: str, *, low: str | None = None) -> bool:
+    """Cheap pre-check: can a cookie/disclaimer pattern match ``text`` at all?
+
+    ``low`` is ``text.lower()`` when the caller has it already (see :func:`match_kind`).
+    """
+    if low is None:
+        low = text.lower()
     return any(map(low.__contains__, _STRONG_HINTS))
 
 
-# Substrings one of which each pattern's matches contain (see :mod:`pipeline.clean._prefilter`).
-_REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
-    pattern: required_substrings(pattern)
+Patterns = tuple[tuple[str, re.Pattern[str]], ...]
+_Gated = tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None], ...]
+
+
+def _with_required(patterns: Patterns) -> _Gated:
+    """``(kind, pattern, required)``: the substrings one of which every match of the pattern
+    contains (see :mod:`pipeline.clean._prefilter`)."""
+    return tuple((kind, pattern, required_substrings(pattern)) for kind, pattern in patterns)
+
+
+# The groups above with their pre-filter strings, keyed by the group's id: hashing a compiled
+# pattern hashes its whole compiled program (1-2 us for the long patterns here, more than the
+# pre-filter itself), and hashing a group would hash each of its patterns. The entry keeps the
+# group, so its id cannot be reused while the entry exists; :func:`match_kind` checks it is the same.
+_GATED: dict[int, tuple[Patterns, _Gated]] = {
+    id(group): (group, _with_required(group))
     for group in (
         LINE_PATTERNS,
         FORM_PATTERNS,
@@ -342,14 +360,45 @@ _REQUIRED: dict[re.Pattern[str], tuple[str, ...] | None] = {
         EDGE_PATTERNS,
         PAGE_NOTICE_PATTERNS,
     )
-    for _, pattern in group
 }
 
 
-def match_kind(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] = LINE_PATTERNS) -> str | None:
-    """First boilerplate kind whose pattern matches ``text``, else ``None``."""
-    low = text.lower()
-    for kind, pattern in patterns:
-        if may_match(low, _REQUIRED.get(pattern)) and pattern.search(low):
+def _gated(patterns: Patterns) -> _Gated:
+    """``patterns`` with their pre-filter strings; another group is searched without a pre-filter."""
+    entry = _GATED.get(id(patterns))
+    if entry is not None and entry[0] is patterns:
+        return entry[1]
+    return tuple((kind, pattern, None) for kind, pattern in patterns)
+
+
+def _first_kind(low: str, gated: _Gated) -> str | None:
+    for kind, pattern, required in gated:
+        if may_match(low, required) and pattern.search(low):
             return kind
     return None
+
+
+# Short lines recur: the same chrome line ("Share this article: Facebook Twitter Email") in every
+# article of a site, a copy of a story, a headline read by both the leading-chrome and the header
+# checks. Their verdict against the line patterns (about 150 pre-filter strings) is kept, keyed by
+# the lower-cased line: it depends on nothing else.
+_CACHED_LINE_CHARS = 300
+_LINE_GATED = _gated(LINE_PATTERNS)
+
+
+@lru_cache(maxsize=4096)
+def _line_kind(low: str) -> str | None:
+    return _first_kind(low, _LINE_GATED)
+
+
+def match_kind(text: str, patterns: Patterns = LINE_PATTERNS, *, low: str | None = None) -> str | None:
+    """First boilerplate kind whose pattern matches ``text``, else ``None``.
+
+    ``low`` is ``text.lower()`` when the caller has it already: a unit is tested against several
+    groups, and lower-casing it once saves a copy per group.
+    """
+    if low is None:
+        low = text.lower()
+    if patterns is LINE_PATTERNS and len(low) <= _CACHED_LINE_CHARS:
+        return _line_kind(low)
+    return _first_kind(low, _gated(patterns))

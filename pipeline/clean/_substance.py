@@ -35,6 +35,9 @@ from pipeline.clean._config import CleanConfig
 from pipeline.clean._words import letter_runs
 
 _MENU_SEPARATOR = re.compile(r"\s*[|·•»›]\s*|\s+[/>]\s+")
+# The characters a separator needs: a unit without any is one item, not a menu. The split tries
+# the pattern at every position of the unit, a search for these characters is a quick scan.
+_MENU_CHAR = re.compile(r"[|·•»›/>]")
 _MENU_ITEM_WORDS = 4
 _BESIDE_NOTICE_WORDS = 20
 # Han, kana, Thai, Lao, Myanmar, Khmer: scripts that do not put spaces between words.
@@ -54,6 +57,8 @@ def word_count(text: str) -> int:
 
 
 def _is_menu(unit: str) -> bool:
+    if not _MENU_CHAR.search(unit):
+        return False
     items = [item for item in _MENU_SEPARATOR.split(unit) if item.strip()]
     return len(items) >= 2 and all(word_count(item) <= _MENU_ITEM_WORDS for item in items)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pipeline.clean import _header as H
 from pipeline.clean import _patterns as P
 from pipeline.clean._config import CleanConfig
-from pipeline.clean._lang import guess_language, is_foreign, latin_share, stopwords
+from pipeline.clean._lang import guess_language, is_foreign, latin_share, stopwords_and_english
 from pipeline.clean._normalize import normalize_text
 from pipeline.clean._teasers import content_words, headline_like, trailing_teasers
 
@@ -49,6 +49,11 @@ def _units(text: str) -> tuple[list[str], list[bool]]:
     units: list[str] = []
     ends_block: list[bool] = []
     for block in text.split("\n\n"):
+        if "\n" not in block:  # a paragraph on one line (most): one unit
+            if unit := block.strip():
+                units.append(unit)
+                ends_block.append(True)
+            continue
         lines = [ln.strip() for ln in block.split("\n")]
         lines = [ln for ln in lines if ln]
         if not lines:
@@ -65,8 +70,8 @@ def _units(text: str) -> tuple[list[str], list[bool]]:
     return units, ends_block
 
 
-def _same(a: str, b: str) -> bool:
-    return [w.lower() for w in P.WORD.findall(a)] == [w.lower() for w in P.WORD.findall(b)]
+def _lower_words(text: str) -> list[str]:
+    return [w.lower() for w in P.WORD.findall(text)]
 
 
 def _strip_sentences(
@@ -92,27 +97,32 @@ _FORM_MAX_WORDS = 12
 _LONG_FORM_MAX_WORDS = 20
 # Units at each end of the article where notices of automatic republishing are looked for.
 _EDGE_UNITS = 2
+# Short units are checked for another language or script only up to this many words.
+_FOREIGN_MAX_WORDS = 25
 
 
-def _classify(unit: str, n_words: int, config: CleanConfig) -> str | None:
+def _classify(unit: str, n_words: int, config: CleanConfig, low: str | None = None) -> str | None:
     """Kind of chrome a short unit is (long units are handled sentence by sentence).
 
     Any line pattern for units under 8 words or without a sentence end; for full sentences of up
     to ``_FORM_MAX_WORDS`` words only the newsletter, share/comment-form and copyright patterns
-    ("Your email address will not be published.").
+    ("Your email address will not be published."). ``low``: ``unit.lower()`` if already made.
     """
     if n_words > config.weak_pattern_max_words:
         return None
-    if P.has_strong_hint(unit):
-        kind = P.match_kind(unit, P.SENTENCE_PATTERNS)
+    if low is None:
+        low = unit.lower()
+    if P.has_strong_hint(unit, low=low):
+        kind = P.match_kind(unit, P.SENTENCE_PATTERNS, low=low)
         if kind:
             return kind
     if n_words < 8 or not P.ends_sentence(unit):
-        return P.match_kind(unit)
+        return P.match_kind(unit, low=low)
     if n_words <= _FORM_MAX_WORDS:
-        return P.match_kind(unit, P.FORM_PATTERNS) or P.match_kind(unit, P.LONG_FORM_PATTERNS)
+        form = P.match_kind(unit, P.FORM_PATTERNS, low=low)
+        return form or P.match_kind(unit, P.LONG_FORM_PATTERNS, low=low)
     if n_words <= _LONG_FORM_MAX_WORDS:
-        return P.match_kind(unit, P.LONG_FORM_PATTERNS)
+        return P.match_kind(unit, P.LONG_FORM_PATTERNS, low=low)
     return None
 
 
@@ -135,13 +145,14 @@ def _leading_chrome(unit: str, config: CleanConfig) -> str | None:
 
 
 def _notice_patterns(
-    unit: str, n_words: int, at_edge: bool, config: CleanConfig
+    unit: str, low: str, n_words: int, at_edge: bool, config: CleanConfig
 ) -> Iterator[tuple[tuple[str, re.Pattern[str]], ...]]:
-    """Sentence patterns to strip from ``unit``, in order: cookie/disclaimer notices glued inside
-    a long paragraph, then (first and last units only) notices of automatic republishing."""
-    if n_words > config.weak_pattern_max_words and P.has_strong_hint(unit):
+    """Sentence patterns to strip from ``unit`` (``low`` is ``unit.lower()``), in order:
+    cookie/disclaimer notices glued inside a long paragraph, then (first and last units only)
+    notices of automatic republishing."""
+    if n_words > config.weak_pattern_max_words and P.has_strong_hint(unit, low=low):
         yield P.SENTENCE_PATTERNS
-    if at_edge and P.match_kind(unit, P.EDGE_PATTERNS):
+    if at_edge and P.match_kind(unit, P.EDGE_PATTERNS, low=low):
         yield P.EDGE_PATTERNS
 
 
@@ -168,8 +179,8 @@ def clean_text_detailed(
     if title:
         # the headline repeated under chrome lines: it and what stands above it go (a one-unit
         # text equal to its title is a one-sentence item, not a title over nothing)
-        same = [_same(u, title) for u in units[: H.HEADER_MAX_UNITS]]
-        at = H.title_position(units, shaped, same)
+        title_words = _lower_words(title)
+        at = H.title_position(units, shaped, lambda u: _lower_words(u) == title_words)
         if at is not None and len(units) > at + 1:
             removed.extend([P.CHROME] * at + [P.TITLE])
             units, ends_block = units[at + 1 :], ends_block[at + 1 :]
@@ -189,18 +200,28 @@ def clean_text_detailed(
 
     doc_lang = guess_language(text) or "en"
     doc_latin = latin_share(text[:20_000])
-    stop = stopwords(doc_lang) | stopwords("en")
+    stop = stopwords_and_english(doc_lang)
     keep: list[str] = []
     removed_headlines: list[str] = []  # per kept unit: the headline-like line removed just above it
     headline_gone = ""
+    # The rules below only compare a unit's word count with limits of at most ``cap`` words:
+    # counting a paragraph's words up to cap + 1 gives the same answers without a string per word.
+    limits = (
+        config.weak_pattern_max_words,
+        config.max_chrome_words,
+        _LONG_FORM_MAX_WORDS,
+        _FOREIGN_MAX_WORDS,
+    )
+    cap = max(limits)
     for i, unit in enumerate(units):
-        n = len(unit.split())
+        n = len(unit.split(maxsplit=cap))  # the word count, or cap + 1 when there are more
         if n == 0 or not P.WORD.search(unit):
             continue
-        kind = _classify(unit, n, config)
+        low = unit.lower()  # every unit is matched at least once (short ones in _classify)
+        kind = _classify(unit, n, config, low)
         if kind is None:
             at_edge = i < _EDGE_UNITS or i >= len(units) - _EDGE_UNITS
-            for patterns in _notice_patterns(unit, n, at_edge, config):
+            for patterns in _notice_patterns(unit, low, n, at_edge, config):
                 rest, kind = _strip_sentences(unit, patterns)
                 if kind:
                     break
@@ -216,7 +237,7 @@ def clean_text_detailed(
             removed_headlines.append(headline_gone)
             headline_gone = ""
             continue
-        if kind is None and n <= 25 and is_foreign(unit, doc_lang, doc_latin):
+        if kind is None and n <= _FOREIGN_MAX_WORDS and is_foreign(unit, doc_lang, doc_latin):
             kind = P.CHROME
         open_ended = not P.ends_terminal(unit) or (n <= 6 and unit.endswith((":", "：")))
         short_open = n <= config.max_chrome_words and open_ended
@@ -245,8 +266,11 @@ def clean_text_detailed(
 
 
 def _looks_like_title(line: str, config: CleanConfig) -> bool:
+    # the length first: most units are paragraphs longer than a title, not worth a word count
+    if len(line) > 300:
+        return False
     n = len(P.WORD.findall(line))
-    return 0 < n <= config.max_title_words and len(line) <= 300 and not line.rstrip().endswith((".", "。"))
+    return 0 < n <= config.max_title_words and not line.rstrip().endswith((".", "。"))
 
 
 def _belongs(unit: str, units: list[str], i: int, stop: frozenset[str]) -> bool:
