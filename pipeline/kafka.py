@@ -163,6 +163,29 @@ def install_end_offset_check(settings: Settings) -> None:
     AIOKafkaConsumer.end_offsets = end_offsets
 
 
+def install_fetch_max_wait(wait_ms: int) -> None:
+    """Make the consumers Faust creates for its workers wait at most ``wait_ms`` per fetch.
+
+    Faust passes ``fetch_max_wait_ms=1500`` to aiokafka, fixed. Kafka answers a fetch as soon as
+    data arrives, so the value only bounds an idle poll there; the embedded Tansu holds a fetch
+    for its whole wait, so each stage that had caught up with its input (the story agent waiting
+    for the next prepared batch, a prepare agent for raw articles) received new messages up to
+    1.5 s late and then caught up in a burst. Idempotent; the last value given wins.
+    """
+    from faust.transport.drivers import aiokafka as driver
+
+    cls = driver.AIOKafkaConsumerThread
+    original = getattr(cls._create_worker_consumer, "_pipeline_original", cls._create_worker_consumer)
+
+    def create_worker_consumer(self: Any, transport: Any) -> AIOKafkaConsumer:
+        consumer = original(self, transport)
+        consumer._fetch_max_wait_ms = wait_ms  # read by AIOKafkaConsumer.start() for its fetcher
+        return consumer
+
+    create_worker_consumer._pipeline_original = original  # type: ignore[attr-defined]
+    cls._create_worker_consumer = create_worker_consumer  # type: ignore[method-assign]
+
+
 class RangeReader:
     """Reads given offset ranges of a partition back from the broker (no consumer group)."""
 
@@ -248,6 +271,7 @@ async def read_topic(
         group_id=None,
         auto_offset_reset="earliest" if from_beginning else "latest",
         fetch_max_bytes=16 << 20,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         max_partition_fetch_bytes=max(settings.max_message_bytes * 2, 1 << 20),
         **settings.kafka_client_kwargs(),
     )

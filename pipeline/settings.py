@@ -62,6 +62,10 @@ class Settings:
     prepare_processes: int = 0  # 0: prepare in the worker process; N: in N child processes
     worker_role: str = "all"  # all | prepare (raw -> prepared) | story (prepared -> stories)
     wait_for_broker_s: float = 60.0  # worker/publisher: how long to retry an unreachable broker
+    # longest a consumer's fetch waits for new data (Faust's worker consumer: 1,500 ms, fixed).
+    # Kafka answers a fetch as soon as data arrives; the embedded Tansu holds it to the end (a
+    # message sent 300 ms into a 1,500 ms fetch arrived 450 ms later, with 100 ms in 2-6 ms)
+    fetch_max_wait_ms: int = 100
     log_level: str = "INFO"
     # confirm each end offset the broker reports with a fetch (the embedded Tansu reports a
     # partition's end short by its last batch; Faust rebuilds tables up to that offset)
@@ -145,6 +149,8 @@ class Settings:
             raise ConfigError("PIPELINE_PREPARE_MEMO must be 0 (off) or a positive number of articles")
         if self.prepare_processes < 0:
             raise ConfigError("PIPELINE_PREPARE_PROCESSES must be 0 (in the worker) or a process count")
+        if not 1 <= self.fetch_max_wait_ms <= 60_000:
+            raise ConfigError("PIPELINE_FETCH_MAX_WAIT_MS must be between 1 and 60000 (milliseconds)")
         if self.worker_role not in WORKER_ROLES:
             roles = ", ".join(WORKER_ROLES)
             raise ConfigError(f"PIPELINE_WORKER_ROLE={self.worker_role!r}: expected one of {roles}")

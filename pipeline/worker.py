@@ -27,7 +27,7 @@ from faust.types import TP, EventT, StreamT
 
 from pipeline.contracts import dumps
 from pipeline.gaps import OffsetGaps
-from pipeline.kafka import RangeReader, install_end_offset_check
+from pipeline.kafka import RangeReader, install_end_offset_check, install_fetch_max_wait
 from pipeline.prepare import PACKED_MESSAGE_BYTES, pack_prepared
 from pipeline.prepare_pool import PreparePool, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
@@ -385,6 +385,7 @@ def run_worker(settings: Settings) -> None:
     (log.info if native.available() else log.warning)("stages: %s", native.status())
     if settings.check_end_offsets:
         install_end_offset_check(settings)
+    install_fetch_max_wait(settings.fetch_max_wait_ms)
     app = build_app(settings)
     worker = faust.Worker(
         app,

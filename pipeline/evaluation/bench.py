@@ -234,6 +234,7 @@ async def _drain(
         settings.dead_letter_topic,
         group_id=None,
         auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         **settings.kafka_client_kwargs(),
     )
     await consumer.start()

@@ -35,6 +35,8 @@ def test_overrides_win_over_env() -> None:
         {"PIPELINE_SECURITY_PROTOCOL": "SASL_SSL"},  # no credentials
         {"PIPELINE_MAX_MESSAGE_BYTES": "10"},
         {"PIPELINE_WORKER_ROLE": "dedup"},
+        {"PIPELINE_FETCH_MAX_WAIT_MS": "0"},
+        {"PIPELINE_FETCH_MAX_WAIT_MS": "soon"},
     ],
 )
 def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
@@ -65,3 +67,30 @@ def test_html_fallback_reaches_the_clean_stage() -> None:
 
     assert stage_configs(Settings.from_env({})).clean.html_fallback is True
     assert stage_configs(Settings.from_env({"PIPELINE_HTML_FALLBACK": "false"})).clean.html_fallback is False
+
+
+def test_worker_consumers_take_the_fetch_wait() -> None:
+    """Faust fixes its worker consumer's fetch wait at 1,500 ms; the worker installs ours, and
+    installing again replaces the value rather than wrapping the wrapper."""
+    import asyncio
+
+    import faust
+
+    from pipeline.kafka import install_fetch_max_wait
+
+    async def wait_of_a_new_consumer(app: faust.App) -> int:
+        consumer = app.consumer._thread._create_worker_consumer(app.transport)
+        try:
+            return int(consumer._fetch_max_wait_ms)
+        finally:
+            await consumer.stop()  # never started: only closes its client
+
+    async def main() -> tuple[int, int]:
+        app = faust.App("fetch-wait-test", broker="kafka://127.0.0.1:9", store="memory://")
+        install_fetch_max_wait(77)
+        first = await wait_of_a_new_consumer(app)
+        install_fetch_max_wait(Settings().fetch_max_wait_ms)
+        return first, await wait_of_a_new_consumer(app)
+
+    assert asyncio.run(main()) == (77, Settings().fetch_max_wait_ms)
+    assert Settings().fetch_max_wait_ms < 1500
