@@ -127,7 +127,10 @@ def story_costs(plain: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def naive_path(plain: list[dict[str, Any]]) -> dict[str, Any]:
     from simhash import Simhash, SimhashIndex
 
-    index = SimhashIndex([], k=3)
+    from pipeline.evaluation.index_bench import CountedLog
+
+    warned = CountedLog("path")
+    index = SimhashIndex([], k=3, log=warned.logger)
     times = []
     for i, d in enumerate(plain):
         t0 = time.perf_counter()
@@ -135,6 +138,8 @@ def naive_path(plain: list[dict[str, Any]]) -> dict[str, Any]:
         index.get_near_dups(fp)
         index.add(str(i), fp)
         times.append(time.perf_counter() - t0)
+    if warned.count:
+        console.print(f"  naive path: SimhashIndex warned {warned.count:,} times of a bucket over 200 rows")
     return _stats("naive: simhash pkg + SimhashIndex k=3 (fingerprint+lookup+insert)", times)
 
 

@@ -92,7 +92,9 @@ def assign_ours(rows: Sequence[dict[str, Any]], texts: Sequence[str], config: De
 def assign_simhash_k3(texts: Sequence[str]) -> list[str]:
     from simhash import Simhash, SimhashIndex
 
-    index = SimhashIndex([], k=3)
+    from pipeline.evaluation.index_bench import CountedLog
+
+    index = SimhashIndex([], k=3, log=CountedLog("eval").logger)  # its bucket warnings: not printed
     story: dict[str, str] = {}
     out = []
     for i, text in enumerate(texts):
