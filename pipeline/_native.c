@@ -1348,5 +1348,10 @@ static struct PyModuleDef native_module = {
 PyMODINIT_FUNC
 PyInit__native(void)
 {
-    return PyModule_Create(&native_module);
+    PyObject *module = PyModule_Create(&native_module);
+    /* the largest `top` keyword_rank takes (its Python caller uses the twin above it) */
+    if (module != NULL && PyModule_AddIntConstant(module, "KEYWORD_RANK_MAX_TOP", MAX_TOP) < 0) {
+        Py_CLEAR(module);
+    }
+    return module;
 }

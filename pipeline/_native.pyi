@@ -1,5 +1,7 @@
 from typing import Any
 
+KEYWORD_RANK_MAX_TOP: int
+
 def dfa_features(data: Any, nextmove: Any, rowbase: Any, output: Any) -> tuple[bytes, bytes]: ...
 def fingerprint(
     feats: list[Any], key_hashes: dict[str, int], positions: Any, log1: Any

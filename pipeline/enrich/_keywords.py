@@ -108,7 +108,6 @@ MAX_WORDS = 3
 # bounds the cost of very long texts.
 MAX_CHARS = 6000
 _MEMO_MAX = 1 << 17
-_KERNEL_MAX_TOP = 1000  # the compiled ranker's limit (more keywords: the Python twin)
 
 
 class _Kinds(dict[str, "str | None"]):
@@ -250,7 +249,8 @@ def rank_tokens(
         return []
     title_words = set(title_tokens.keys)
     entity_keys = {" ".join(n.casefold().split()) for n in entity_names}
-    if _kernel is not None and top <= _KERNEL_MAX_TOP:  # the same scores and order, compiled
+    # the same scores and order, compiled (up to the kernel's limit on top; past it the twin)
+    if _kernel is not None and top <= _kernel.KEYWORD_RANK_MAX_TOP:
         ranked = _kernel.keyword_rank(
             tokens.keys, tokens.surfaces, tokens.runs, tokens.n_runs, title_words, entity_keys, top, _surface
         )
