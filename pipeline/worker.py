@@ -20,6 +20,7 @@ import concurrent.futures
 import gc
 import logging
 import threading
+from collections.abc import Iterator, MutableMapping
 from typing import Any, cast
 
 import faust
@@ -284,23 +285,111 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             _start_loading()
 
     if runs_story:
-        entries = app.Table("dedup-entries", key_type=str, value_type=bytes, partitions=1)
-        story_state = app.Table("story-state", key_type=str, value_type=bytes, partitions=1)
+        entries = ChangelogTable(app, "dedup-entries")
+        story_state = ChangelogTable(app, "story-state")
         story_stage = StoryStage(settings, entries=entries, stories=story_state)
+        stories_name = stories_topic.get_topic_name()
+        send = Sends(app)
 
         async def story_agent(stream: StreamT[bytes]) -> None:
             done: Done = {}
             async for event in stream.events():
                 for msg in await with_skipped([_raw_message(event)], done):
-                    for story, dead in story_stage.assemble_packed(msg):
+                    results = story_stage.assemble_packed(msg)
+                    await send.changes(entries, story_state)  # the state behind them goes first
+                    for story, dead in results:
                         if dead is not None:
                             await send_dead(dead)
                         if story is not None:
-                            await stories_topic.send(key=story["story_id"], value=dumps(story))
+                            await send(stories_name, story["story_id"].encode("utf-8"), dumps(story))
                 await batch_done(done)
 
         app.agent(prepared_topic, name="story")(story_agent)
     return app
+
+
+class ChangelogTable(MutableMapping[str, bytes]):
+    """A Faust table (str keys, bytes values, in memory, one partition) read and written here,
+    with the changelog records of its changes queued for :meth:`Sends.changes`.
+
+    Faust's own ``table[key] = value`` costs about 90 µs of CPU per write and a read about 10 µs
+    (sensors, partition checks, a buffered send through its topic layer), against about 20 µs for
+    the same record sent through the producer (measured in one worker, 2 KB values). Faust still
+    rebuilds the table from the changelog at start: the records are the ones its own writes make
+    (the key as Faust serializes it, the value as is, None to delete, on partition 0), and they
+    go out before the offsets of the message that made them are committed (Faust flushes the
+    producer before each commit)."""
+
+    def __init__(self, app: faust.App, name: str) -> None:
+        table: Any = app.Table(name, key_type=str, value_type=bytes, partitions=1)
+        self.table = table
+        self.topic = table.changelog_topic.get_topic_name()
+        self.pending: list[tuple[bytes, bytes | None]] = []
+        dumps_key, key_type, key_codec = app.serializers.dumps_key, table.key_type, table.key_serializer
+
+        def key_bytes(key: str) -> bytes:
+            return cast(bytes, dumps_key(key_type, key, serializer=key_codec))  # JSON: '"id"'
+
+        self._key_bytes = key_bytes
+
+    def _data(self) -> Any:
+        store = self.table.data  # Faust's memory store; its dict is read directly
+        return getattr(store, "data", store)
+
+    def __getitem__(self, key: str) -> bytes:
+        return cast(bytes, self._data()[key])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data()
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self.table.data[key] = value
+        self.pending.append((self._key_bytes(key), value))
+
+    def __delitem__(self, key: str) -> None:
+        del self.table.data[key]
+        self.pending.append((self._key_bytes(key), None))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+
+class Sends:
+    """Records sent straight through the app's producer (Faust's ``topic.send`` costs about 57 µs
+    of CPU per record, this about 20). A record the broker refuses stops the worker: its offsets
+    may then not be committed, and a restarted worker processes the message again."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+        self._crashing: set[asyncio.Task[Any]] = set()
+
+    async def __call__(
+        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+    ) -> None:
+        fut = await self.app.producer.send(topic, key, value, partition, None, None)
+        cast(asyncio.Future, fut).add_done_callback(self._check)
+
+    async def changes(self, *tables: ChangelogTable) -> None:
+        for table in tables:
+            if table.pending:
+                pending, table.pending = table.pending, []
+                for key, value in pending:
+                    await self(table.topic, key, value, 0)
+
+    def _check(self, fut: asyncio.Future[Any]) -> None:
+        if fut.cancelled() or fut.exception() is None:
+            return
+        exc = fut.exception()
+        log.critical("a record was not delivered (%s); stopping the worker", exc)
+        task = asyncio.ensure_future(self.app.crash(cast(BaseException, exc)))
+        self._crashing.add(task)
+        task.add_done_callback(self._crashing.discard)
 
 
 async def count_as_acked(

@@ -339,11 +339,13 @@ def end_to_end(
         asyncio.run(_publish_all(settings, warm))
         asyncio.run(_drain(settings, 1, 120, workers_alive))  # worker joined, models loaded
         layer = [p.pid for p in procs] + ([broker_pid] if broker_pid else [])
-        cpu0 = cpu_seconds(layer)
+        layer_roles = list(roles) + (["broker"] if broker_pid else [])
+        cpu0 = [cpu_seconds([pid]) for pid in layer]
         t0 = time.perf_counter()
         publish_s = asyncio.run(_publish_all(settings, docs))
         seen, dead, t_end = asyncio.run(_drain(settings, len(docs) + 1, 600, workers_alive))
-        cpu = cpu_seconds(layer) - cpu0
+        cpus = [cpu_seconds([pid]) - c0 for pid, c0 in zip(layer, cpu0, strict=True)]
+        cpu = sum(cpus)
         elapsed = t_end - t0
         raw_ts = asyncio.run(_raw_timestamps(settings))
     finally:
@@ -369,6 +371,13 @@ def end_to_end(
         "seconds": elapsed,
         "per_second": done / elapsed if elapsed > 0 else 0.0,
         "cpu_ms_per_article": 1000 * cpu / done if done else None,
+        # per role (workers of one role summed, each with its prepare processes) and the broker
+        "cpu_ms_by_role": {
+            role: round(1000 * sum(c for r, c in zip(layer_roles, cpus, strict=True) if r == role) / done, 3)
+            for role in dict.fromkeys(layer_roles)
+        }
+        if done
+        else None,
         "publish_seconds": publish_s,
         "latency_p50_ms": float(np.percentile(lat, 50)) if lat else None,
         "latency_p99_ms": float(np.percentile(lat, 99)) if lat else None,
@@ -578,6 +587,10 @@ def _print(results: dict[str, Any]) -> None:
                 f"{r['name']}: {r['memo_hits']} of {r['n']} articles took their fingerprint and "
                 "enrichment from the memo (copies of an article prepared shortly before)"
             )
+    for r in results["end_to_end"]:
+        if r.get("cpu_ms_by_role"):
+            split = ", ".join(f"{role} {ms:.2f}" for role, ms in r["cpu_ms_by_role"].items())
+            out.print(f"{r['name']}: CPU ms/article by process role: {split}")
     out.print(
         "CPU ms/article: the workers (with their prepare processes) and the broker over the timed "
         "part; layer's CPU share: the part of it beyond what the same stages cost in process."
