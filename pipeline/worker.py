@@ -362,34 +362,70 @@ class ChangelogTable(MutableMapping[str, bytes]):
 
 class Sends:
     """Records sent straight through the app's producer (Faust's ``topic.send`` costs about 57 µs
-    of CPU per record, this about 20). A record the broker refuses stops the worker: its offsets
-    may then not be committed, and a restarted worker processes the message again."""
+    of CPU per record, this about 20).
+
+    A record that cannot be sent (refused by ``send`` itself, or its delivery failed) stops the
+    worker, and from then on no offsets are committed: the producer's flush, which Faust awaits
+    before every commit, raises. (aiokafka's flush returns without an error when a batch failed;
+    the failure is seen by then, through the record's future.) A restarted worker rebuilds its
+    tables from what reached the changelogs and processes the uncommitted messages again."""
 
     def __init__(self, app: faust.App) -> None:
         self.app = app
+        self.failed: BaseException | None = None
+        self._guarded = False
         self._crashing: set[asyncio.Task[Any]] = set()
 
     async def __call__(
         self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
     ) -> None:
-        fut = await self.app.producer.send(topic, key, value, partition, None, None)
+        if not self._guarded:
+            self._guard_commits()
+        if self.failed is not None:
+            raise RecordNotSent(f"an earlier record was not sent: {self.failed}") from self.failed
+        try:
+            fut = await self.app.producer.send(topic, key, value, partition, None, None)
+        except Exception as exc:
+            self._fail(exc)
+            raise
         cast(asyncio.Future, fut).add_done_callback(self._check)
 
     async def changes(self, *tables: ChangelogTable) -> None:
+        """Send the changelog records the tables queued (in order, on partition 0)."""
         for table in tables:
             if table.pending:
                 pending, table.pending = table.pending, []
                 for key, value in pending:
                     await self(table.topic, key, value, 0)
 
+    def _guard_commits(self) -> None:
+        producer = cast(Any, self.app.producer)
+        flush = producer.flush
+
+        async def flush_or_refuse() -> None:
+            await flush()
+            if self.failed is not None:
+                raise RecordNotSent(f"not committing: a record was not sent ({self.failed})") from self.failed
+
+        producer.flush = flush_or_refuse
+        self._guarded = True
+
     def _check(self, fut: asyncio.Future[Any]) -> None:
-        if fut.cancelled() or fut.exception() is None:
-            return
-        exc = fut.exception()
-        log.critical("a record was not delivered (%s); stopping the worker", exc)
-        task = asyncio.ensure_future(self.app.crash(cast(BaseException, exc)))
+        if not fut.cancelled() and fut.exception() is not None:
+            self._fail(cast(BaseException, fut.exception()))
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.failed is not None:
+            return  # reported and stopping already
+        self.failed = exc
+        log.critical("a record was not sent (%s: %s); stopping the worker", type(exc).__name__, exc)
+        task = asyncio.ensure_future(self.app.crash(exc))
         self._crashing.add(task)
         task.add_done_callback(self._crashing.discard)
+
+
+class RecordNotSent(RuntimeError):
+    """A record of the story agent did not reach the broker (see :class:`Sends`)."""
 
 
 async def count_as_acked(

@@ -4,11 +4,14 @@ its tables from them (the restart itself is tested in tests/faults/test_crash_re
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any, cast
 
 import faust
+import pytest
 
-from pipeline.worker import ChangelogTable
+from pipeline.worker import ChangelogTable, RecordNotSent, Sends
 
 
 def _table() -> tuple[faust.App, ChangelogTable]:
@@ -50,3 +53,98 @@ def test_mapping_reads_the_table_store() -> None:
     assert sorted(t) == ["a", "b"] and len(t) == 2
     assert t.pop("a") == b"1" and "a" not in t and t.pop("a", None) is None
     assert dict(t.table.data.items()) == {"b": b"2"}  # the table Faust recovers into holds it
+
+
+# Sends: the story agent's records go straight to the producer. A stub producer stands in for
+# aiokafka here (the broker itself is exercised by the integration and fault tests).
+
+
+class _Producer:
+    def __init__(self, refuse: Exception | None = None) -> None:
+        self.records: list[tuple[str, bytes, bytes | None, int | None]] = []
+        self.futures: list[asyncio.Future[None]] = []
+        self.refuse = refuse
+        self.flushes = 0
+
+    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int | None,
+                   timestamp: float | None, headers: object) -> asyncio.Future[None]:  # fmt: skip
+        if self.refuse is not None:
+            raise self.refuse
+        self.records.append((topic, key, value, partition))
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.futures.append(fut)
+        return fut
+
+    async def flush(self) -> None:
+        self.flushes += 1
+
+
+class _App:
+    def __init__(self, producer: _Producer) -> None:
+        self.producer = producer
+        self.crashed: list[BaseException] = []
+
+    async def crash(self, exc: BaseException) -> None:
+        self.crashed.append(exc)
+
+
+def test_sends_changelog_records_in_order_then_the_revision() -> None:
+    _, entries = _table()
+    entries["a1"] = b"entry"
+    del entries["a1"]
+    producer = _Producer()
+    send = Sends(cast(Any, _App(producer)))
+
+    async def run() -> None:
+        await send.changes(entries)
+        await send("stories", b"s1", b"{}")
+        for fut in producer.futures:
+            fut.set_result(None)
+        await asyncio.sleep(0)
+        await producer.flush()  # the guarded flush: nothing failed, so it does not raise
+
+    asyncio.run(run())
+    assert producer.records == [
+        (entries.topic, b'"a1"', b"entry", 0),
+        (entries.topic, b'"a1"', None, 0),
+        ("stories", b"s1", b"{}", None),
+    ]
+    assert entries.pending == [] and producer.flushes == 1
+
+
+def test_a_failed_delivery_stops_the_worker_and_its_commits() -> None:
+    producer = _Producer()
+    app = _App(producer)
+    send = Sends(cast(Any, app))
+
+    async def run() -> None:
+        await send("stories", b"s1", b"{}")
+        await send("stories", b"s2", b"{}")
+        producer.futures[0].set_exception(ConnectionError("broker gone"))
+        producer.futures[1].set_exception(ConnectionError("broker gone"))
+        await asyncio.sleep(0)
+        with pytest.raises(RecordNotSent):
+            await producer.flush()  # what Faust awaits before committing offsets
+        with pytest.raises(RecordNotSent):
+            await send("stories", b"s3", b"{}")
+        await asyncio.sleep(0)
+
+    asyncio.run(run())
+    assert len(app.crashed) == 1 and isinstance(app.crashed[0], ConnectionError)
+    assert [r[1] for r in producer.records] == [b"s1", b"s2"]
+
+
+def test_a_record_refused_by_send_stops_the_worker_and_its_commits() -> None:
+    producer = _Producer(refuse=ValueError("record too large"))
+    app = _App(producer)
+    send = Sends(cast(Any, app))
+
+    async def run() -> None:
+        with pytest.raises(ValueError):
+            await send("stories", b"s1", b"x")
+        with pytest.raises(RecordNotSent):
+            await producer.flush()
+        await asyncio.sleep(0)
+
+    asyncio.run(run())
+    assert len(app.crashed) == 1 and isinstance(app.crashed[0], ValueError)
