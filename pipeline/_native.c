@@ -34,6 +34,14 @@
  *     What `pipeline.dedup._features._SPLIT_RE.split(text)` returns: [gap, token, gap, ...,
  *     token, gap], tokens being ASCII words (with at most one inner apostrophe) and numbers
  *     (decimal digits, groups joined by "." or ",").
+ *
+ * features(folded, fast, entries, make_entry, numbers, make_number) -> list[Feature]
+ *     What `pipeline.dedup._features.features_python` returns for a folded text, in one pass over
+ *     its tokens (the scan of split_tokens) with the memos of that module: `fast` (raw token ->
+ *     its feature, or () for none), `entries` (raw token -> entry tuple, kinds 0..4 as its
+ *     `_K_FEAT`..`_K_NUM`; a miss calls `make_entry(token)`, `_cache_token`, which fills both and
+ *     may clear them) and `numbers` (value -> number feature; a miss calls `make_number(value)`).
+ *     The Feature objects are the memos' own. Holds no borrowed reference across a call back.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1325,6 +1333,313 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------------ article features */
+
+/* The kinds of the token memo's entries (pipeline.dedup._features._K_FEAT, ...: range(5)). */
+enum { K_FEAT = 0, K_CAP = 1, K_SKIP = 2, K_NUMWORD = 3, K_NUM = 4 };
+
+/* The end of the token of `_SPLIT_RE` starting at i, or -1 when none starts there (the scan of
+ * split_tokens, without the parts). */
+static inline Py_ssize_t
+token_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i)
+{
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    Py_ssize_t end;
+    if (ascii_letter(c)) {
+        end = i + 1;
+        while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
+            end++;
+        }
+        if (end + 1 < n) { /* one apostrophe and letters after it, if both are there */
+            Py_UCS4 a = PyUnicode_READ(kind, data, end);
+            if ((a == '\'' || a == 0x2019) && ascii_letter(PyUnicode_READ(kind, data, end + 1))) {
+                end += 2;
+                while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
+                    end++;
+                }
+            }
+        }
+        return end;
+    }
+    if (Py_UNICODE_ISDECIMAL(c)) {
+        end = i + 1;
+        while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+            end++;
+        }
+        while (end + 1 < n) { /* (. or , then digits)* */
+            Py_UCS4 sep = PyUnicode_READ(kind, data, end);
+            if (!((sep == '.' || sep == ',') && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end + 1)))) {
+                break;
+            }
+            end += 2;
+            while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+                end++;
+            }
+        }
+        return end;
+    }
+    return -1;
+}
+
+/* "\n" in the gap text[start:end], or `_SENT_END_RE.search` finds `[.!?:;"“”]\s*$` in it: its
+ * last character that is no white space (str.isspace, as the regex's \s) ends a sentence. */
+static int
+gap_ends_sentence(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    for (Py_ssize_t k = start; k < end; k++) {
+        if (PyUnicode_READ(kind, data, k) == '\n') {
+            return 1;
+        }
+    }
+    Py_ssize_t k = end;
+    while (k > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k - 1))) {
+        k--;
+    }
+    if (k == start) {
+        return 0;
+    }
+    Py_UCS4 c = PyUnicode_READ(kind, data, k - 1);
+    return c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '"' || c == 0x201C ||
+           c == 0x201D;
+}
+
+/* `_names_in(text)`: the set of the lower-cased matches of `[A-Z](?<=[a-z,] [A-Z])[A-Za-z]+`. */
+static PyObject *
+names_in(int kind, const void *data, Py_ssize_t n)
+{
+    PyObject *names = PySet_New(NULL);
+    if (names == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t p = 2; p + 1 < n; p++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, p);
+        if (c < 'A' || c > 'Z' || PyUnicode_READ(kind, data, p - 1) != ' ') {
+            continue;
+        }
+        Py_UCS4 b = PyUnicode_READ(kind, data, p - 2);
+        if (!((b >= 'a' && b <= 'z') || b == ',') || !ascii_letter(PyUnicode_READ(kind, data, p + 1))) {
+            continue;
+        }
+        Py_ssize_t e = p + 2;
+        while (e < n && ascii_letter(PyUnicode_READ(kind, data, e))) {
+            e++;
+        }
+        PyObject *name = PyUnicode_New(e - p, 127);
+        if (name == NULL) {
+            Py_DECREF(names);
+            return NULL;
+        }
+        Py_UCS1 *w = PyUnicode_1BYTE_DATA(name);
+        for (Py_ssize_t k = p; k < e; k++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, k);
+            w[k - p] = (Py_UCS1)(ch <= 'Z' ? ch + ('a' - 'A') : ch);
+        }
+        int rc = PySet_Add(names, name);
+        Py_DECREF(name);
+        if (rc < 0) {
+            Py_DECREF(names);
+            return NULL;
+        }
+        p = e - 1; /* findall goes on after the match (its next character is no letter) */
+    }
+    return names;
+}
+
+/* Appends the number feature of `value` (a float): from the memo dict, else from the callable
+ * (which fills the memo). */
+static int
+append_number(PyObject *out, PyObject *memo, PyObject *make, PyObject *value)
+{
+    PyObject *feat = PyDict_GetItemWithError(memo, value);
+    if (feat != NULL) {
+        return PyList_Append(out, feat);
+    }
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    feat = PyObject_CallOneArg(make, value);
+    if (feat == NULL) {
+        return -1;
+    }
+    int rc = PyList_Append(out, feat);
+    Py_DECREF(feat);
+    return rc;
+}
+
+/* The memo entry of a raw token (a new reference): from the dict, else from the callable (which
+ * fills it, and may clear it and the fast memo first). */
+static PyObject *
+token_entry(PyObject *memo, PyObject *make, PyObject *tok)
+{
+    PyObject *entry = PyDict_GetItemWithError(memo, tok);
+    if (entry != NULL) {
+        Py_INCREF(entry);
+    }
+    else if (PyErr_Occurred()) {
+        return NULL;
+    }
+    else if ((entry = PyObject_CallOneArg(make, tok)) == NULL) {
+        return NULL;
+    }
+    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) < 3) {
+        PyErr_SetString(PyExc_TypeError, "features: a token entry is no tuple of 3 or more items");
+        Py_DECREF(entry);
+        return NULL;
+    }
+    return entry;
+}
+
+static PyObject *
+article_features(PyObject *self, PyObject *args)
+{
+    PyObject *text, *fast, *memo, *make_entry, *num_memo, *make_number;
+    if (!PyArg_ParseTuple(args, "UO!O!OO!O:features", &text, &PyDict_Type, &fast, &PyDict_Type, &memo,
+                          &make_entry, &PyDict_Type, &num_memo, &make_number)) {
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    PyObject *names = NULL;   /* `_names_in(text)`, made at its first use */
+    PyObject *pending = NULL; /* a number (float) that a multiplier may follow */
+    PyObject *tok = NULL, *entry = NULL;
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t i = 0, gap = 0; /* gap: where the text after the previous token starts */
+    while (i < n) {
+        const Py_ssize_t start = i, end = token_end(kind, data, n, i);
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        const Py_ssize_t gap_start = gap;
+        i = gap = end;
+        tok = PyUnicode_Substring(text, start, end);
+        if (tok == NULL) {
+            goto error;
+        }
+        if (pending == NULL) { /* a token that always gives the same feature, or none */
+            PyObject *feat = PyDict_GetItemWithError(fast, tok);
+            if (feat != NULL) {
+                if (!PyTuple_Check(feat)) {
+                    PyErr_SetString(PyExc_TypeError, "features: a fast memo value is no tuple");
+                    goto error;
+                }
+                if (PyTuple_GET_SIZE(feat) != 0 && PyList_Append(out, feat) < 0) {
+                    goto error;
+                }
+                Py_CLEAR(tok);
+                continue;
+            }
+            if (PyErr_Occurred()) {
+                goto error;
+            }
+        }
+        entry = token_entry(memo, make_entry, tok);
+        Py_CLEAR(tok);
+        if (entry == NULL) {
+            goto error;
+        }
+        const long k = PyLong_AsLong(PyTuple_GET_ITEM(entry, 0));
+        if (k == -1 && PyErr_Occurred()) {
+            goto error;
+        }
+        PyObject *value = PyTuple_GET_ITEM(entry, 1);
+        int empty;
+        if (pending != NULL) {
+            if (k == K_NUM) { /* number after number */
+                if (append_number(out, num_memo, make_number, pending) < 0) {
+                    goto error;
+                }
+                Py_INCREF(value);
+                Py_SETREF(pending, value);
+                Py_CLEAR(entry);
+                continue;
+            }
+            PyObject *mult = PyTuple_GET_ITEM(entry, PyTuple_GET_SIZE(entry) - 1);
+            if (mult != Py_None) { /* "1.8 million" */
+                PyObject *product = PyNumber_Multiply(pending, mult);
+                if (product == NULL) {
+                    goto error;
+                }
+                Py_CLEAR(pending);
+                int rc = append_number(out, num_memo, make_number, product);
+                Py_DECREF(product);
+                if (rc < 0) {
+                    goto error;
+                }
+                Py_CLEAR(entry);
+                continue;
+            }
+            empty = PyList_GET_SIZE(out) == 0; /* before the flush, as the Python twin */
+            int rc = append_number(out, num_memo, make_number, pending);
+            Py_CLEAR(pending);
+            if (rc < 0) {
+                goto error;
+            }
+        }
+        else {
+            empty = PyList_GET_SIZE(out) == 0;
+        }
+        switch (k) {
+        case K_FEAT:
+            if (PyList_Append(out, value) < 0) {
+                goto error;
+            }
+            break;
+        case K_CAP: {
+            /* a name unless it starts a sentence and is never capitalised inside one */
+            if (PyTuple_GET_SIZE(entry) != 5) {
+                PyErr_SetString(PyExc_TypeError, "features: a capitalised word's entry is no 5-tuple");
+                goto error;
+            }
+            int name = 1;
+            if (empty || gap_ends_sentence(kind, data, gap_start, start)) {
+                if (names == NULL && (names = names_in(kind, data, n)) == NULL) {
+                    goto error;
+                }
+                if ((name = PySet_Contains(names, PyTuple_GET_ITEM(entry, 3))) < 0) {
+                    goto error;
+                }
+            }
+            if (PyList_Append(out, name ? value : PyTuple_GET_ITEM(entry, 2)) < 0) {
+                goto error;
+            }
+            break;
+        }
+        case K_SKIP:
+            break;
+        case K_NUMWORD:
+        case K_NUM:
+            Py_INCREF(value);
+            pending = value;
+            break;
+        default:
+            PyErr_Format(PyExc_ValueError, "features: unknown token entry kind %ld", k);
+            goto error;
+        }
+        Py_CLEAR(entry);
+    }
+    if (pending != NULL) {
+        int rc = append_number(out, num_memo, make_number, pending);
+        Py_CLEAR(pending);
+        if (rc < 0) {
+            goto error;
+        }
+    }
+    Py_XDECREF(names);
+    return out;
+error:
+    Py_XDECREF(tok);
+    Py_XDECREF(entry);
+    Py_XDECREF(pending);
+    Py_XDECREF(names);
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
@@ -1338,6 +1653,8 @@ static PyMethodDef native_methods[] = {
      "keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface) -> list"},
     {"split_tokens", split_tokens, METH_O,
      "split_tokens(text) -> list[str]: pipeline.dedup._features._SPLIT_RE.split(text)"},
+    {"features", article_features, METH_VARARGS,
+     "features(folded, fast, entries, make_entry, numbers, make_number) -> list[Feature]"},
     {NULL, NULL, 0, NULL},
 };
 

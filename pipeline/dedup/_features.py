@@ -235,6 +235,17 @@ def _cache_token(tok: str) -> tuple[Any, ...]:
 
 def features(text: str) -> list[Feature]:
     """Content features of ``text`` in reading order (see module docstring)."""
+    if _kernel is None:
+        return features_python(text)
+    # the compiled twin of ``features_python``: one pass over the tokens with the same memos
+    # (same Feature objects), calling back only on a memo miss
+    return _kernel.features(
+        fold(text), _fast_cache, _token_cache, _cache_token, _number_feature_cache, _number_feature
+    )
+
+
+def features_python(text: str) -> list[Feature]:
+    """:func:`features` in Python (the twin of the compiled kernel ``features``)."""
     folded = fold(text)
     parts = _split(folded)  # [gap, token, gap, token, ..., gap]
     toks = parts[1::2]

@@ -293,3 +293,192 @@ def test_keyword_keys_never_hold_a_space() -> None:
     character casefolds to anything holding a space."""
     every = (chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
     assert not [c for c in every if c.isalnum() and " " in c.casefold()]
+
+
+# --- article features (pipeline.dedup._features.features) ---------------------------------------
+
+
+def _cold_feature_caches() -> None:
+    F._token_cache.clear()
+    F._fast_cache.clear()
+    F._number_feature_cache.clear()
+    F._fold_memo = ("", "")
+
+
+def _feature_edge_texts() -> list[str]:
+    """Hand-written cases of each rule the kernel re-implements (numbers and their multipliers,
+    the sentence-start test, names, months, possessives, folding, long texts)."""
+    return [
+        "", " ", "\n\n", "...", "a", "of", "the of and to a in it is was",  # empty and stop words only
+        "The. And! Of? In: To; “The” ”And“ \"it\"",
+        "2,000", "1.8 million", "ten million", "It rose 3", "It rose 1.8 million", "rose by 2,000",
+        "2,000 1.8 million 3 4 5 ten twenty thousand", "3 4", "costs 5 Million dollars", "5 Trillion",
+        "2,000,000.5 1,23 12,34,567 1.2.3 007", "a 5 the 6 of", "ten", "dozen eggs", "hundred thousand",
+        "5 million’s worth", "3 Apples fell. 3 apples", "5\nStart here", "five. Start", "2 May",
+        "May 5 was busy. May I come? It may rain in May. He said May was late.", "May", "may",
+        "In May. May", "said May", "Jan. 5 and Sept 1, Sept. Dec", "Mayday Mays MAY",
+        "Tokayev’s visit. Tokayev's aides met Tokayev’s wife.", "He met Tokáyev’s envoy. Tokáyev left.",
+        "Ärger in Zürich: Müller traf Tokáyev. Müller ging.", "Ça va. Éric met Ñoño, Éric said",
+        "日本語 text Tokyo. Москва Putin, Putin said", "Straße ﬁnance ½ ² Ⅻ",
+        "“Quoted.” Next starts. Name: Value; Another” Word", 'He said: "Hello" Then', "x: \t Yes",
+        "word\u00a0Name. Next\u2003Word\u2028Line\u3000Ideo", "a Zz", "a ZZ b", ", Aa", "word  Name",
+        "rock'n'roll O'Brien said Don’t and O’Neill’s", "Alpha’s Beta's alpha’s", "’s 's",
+        "١٢٣ ٣ ٣.٥ million", "Smith Smith. smith Smith", "THE ALL CAPS HEADLINE. NAMES HERE",
+        "x" * 5000, "Name " * 4000,
+        " ".join(["Alpha beta 12 gamma. Delta said 1.8 million, May"] * 1500),  # > 8192 tokens
+        " ".join(f"Word{i} w{i}x 7" for i in range(9000)),  # > 8192 tokens, mostly unseen ones
+        "end 12", "end 1.8 million", "end ten", "end 3 4",  # a number pending at the end of the text
+    ]  # fmt: skip
+
+
+def _corpus_feature_texts() -> list[str]:
+    """Article texts of the shared corpora: ecbplus-dev (texts and titles) and the fundus
+    evaluation set (gold bodies and every extractor's output), paragraphs joined two ways."""
+    import json
+
+    from tests.conftest import shared_path
+
+    texts: list[str] = []
+    with (shared_path("data", "ecbplus-dev") / "articles.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            texts += [row.get("text") or "", row.get("title") or ""]
+    root = shared_path("data", "fundus-evaluation", "dataset")
+    for path in [root / "ground_truth.json", *sorted((root / "extractions").glob("*.json"))]:
+        for _, item in sorted(json.loads(path.read_text(encoding="utf-8")).items()):
+            paras = [p for p in item.get("body") or [] if isinstance(p, str)]
+            texts.append("\n\n".join(paras))
+            if path.name == "ground_truth.json":
+                texts.append(" ".join(paras))  # sentences told apart by punctuation alone
+    assert len(texts) > 1000
+    return texts
+
+
+def _rows(feats: list[F.Feature]) -> list[tuple[str, float, bool]]:
+    return [(f.key, f.weight, f.salient) for f in feats]
+
+
+def _compare_features(texts: list[str], *, cold_each: bool) -> None:
+    """The kernel and the Python twin on ``texts``: each from cold caches (per text or per
+    list), then both again on warm caches, where they must give the very same objects."""
+    got: list[list[F.Feature]] = []
+    for path in (F.features, F.features_python):
+        _cold_feature_caches()
+        found = []
+        for text in texts:
+            if cold_each:
+                _cold_feature_caches()
+            found.append(path(text))
+        got.append(found)
+    for text, fast, slow in zip(texts, *got, strict=True):
+        assert _rows(fast) == _rows(slow), text[:120]
+        assert all(type(f) is F.Feature for f in fast)
+    for text in texts:  # warm: the caches hold every token now (unless the cap was reached)
+        fast, slow = F.features(text), F.features_python(text)
+        assert _rows(fast) == _rows(slow), text[:120]
+        if F._TOKEN_CACHE_MAX >= 1000:  # (not when a tiny cap clears the caches all the time)
+            assert all(a is b for a, b in zip(fast, slow, strict=True)), text[:120]
+
+
+@needs_kernels
+def test_features_kernel_token_kinds_are_the_python_ones() -> None:
+    assert (F._K_FEAT, F._K_CAP, F._K_SKIP, F._K_NUMWORD, F._K_NUM) == (0, 1, 2, 3, 4)  # hard-coded in C
+
+
+@needs_kernels
+def test_features_kernel_matches_python_on_generated_and_edge_texts() -> None:
+    texts = _texts() + _feature_edge_texts()
+    _compare_features(texts, cold_each=True)
+    _compare_features(texts, cold_each=False)
+    assert max(len(F._split(F.fold(t))) // 2 for t in texts) > 8192
+
+
+@needs_kernels
+def test_features_kernel_edge_cases_by_value() -> None:
+    def keys(text: str) -> list[str]:
+        found = F.features(text)
+        assert _rows(found) == _rows(F.features_python(text))
+        return [f.key for f in found]
+
+    _cold_feature_caches()
+    assert keys("") == [] and keys("the of and to it") == []
+    assert keys("It rose 1.8 million") == ["rose", "=1800000"]
+    assert keys("rose by 2,000") == ["rose", "=2000"]
+    assert keys("2,000 1.8 million 3 4") == ["=2000", "=1800000", "=3", "=4"]
+    assert keys("May came. It may rain in May") == ["@may", "came", "rain", "@may"]
+    assert keys("Tokayev’s visit. He met Tokayev") == ["#tkv", "visit", "met", "#tkv"]
+    assert keys("Tokáyev left. Tokáyev") == ["tokayev", "left", "tokayev"]  # never inside a sentence
+    assert keys("Alpha went. He met Alpha") == ["#alph", "went", "met", "#alph"]
+    assert keys("x 5\nMarkets") == ["=5", "market"]  # a sentence start after a flushed number
+
+
+@needs_kernels
+def test_features_kernel_matches_python_on_the_corpora() -> None:
+    texts = _corpus_feature_texts()
+    _compare_features(texts, cold_each=False)
+    _compare_features(texts[:150], cold_each=True)
+
+
+@needs_kernels
+def test_features_kernel_matches_python_when_the_caches_clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tiny cache cap: _cache_token clears both token memos (and the number memo clears) while
+    the kernel is half way through a text; it must hold no reference into them across that."""
+    monkeypatch.setattr(F, "_TOKEN_CACHE_MAX", 7)
+    texts = _texts()[:60] + _feature_edge_texts()
+    _compare_features(texts, cold_each=False)
+    assert len(F._token_cache) <= 7 and len(F._number_feature_cache) <= 7
+
+
+@needs_kernels
+def test_features_kernel_rejects_bad_input_and_passes_errors_on() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    memos = (F._fast_cache, F._token_cache, F._cache_token, F._number_feature_cache, F._number_feature)
+    with pytest.raises(TypeError):
+        kernel.features(b"bytes", *memos)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        kernel.features("text", [], *memos[1:])  # a memo that is no dict
+    with pytest.raises(TypeError, match="tuple"):
+        kernel.features("unseen words", {}, {}, lambda tok: None, {}, F._number_feature)
+
+    def boom(tok: str) -> tuple[int, None, None]:
+        raise KeyError(tok)
+
+    with pytest.raises(KeyError):
+        kernel.features("one two", {}, {}, boom, {}, F._number_feature)
+    with pytest.raises(OverflowError):  # a number past the float range, as the Python twin
+        F.features("x " + "9" * 400)
+    with pytest.raises(OverflowError):
+        F.features_python("x " + "9" * 400)
+
+
+@needs_kernels
+def test_features_kernel_keeps_no_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many calls, on warm caches and with the caches clearing all the time (every path of the
+    kernel, the error ones too), leave the traced memory flat."""
+    import contextlib
+    import gc
+    import tracemalloc
+
+    texts = _texts()[:30] + [t for t in _feature_edge_texts() if len(t) < 3000]
+
+    def run() -> None:
+        for text in texts:
+            F.features(text)
+        with contextlib.suppress(OverflowError):
+            F.features("x " + "9" * 400)
+
+    monkeypatch.setattr(F, "_TOKEN_CACHE_MAX", 50)
+    for _ in range(3):
+        run()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(10):
+            run()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 64_000, grown
