@@ -21,6 +21,7 @@ words: the verification sketch is built from those.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -148,6 +149,8 @@ def _number_key(tok: str) -> tuple[str, float]:
 
 
 def _fmt_number(value: float) -> str:
+    if not math.isfinite(value):  # a number past the float range ("9" * 400, "1e308 billion")
+        return "inf"
     if value == int(value):
         return str(int(value))
     return f"{value:.6g}"

@@ -9,7 +9,10 @@ What it measures on this machine, in this order:
 3. in-process throughput of the full pipeline (the ``pipeline process`` path);
 4. end-to-end throughput and publish-to-story latency (p50, p99) through the real embedded broker
    and a worker process, plain text (entities off and on) and HTML; the floor beside it: a plain
-   aiokafka consume->produce loop over the same messages; and the ratio end-to-end / in-process.
+   aiokafka consume->produce loop over the same messages; and the ratio end-to-end / in-process;
+5. paired rounds: the in-process run (in a new interpreter, one core) and the one-worker run
+   right after it, repeated; the ratio of each pair and their median (a single pair moves with
+   the machine's noise, which reached 15-25% between runs minutes apart on the 2-core VM).
 
 Nothing here asserts on time: it prints numbers. The corpus is :mod:`bench_corpus` (fixed seed).
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -204,6 +209,58 @@ def in_process(plain: list[dict[str, Any]], entities: bool, memo: bool = True) -
         "stories": len(result.stories),
         "memo_hits": remembered.hits,
     }
+
+
+def _in_process_on_core(plain: list[dict[str, Any]], entities: bool, core: int) -> dict[str, Any]:
+    os.sched_setaffinity(0, {core})
+    return in_process(plain, entities)
+
+
+def in_process_fresh(plain: list[dict[str, Any]], entities: bool) -> dict[str, Any]:
+    """:func:`in_process` in a new interpreter pinned to one core: its caches (token features, key
+    hashes, keyword tables) start empty, as a new worker's do, instead of warmed by the runs
+    before it."""
+    core = min(os.sched_getaffinity(0))
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        return pool.submit(_in_process_on_core, plain, entities, core).result()
+
+
+def paired_rounds(
+    run_e2e: Callable[..., dict[str, Any]], plain: list[dict[str, Any]], rounds: int
+) -> list[dict[str, Any]]:
+    """``rounds`` times, for entities off then on: the in-process run (:func:`in_process_fresh`)
+    and the one-worker run right after it; each pair's ratio, and per setting the median."""
+    out: list[dict[str, Any]] = []
+    for entities in (False, True):
+        pairs = []
+        for i in range(rounds):
+            ip = in_process_fresh(plain, entities)
+            e2e = run_e2e(plain, f"plain text, entities {'on' if entities else 'off'}", entities, 1)
+            pair = {
+                "round": i + 1,
+                "in_process_per_second": ip["per_second"],
+                "in_process_cpu_ms_per_article": ip["cpu_ms_per_article"],
+                "end_to_end_per_second": e2e["per_second"],
+                "end_to_end_cpu_ms_by_role": e2e["cpu_ms_by_role"],
+                "ratio": e2e["per_second"] / ip["per_second"],
+            }
+            pairs.append(pair)
+            console.print(
+                f"  entities {'on' if entities else 'off'}, round {i + 1}: in-process "
+                f"{ip['per_second']:.0f}/s, 1 worker {e2e['per_second']:.0f}/s: {pair['ratio']:.2f}x"
+            )
+        ratios = [p["ratio"] for p in pairs]
+        out.append(
+            {
+                "entities": entities,
+                "pairs": pairs,
+                "median_ratio": float(np.median(ratios)),
+                "min_ratio": min(ratios),
+                "max_ratio": max(ratios),
+            }
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------- broker
@@ -454,16 +511,16 @@ def run(args: argparse.Namespace) -> int:
     }
     console.print(native.status())
 
-    console.print(f"[bold]1/4 per-stage cost[/bold] on one core ({n} plain, {len(pages)} HTML articles)")
+    console.print(f"[bold]1/5 per-stage cost[/bold] on one core ({n} plain, {len(pages)} HTML articles)")
     cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cores)})
     try:
         results["stages"] = stage_costs(plain, pages)
         results["stages"].append(naive_path(plain))
-        console.print("[bold]2/4 dedup index sizes[/bold]")
+        console.print("[bold]2/5 dedup index sizes[/bold]")
         sizes = [10_000] if quick else [10_000, 100_000, 1_000_000]
         results["index"] = index_sizes(sizes, 2000 if quick else 5000)
-        console.print("[bold]3/4 in-process pipeline[/bold]")
+        console.print("[bold]3/5 in-process pipeline[/bold]")
         results["in_process"] = [
             in_process(plain, entities=False),
             in_process(plain, entities=True),
@@ -473,7 +530,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         os.sched_setaffinity(0, cores)
 
-    console.print("[bold]4/4 through the broker[/bold] (embedded Tansu + one worker process)")
+    console.print("[bold]4/5 through the broker[/bold] (embedded Tansu + one worker process)")
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the workers and the broker are stopped
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     broker = start_broker()
@@ -503,6 +560,12 @@ def run(args: argparse.Namespace) -> int:
             e2e.append(run_e2e(plain, "plain text, entities on", True, 1, pp))
             e2e.append(run_e2e(pages, "HTML, entities on", True, 1, pp))
         results["end_to_end"] = e2e
+        rounds = args.rounds if args.rounds is not None else (1 if quick else 3)
+        if rounds > 0:
+            console.print(
+                f"[bold]5/5 paired rounds[/bold]: in-process then 1 worker, {rounds} time(s) per setting"
+            )
+            results["paired"] = paired_rounds(run_e2e, plain, rounds)
     except WorkerDied as exc:
         console.print(f"[red]pipeline bench: end-to-end run stopped: {escape(str(exc))}[/red]")
         return 1
@@ -591,6 +654,13 @@ def _print(results: dict[str, Any]) -> None:
         if r.get("cpu_ms_by_role"):
             split = ", ".join(f"{role} {ms:.2f}" for role, ms in r["cpu_ms_by_role"].items())
             out.print(f"{r['name']}: CPU ms/article by process role: {split}")
+    for p in results.get("paired", []):
+        ratios = ", ".join(f"{x['ratio']:.2f}" for x in p["pairs"])
+        out.print(
+            f"1 worker / in-process, entities {'on' if p['entities'] else 'off'}, paired rounds (each "
+            f"in-process run in a new interpreter, the worker run right after it): {ratios}; "
+            f"median {p['median_ratio']:.2f}x"
+        )
     out.print(
         "CPU ms/article: the workers (with their prepare processes) and the broker over the timed "
         "part; layer's CPU share: the part of it beyond what the same stages cost in process."
@@ -624,6 +694,12 @@ def add_options(p: argparse.ArgumentParser, *, inherit: bool = False) -> None:
         default=default(os.cpu_count() or 1),
         help="also run one worker with the prepare step in this many child processes (0: skip; "
         "default: one per core)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=default(None),
+        help="paired rounds of in-process and one-worker runs per setting (default 3; quick 1; 0: skip)",
     )
 
 

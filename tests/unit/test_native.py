@@ -446,17 +446,16 @@ def test_features_kernel_rejects_bad_input_and_passes_errors_on() -> None:
 
     with pytest.raises(KeyError):
         kernel.features("one two", {}, {}, boom, {}, F._number_feature)
-    with pytest.raises(OverflowError):  # a number past the float range, as the Python twin
-        F.features("x " + "9" * 400)
-    with pytest.raises(OverflowError):
-        F.features_python("x " + "9" * 400)
+    # a number past the float range: one "=inf" feature, in both (it used to raise OverflowError)
+    huge = "x " + "9" * 400 + " troops and " + "9" * 400 + " billion dollars"
+    assert F.features(huge) == F.features_python(huge)
+    assert [f.key for f in F.features(huge)].count("=inf") == 2
 
 
 @needs_kernels
 def test_features_kernel_keeps_no_references(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many calls, on warm caches and with the caches clearing all the time (every path of the
     kernel, the error ones too), leave the traced memory flat."""
-    import contextlib
     import gc
     import tracemalloc
 
@@ -465,8 +464,7 @@ def test_features_kernel_keeps_no_references(monkeypatch: pytest.MonkeyPatch) ->
     def run() -> None:
         for text in texts:
             F.features(text)
-        with contextlib.suppress(OverflowError):
-            F.features("x " + "9" * 400)
+        F.features("x " + "9" * 400)
 
     monkeypatch.setattr(F, "_TOKEN_CACHE_MAX", 50)
     for _ in range(3):
