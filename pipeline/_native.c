@@ -42,11 +42,27 @@
  *     `_K_FEAT`..`_K_NUM`; a miss calls `make_entry(token)`, `_cache_token`, which fills both and
  *     may clear them) and `numbers` (value -> number feature; a miss calls `make_number(value)`).
  *     The Feature objects are the memos' own. Holds no borrowed reference across a call back.
+ * index_near(q, offsets, rows, fp, ts, built, n, masks, max_distance, close_distance, far) -> list
+ * index_key_rows(hi, offsets, rows, delta, n_delta, built, key32, ts, fp, q, max_distance,
+ *                screen_above, cap) -> list | None
+ * index_any_rows(hi, offsets, rows, delta, n_delta, built, keys, ts) -> list
+ * index_rows(w, width, fp, kept, q, sketch_col, words_col, sketch, words, pairs_col, pairs_bins,
+ *            pairs, pairs_count, names_col, names_bins, names, names_count) -> 5-tuple
+ * index_common_order(a, na, b, nb) -> int | None
+ *     The candidate search and the per-row figures of `pipeline.dedup._index.DedupIndex.lookup`:
+ *     the rows near a fingerprint in the block tables, the rows of one or several exact keys,
+ *     the fingerprint distances, sketch similarities and bottom-k overlaps (pairs, names) of
+ *     the candidates' signatures, and the longest common subsequence of two order sequences:
+ *     the same values as the numpy and Python twins there (see each function, in the block of
+ *     dedup index kernels).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static int
 get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *what)
@@ -1640,6 +1656,823 @@ error:
     return NULL;
 }
 
+/* ---- dedup index kernels (pipeline.dedup._index): per-lookup candidate search and figures ---- */
+
+#define IX_MAX_BINS 65536 /* bins of a bottom-k sketch in index_rows, at most */
+
+/* a buffer of `itemsize`-byte items (get_buffer), with its item count in *count */
+static int
+ix_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *what, Py_ssize_t *count)
+{
+    if (get_buffer(obj, view, itemsize, what) < 0) {
+        return -1;
+    }
+    *count = view->len / itemsize;
+    return 0;
+}
+
+static void
+ix_release(Py_buffer *views, int n)
+{
+    for (int i = 0; i < n; i++) {
+        PyBuffer_Release(&views[i]);
+    }
+}
+
+static int
+ix_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int
+ix_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *
+ix_row_list(const uint32_t *rows, Py_ssize_t n)
+{
+    PyObject *out = PyList_New(n);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyLong_FromUnsignedLong(rows[i]);
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
+/* index_near(q, offsets, rows, fp, ts, built, n, masks, max_distance, close_distance, far)
+ *     -> list[int]
+ *     What `DedupIndex._near_rows_python` returns: the rows of the 4 block tables (CSR: int32
+ *     `offsets` of 4 * 65536 + 1 entries over uint32 `rows`) in the buckets
+ *     ((q >> 16t) & 0xFFFF ^ mask) | t << 16 for every int64 `mask` (< 65536) and t = 0..3,
+ *     and the delta rows [built, n), with their uint64 fingerprint `fp` within `max_distance`
+ *     bits of `q`, sorted by (distance, row) without repeats; of those the live ones (uint32
+ *     `ts` > 0) within `close_distance` bits and the first `far` live farther ones. */
+static PyObject *
+index_near(PyObject *self, PyObject *args)
+{
+    unsigned long long q;
+    PyObject *o_off, *o_rows, *o_fp, *o_ts, *o_masks;
+    Py_ssize_t built, n, far, n_off, n_rows, n_fp, n_ts, n_masks;
+    int maxd, close_d;
+    Py_buffer v[5];
+    if (!PyArg_ParseTuple(args, "KOOOOnnOiin:index_near", &q, &o_off, &o_rows, &o_fp, &o_ts,
+                          &built, &n, &o_masks, &maxd, &close_d, &far)) {
+        return NULL;
+    }
+    if (ix_buffer(o_off, &v[0], 4, "offsets", &n_off) < 0) {
+        return NULL;
+    }
+    if (ix_buffer(o_rows, &v[1], 4, "rows", &n_rows) < 0) {
+        ix_release(v, 1);
+        return NULL;
+    }
+    if (ix_buffer(o_fp, &v[2], 8, "fp", &n_fp) < 0) {
+        ix_release(v, 2);
+        return NULL;
+    }
+    if (ix_buffer(o_ts, &v[3], 4, "ts", &n_ts) < 0) {
+        ix_release(v, 3);
+        return NULL;
+    }
+    if (ix_buffer(o_masks, &v[4], 8, "masks", &n_masks) < 0) {
+        ix_release(v, 4);
+        return NULL;
+    }
+    const int32_t *offsets = (const int32_t *)v[0].buf;
+    const uint32_t *rows = (const uint32_t *)v[1].buf;
+    const uint64_t *fp = (const uint64_t *)v[2].buf;
+    const uint32_t *ts = (const uint32_t *)v[3].buf;
+    const int64_t *masks = (const int64_t *)v[4].buf;
+    PyObject *result = NULL;
+    uint64_t *keys = NULL;
+    uint32_t *picked = NULL;
+    Py_ssize_t nkeys = 0, cap = 0;
+    if (built < 0 || n < built || n > n_fp || n > n_ts || (built && n_off != 4 * 65536 + 1)) {
+        PyErr_SetString(PyExc_ValueError, "index_near: inconsistent sizes");
+        goto done;
+    }
+    for (Py_ssize_t m = 0; m < n_masks; m++) {
+        if (masks[m] < 0 || masks[m] > 0xFFFF) {
+            PyErr_SetString(PyExc_ValueError, "index_near: a mask is not a 16-bit value");
+            goto done;
+        }
+    }
+    /* capacity: every probed row plus the delta rows */
+    if (built) {
+        for (int t = 0; t < 4; t++) {
+            unsigned base = (unsigned)((q >> (16 * t)) & 0xFFFF);
+            for (Py_ssize_t m = 0; m < n_masks; m++) {
+                unsigned key = ((base ^ (unsigned)masks[m]) | ((unsigned)t << 16));
+                int32_t s = offsets[key], e = offsets[key + 1];
+                if (s < 0 || e < s || e > n_rows) {
+                    PyErr_SetString(PyExc_ValueError, "index_near: offsets out of range");
+                    goto done;
+                }
+                cap += e - s;
+            }
+        }
+    }
+    cap += n - built;
+    keys = PyMem_Malloc((size_t)(cap ? cap : 1) * sizeof(uint64_t));
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (built) {
+        for (int t = 0; t < 4; t++) {
+            unsigned base = (unsigned)((q >> (16 * t)) & 0xFFFF);
+            for (Py_ssize_t m = 0; m < n_masks; m++) {
+                unsigned key = ((base ^ (unsigned)masks[m]) | ((unsigned)t << 16));
+                for (int32_t p = offsets[key]; p < offsets[key + 1]; p++) {
+                    uint32_t row = rows[p];
+                    if ((Py_ssize_t)row >= n) {
+                        PyErr_SetString(PyExc_ValueError, "index_near: row out of range");
+                        goto done;
+                    }
+                    int d = __builtin_popcountll(fp[row] ^ q);
+                    if (d <= maxd) {
+                        keys[nkeys++] = ((uint64_t)d << 32) | row;
+                    }
+                }
+            }
+        }
+    }
+    for (Py_ssize_t row = built; row < n; row++) {
+        int d = __builtin_popcountll(fp[row] ^ q);
+        if (d <= maxd) {
+            keys[nkeys++] = ((uint64_t)d << 32) | (uint64_t)row;
+        }
+    }
+    qsort(keys, (size_t)nkeys, sizeof(uint64_t), ix_cmp_u64);
+    picked = PyMem_Malloc((size_t)(nkeys ? nkeys : 1) * sizeof(uint32_t));
+    if (picked == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t npicked = 0, nfar = 0;
+    const uint64_t close_key = (uint64_t)(close_d + 1) << 32;
+    for (Py_ssize_t i = 0; i < nkeys; i++) {
+        if (i && keys[i] == keys[i - 1]) {
+            continue;
+        }
+        uint32_t row = (uint32_t)(keys[i] & 0xFFFFFFFFULL);
+        if (keys[i] < close_key) {
+            if (ts[row] > 0) {
+                picked[npicked++] = row;
+            }
+        }
+        else if (nfar == far) {
+            break;
+        }
+        else if (ts[row] > 0) {
+            picked[npicked++] = row;
+            nfar++;
+        }
+    }
+    result = ix_row_list(picked, npicked);
+done:
+    PyMem_Free(keys);
+    PyMem_Free(picked);
+    ix_release(v, 5);
+    return result;
+}
+
+/* the key-table buffers: hi (uint16), offsets (int32, 65537), rows (uint32), delta (uint32), ts */
+typedef struct {
+    Py_buffer v[5];
+    const uint16_t *hi;
+    const int32_t *offsets;
+    const uint32_t *rows;
+    const uint32_t *delta;
+    const uint32_t *ts;
+    Py_ssize_t n_rows, n_delta, n_ts, built;
+} ix_table;
+
+static int
+ix_table_open(ix_table *t, PyObject *hi, PyObject *offsets, PyObject *rows, PyObject *delta,
+              Py_ssize_t n_delta, Py_ssize_t built, PyObject *ts)
+{
+    Py_ssize_t n_hi, n_off, n_dbuf;
+    if (ix_buffer(hi, &t->v[0], 2, "hi", &n_hi) < 0) {
+        return -1;
+    }
+    if (ix_buffer(offsets, &t->v[1], 4, "offsets", &n_off) < 0) {
+        ix_release(t->v, 1);
+        return -1;
+    }
+    if (ix_buffer(rows, &t->v[2], 4, "rows", &t->n_rows) < 0) {
+        ix_release(t->v, 2);
+        return -1;
+    }
+    if (ix_buffer(delta, &t->v[3], 4, "delta", &n_dbuf) < 0) {
+        ix_release(t->v, 3);
+        return -1;
+    }
+    if (ix_buffer(ts, &t->v[4], 4, "ts", &t->n_ts) < 0) {
+        ix_release(t->v, 4);
+        return -1;
+    }
+    t->hi = (const uint16_t *)t->v[0].buf;
+    t->offsets = (const int32_t *)t->v[1].buf;
+    t->rows = (const uint32_t *)t->v[2].buf;
+    t->delta = (const uint32_t *)t->v[3].buf;
+    t->ts = (const uint32_t *)t->v[4].buf;
+    t->n_delta = n_delta;
+    t->built = built;
+    if (n_off != 65537 || n_hi != t->n_rows || n_delta < 0 || n_delta > n_dbuf || built < 0
+        || built + n_delta > t->n_ts || t->offsets[0] < 0 || t->offsets[65536] > t->n_rows) {
+        PyErr_SetString(PyExc_ValueError, "key table: inconsistent sizes");
+        ix_release(t->v, 5);
+        return -1;
+    }
+    return 0;
+}
+
+/* index_key_rows(hi, offsets, rows, delta, n_delta, built, key32, ts, fp, q, max_distance,
+ *                screen_above, cap) -> list[int] | None
+ *     The live rows (uint32 `ts` > 0) of one `_KeyTable` whose key is `key32`, in the order of
+ *     `DedupIndex._live(table.rows_for(key32, built))`; None when there are more than `cap`
+ *     (the caller takes the newest in Python); when there are more than `screen_above`, only
+ *     those with their uint64 fingerprint `fp` within `max_distance` bits of `q`. */
+static PyObject *
+index_key_rows(PyObject *self, PyObject *args)
+{
+    PyObject *o_hi, *o_off, *o_rows, *o_delta, *o_ts, *o_fp;
+    Py_ssize_t n_delta, built, screen_above, cap, n_fp;
+    unsigned long key32;
+    unsigned long long q;
+    int maxd;
+    ix_table t;
+    Py_buffer vfp;
+    if (!PyArg_ParseTuple(args, "OOOOnnkOOKinn:index_key_rows", &o_hi, &o_off, &o_rows, &o_delta,
+                          &n_delta, &built, &key32, &o_ts, &o_fp, &q, &maxd, &screen_above, &cap)) {
+        return NULL;
+    }
+    if (ix_table_open(&t, o_hi, o_off, o_rows, o_delta, n_delta, built, o_ts) < 0) {
+        return NULL;
+    }
+    if (ix_buffer(o_fp, &vfp, 8, "fp", &n_fp) < 0) {
+        ix_release(t.v, 5);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    uint32_t *found = NULL;
+    const uint64_t *fp = (const uint64_t *)vfp.buf;
+    if (n_fp < t.n_ts) {
+        PyErr_SetString(PyExc_ValueError, "index_key_rows: fp shorter than ts");
+        goto done;
+    }
+    unsigned b = (unsigned)(key32 & 0xFFFF);
+    uint16_t want = (uint16_t)((key32 >> 16) & 0xFFFF);
+    int32_t s = t.offsets[b], e = t.offsets[b + 1];
+    if (s < 0 || e < s || e > t.n_rows) {
+        PyErr_SetString(PyExc_ValueError, "index_key_rows: offsets out of range");
+        goto done;
+    }
+    found = PyMem_Malloc((size_t)((e - s) + n_delta + 1) * sizeof(uint32_t));
+    if (found == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t nf = 0;
+    for (int32_t p = s; p < e; p++) {
+        if (t.hi[p] == want) {
+            if ((Py_ssize_t)t.rows[p] >= t.n_ts) {
+                PyErr_SetString(PyExc_ValueError, "index_key_rows: row out of range");
+                goto done;
+            }
+            if (t.ts[t.rows[p]] > 0) {
+                found[nf++] = t.rows[p];
+            }
+        }
+    }
+    for (Py_ssize_t i = 0; i < n_delta; i++) {
+        if (t.delta[i] == (uint32_t)key32 && t.ts[built + i] > 0) {
+            found[nf++] = (uint32_t)(built + i);
+        }
+    }
+    if (nf > cap) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (nf > screen_above) {
+        Py_ssize_t m = 0;
+        for (Py_ssize_t i = 0; i < nf; i++) {
+            if (__builtin_popcountll(fp[found[i]] ^ q) <= maxd) {
+                found[m++] = found[i];
+            }
+        }
+        nf = m;
+    }
+    result = ix_row_list(found, nf);
+done:
+    PyMem_Free(found);
+    PyBuffer_Release(&vfp);
+    ix_release(t.v, 5);
+    return result;
+}
+
+/* index_any_rows(hi, offsets, rows, delta, n_delta, built, keys, ts) -> list[int]
+ *     The live rows (uint32 `ts` > 0) of one `_KeyTable` whose key is one of the nonzero uint32
+ *     `keys`, ascending without repeats: what `DedupIndex._live(np.unique(table.rows_for_any(
+ *     keys[keys != 0], built)))` holds. */
+static PyObject *
+index_any_rows(PyObject *self, PyObject *args)
+{
+    PyObject *o_hi, *o_off, *o_rows, *o_delta, *o_ts, *o_keys;
+    Py_ssize_t n_delta, built, n_keys;
+    ix_table t;
+    Py_buffer vk;
+    if (!PyArg_ParseTuple(args, "OOOOnnOO:index_any_rows", &o_hi, &o_off, &o_rows, &o_delta,
+                          &n_delta, &built, &o_keys, &o_ts)) {
+        return NULL;
+    }
+    if (ix_table_open(&t, o_hi, o_off, o_rows, o_delta, n_delta, built, o_ts) < 0) {
+        return NULL;
+    }
+    if (ix_buffer(o_keys, &vk, 4, "keys", &n_keys) < 0) {
+        ix_release(t.v, 5);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    uint32_t *keys = NULL, *found = NULL;
+    const uint32_t *kin = (const uint32_t *)vk.buf;
+    Py_ssize_t nk = 0, total = 0, nf = 0;
+    keys = PyMem_Malloc((size_t)(n_keys + 1) * sizeof(uint32_t));
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_keys; i++) {
+        if (kin[i]) {
+            keys[nk++] = kin[i];
+        }
+    }
+    qsort(keys, (size_t)nk, sizeof(uint32_t), ix_cmp_u32);
+    for (Py_ssize_t i = 0; i < nk; i++) {
+        unsigned b = keys[i] & 0xFFFF;
+        int32_t s = t.offsets[b], e = t.offsets[b + 1];
+        if (s < 0 || e < s || e > t.n_rows) {
+            PyErr_SetString(PyExc_ValueError, "index_any_rows: offsets out of range");
+            goto done;
+        }
+        total += e - s;
+    }
+    found = PyMem_Malloc((size_t)(total + n_delta + 1) * sizeof(uint32_t));
+    if (found == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < nk; i++) {
+        if (i && keys[i] == keys[i - 1]) {
+            continue;
+        }
+        unsigned b = keys[i] & 0xFFFF;
+        uint16_t want = (uint16_t)(keys[i] >> 16);
+        for (int32_t p = t.offsets[b]; p < t.offsets[b + 1]; p++) {
+            if (t.hi[p] == want) {
+                if ((Py_ssize_t)t.rows[p] >= t.n_ts) {
+                    PyErr_SetString(PyExc_ValueError, "index_any_rows: row out of range");
+                    goto done;
+                }
+                if (t.ts[t.rows[p]] > 0) {
+                    found[nf++] = t.rows[p];
+                }
+            }
+        }
+    }
+    uint64_t filter[64]; /* a bit per key's low 12 bits: most delta keys fail it at once */
+    memset(filter, 0, sizeof(filter));
+    for (Py_ssize_t i = 0; i < nk; i++) {
+        filter[(keys[i] >> 6) & 63] |= 1ULL << (keys[i] & 63);
+    }
+    for (Py_ssize_t i = 0; i < n_delta && nk; i++) {
+        uint32_t d = t.delta[i];
+        if (!((filter[(d >> 6) & 63] >> (d & 63)) & 1)) {
+            continue;
+        }
+        Py_ssize_t lo = 0, hi = nk; /* binary search of d in the sorted keys */
+        while (lo < hi) {
+            Py_ssize_t mid = lo + (hi - lo) / 2;
+            if (keys[mid] < d) {
+                lo = mid + 1;
+            }
+            else {
+                hi = mid;
+            }
+        }
+        if (lo < nk && keys[lo] == d && t.ts[built + i] > 0) {
+            found[nf++] = (uint32_t)(built + i);
+        }
+    }
+    qsort(found, (size_t)nf, sizeof(uint32_t), ix_cmp_u32);
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        if (!m || found[i] != found[m - 1]) {
+            found[m++] = found[i];
+        }
+    }
+    result = ix_row_list(found, m);
+done:
+    PyMem_Free(keys);
+    PyMem_Free(found);
+    PyBuffer_Release(&vk);
+    ix_release(t.v, 5);
+    return result;
+}
+
+/* sketch_similarity of one query sketch `a` (k bins) and bins [col, col + k) of a row */
+static double
+ix_sim(const uint16_t *a, Py_ssize_t k, const uint16_t *b)
+{
+    unsigned eq = 0, either = 0;
+    Py_ssize_t j = 0;
+#if defined(__SSE2__)
+    { /* 8 bins at a time (a 16-bit lane counts at most k / 8 <= IX_MAX_BINS / 8) */
+        const __m128i zero = _mm_setzero_si128();
+        __m128i neq = zero, nnone = zero; /* minus the counts: equal and filled; both empty */
+        for (; j + 8 <= k; j += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(a + j));
+            __m128i y = _mm_loadu_si128((const __m128i *)(b + j));
+            __m128i same = _mm_andnot_si128(_mm_cmpeq_epi16(x, zero), _mm_cmpeq_epi16(x, y));
+            neq = _mm_add_epi16(neq, same);
+            nnone = _mm_add_epi16(nnone, _mm_cmpeq_epi16(_mm_or_si128(x, y), zero));
+        }
+        uint16_t le[8], ln[8];
+        _mm_storeu_si128((__m128i *)le, neq);
+        _mm_storeu_si128((__m128i *)ln, nnone);
+        unsigned none = 0;
+        for (int l = 0; l < 8; l++) {
+            eq += (uint16_t)-le[l];
+            none += (uint16_t)-ln[l];
+        }
+        either = (unsigned)j - none;
+    }
+#endif
+    for (; j < k; j++) {
+        eq += (a[j] != 0) & (a[j] == b[j]);
+        either += (a[j] | b[j]) != 0;
+    }
+    return (double)eq / (double)(either > 0 ? either : 1);
+}
+
+typedef struct {
+    double jaccard, contained;
+    Py_ssize_t support;
+} ix_overlap;
+
+/* 65536 flags: bit 0, a value of the query's pair sketch; bit 1, of its name sketch. Set and
+ * cleared within one call of index_rows, which calls no Python code meanwhile (the GIL is held
+ * throughout, so no other call can see it set). */
+static uint8_t ix_member[65536];
+
+/* (Jaccard, containment, support) of the bottom-k query `va` (its nva nonzero values, ascending;
+ * k bins; set size na; bit `bit` of ix_member set for its values) and the row sketch b (nbins
+ * bins, set size nb), as `_kmv_rows` computes them */
+static ix_overlap
+ix_kmv(const uint16_t *va, Py_ssize_t nva, Py_ssize_t k, long long na, int bit, const uint16_t *b,
+       Py_ssize_t nbins, long long nb)
+{
+    ix_overlap out = {0.0, 0.0, 0};
+    if (!nva) {
+        return out;
+    }
+    /* the row's values compared: filled and <= limit = min(its maximum if it is full, else
+     * 65535; a_limit), which is the same as filled and <= a_limit (when the row's maximum is
+     * the smaller, every value of the row is below both) */
+    const unsigned a_limit = nva >= k ? va[nva - 1] : 0xFFFF;
+    const uint16_t below = (uint16_t)a_limit; /* x - 1 < below: filled (0 wraps), <= a_limit */
+    unsigned filled = 0, cb = 0, it = 0;
+    uint16_t top = 0;
+    Py_ssize_t j = 0;
+#if defined(__SSE2__)
+    { /* 8 bins at a time (a 16-bit lane counts at most nbins / 8 <= IX_MAX_BINS / 8) */
+        const __m128i sign = _mm_set1_epi16((short)0x8000), one = _mm_set1_epi16(1);
+        const __m128i zero = _mm_setzero_si128();
+        const __m128i below_s = _mm_xor_si128(_mm_set1_epi16((short)below), sign);
+        __m128i empty = zero, in = zero, hi = sign; /* hi: the maximum - 32768 (signed) */
+        for (; j + 8 <= nbins; j += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(b + j));
+            empty = _mm_sub_epi16(empty, _mm_cmpeq_epi16(x, zero));
+            hi = _mm_max_epi16(hi, _mm_xor_si128(x, sign));
+            __m128i y = _mm_xor_si128(_mm_sub_epi16(x, one), sign);
+            in = _mm_sub_epi16(in, _mm_cmplt_epi16(y, below_s));
+        }
+        uint16_t le[8], lin[8], lhi[8];
+        _mm_storeu_si128((__m128i *)le, empty);
+        _mm_storeu_si128((__m128i *)lin, in);
+        _mm_storeu_si128((__m128i *)lhi, _mm_xor_si128(hi, sign));
+        unsigned zeros = 0;
+        for (int l = 0; l < 8; l++) {
+            zeros += le[l];
+            cb += lin[l];
+            top = lhi[l] > top ? lhi[l] : top;
+        }
+        filled = (unsigned)j - zeros;
+    }
+#endif
+    for (; j < nbins; j++) { /* the counts and maximum */
+        uint16_t x = b[j];
+        filled += x != 0;
+        top = x > top ? x : top;
+        cb += (uint16_t)(x - 1) < below;
+    }
+    if (!filled) {
+        return out;
+    }
+    for (j = 0; j < nbins; j++) { /* the shared values */
+        uint16_t x = b[j];
+        it += ((uint16_t)(x - 1) < below) & (ix_member[x] >> bit);
+    }
+    unsigned limit = filled >= k ? top : 0xFFFF;
+    limit = limit < a_limit ? limit : a_limit;
+    Py_ssize_t lo = 0, hi = nva; /* how many of va are <= limit (searchsorted, side="right") */
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (va[mid] <= limit) {
+            lo = mid + 1;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    Py_ssize_t ca = lo;
+    Py_ssize_t support = na <= nb ? ca : (Py_ssize_t)cb;
+    Py_ssize_t uni = ca + (Py_ssize_t)cb - (Py_ssize_t)it;
+    out.jaccard = (double)it / (double)(uni > 0 ? uni : 1);
+    out.contained = support > 0 ? (double)it / (double)support : 0.0;
+    out.support = support;
+    return out;
+}
+
+/* the nonzero values of a query bottom-k sketch, flagged with `flag` in ix_member (set = 1) or
+ * unflagged (set = 0); returns the count */
+static Py_ssize_t
+ix_query(const uint16_t *a, Py_ssize_t k, uint16_t *va, uint8_t flag, int set)
+{
+    Py_ssize_t n = 0;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        if (a[j]) {
+            va[n++] = a[j];
+            ix_member[a[j]] = set ? (uint8_t)(ix_member[a[j]] | flag) : (uint8_t)(ix_member[a[j]] & ~flag);
+        }
+    }
+    return n;
+}
+
+/* the tuple (a, b, c) of two floats and an int */
+static PyObject *
+ix_triple(double a, double b, Py_ssize_t c)
+{
+    PyObject *out = PyTuple_New(3);
+    if (out == NULL) {
+        return NULL;
+    }
+    PyObject *x = PyFloat_FromDouble(a), *y = PyFloat_FromDouble(b), *z = PyLong_FromSsize_t(c);
+    if (x == NULL || y == NULL || z == NULL) {
+        Py_XDECREF(x);
+        Py_XDECREF(y);
+        Py_XDECREF(z);
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 0, x);
+    PyTuple_SET_ITEM(out, 1, y);
+    PyTuple_SET_ITEM(out, 2, z);
+    return out;
+}
+
+/* the figures of one row */
+typedef struct {
+    double s, ws;
+    ix_overlap pairs, names;
+    int dist;
+    unsigned pcount;
+} ix_figures;
+
+/* index_rows(w, width, fp, kept, q, sketch_col, words_col, sketch, words, pairs_col, pairs_bins,
+ *            pairs, pairs_count, names_col, names_bins, names, names_count)
+ *     -> (dists, sims, pairs, names, pair_counts)
+ *     The per-row figures of `DedupIndex._verify` for the rows of `w` (uint16, `width` per row:
+ *     each candidate's signature with the byte before it): the fingerprint distance to `q` of
+ *     fp[kept[i]] (uint64 `fp`, list `kept`), what `_sketch_sims(sketch, words, w)` gives
+ *     ((pairs, words) sketch similarity; the sketches at columns `sketch_col`, `words_col`),
+ *     what `_kmv_rows(member, pairs, pairs_count, w, pairs_col, pairs_bins)` and the same for
+ *     names give ((Jaccard, containment, support); bottom-k query sketches, nonzero values
+ *     ascending; a row's set size is the column before its sketch), and those pair set sizes.
+ *     The same floats: the same integer counts, divided in double. */
+static PyObject *
+index_rows(PyObject *self, PyObject *args)
+{
+    PyObject *o_w, *o_fp, *kept, *o_sk, *o_words, *o_pairs, *o_names;
+    Py_ssize_t width, sketch_col, words_col, pairs_col, pairs_bins, names_col, names_bins;
+    unsigned long long q;
+    long long pairs_count, names_count;
+    Py_buffer v[6];
+    Py_ssize_t n_w, n_fp, k_sk, k_words, k_pairs, k_names;
+    if (!PyArg_ParseTuple(args, "OnOO!KnnOOnnOLnnOL:index_rows", &o_w, &width, &o_fp,
+                          &PyList_Type, &kept, &q, &sketch_col, &words_col, &o_sk, &o_words,
+                          &pairs_col, &pairs_bins, &o_pairs, &pairs_count, &names_col,
+                          &names_bins, &o_names, &names_count)) {
+        return NULL;
+    }
+    PyObject *o[6] = {o_w, o_fp, o_sk, o_words, o_pairs, o_names};
+    Py_ssize_t sizes[6] = {2, 8, 2, 2, 2, 2};
+    Py_ssize_t *counts[6] = {&n_w, &n_fp, &k_sk, &k_words, &k_pairs, &k_names};
+    const char *what[6] = {"w", "fp", "sketch", "words", "pairs", "names"};
+    for (int i = 0; i < 6; i++) {
+        if (ix_buffer(o[i], &v[i], sizes[i], what[i], counts[i]) < 0) {
+            ix_release(v, i);
+            return NULL;
+        }
+    }
+    const uint16_t *w = (const uint16_t *)v[0].buf;
+    const uint64_t *fp = (const uint64_t *)v[1].buf;
+    const uint16_t *qs = (const uint16_t *)v[2].buf, *qw = (const uint16_t *)v[3].buf;
+    const uint16_t *qp = (const uint16_t *)v[4].buf, *qn = (const uint16_t *)v[5].buf;
+    PyObject *dists = NULL, *sims = NULL, *pairs = NULL, *names = NULL, *pcounts = NULL;
+    PyObject *result = NULL;
+    uint16_t *vp = NULL, *vn = NULL;
+    ix_figures *fig = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(kept);
+    if (width <= 0 || n_w != n * width || sketch_col < 0 || sketch_col + k_sk > width
+        || words_col < 0 || words_col + k_words > width || pairs_col < 1 || pairs_bins < 0
+        || pairs_col + pairs_bins > width || names_col < 1 || names_bins < 0
+        || names_col + names_bins > width || width > IX_MAX_BINS) {
+        PyErr_SetString(PyExc_ValueError, "index_rows: sketch columns outside the rows");
+        goto done;
+    }
+    vp = PyMem_Malloc((size_t)(k_pairs + 1) * sizeof(uint16_t));
+    vn = PyMem_Malloc((size_t)(k_names + 1) * sizeof(uint16_t));
+    fig = PyMem_Malloc((size_t)(n + 1) * sizeof(ix_figures));
+    if (vp == NULL || vn == NULL || fig == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t row = PyLong_AsSsize_t(PyList_GET_ITEM(kept, i));
+        if (row == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+        if (row < 0 || row >= n_fp) {
+            PyErr_SetString(PyExc_ValueError, "index_rows: row out of range");
+            goto done;
+        }
+        fig[i].dist = __builtin_popcountll(fp[row] ^ q);
+    }
+    /* the numbers (no Python call while ix_member is set) */
+    Py_ssize_t np_ = ix_query(qp, k_pairs, vp, 1, 1);
+    Py_ssize_t nn = ix_query(qn, k_names, vn, 2, 1);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint16_t *r = w + i * width;
+        fig[i].s = ix_sim(qs, k_sk, r + sketch_col);
+        fig[i].ws = ix_sim(qw, k_words, r + words_col);
+        fig[i].pairs = ix_kmv(vp, np_, k_pairs, pairs_count, 0, r + pairs_col, pairs_bins, r[pairs_col - 1]);
+        fig[i].names = ix_kmv(vn, nn, k_names, names_count, 1, r + names_col, names_bins, r[names_col - 1]);
+        fig[i].pcount = r[pairs_col - 1];
+    }
+    ix_query(qp, k_pairs, vp, 1, 0);
+    ix_query(qn, k_names, vn, 2, 0);
+    /* the objects */
+    dists = PyList_New(n);
+    sims = PyList_New(n);
+    pairs = PyList_New(n);
+    names = PyList_New(n);
+    pcounts = PyList_New(n);
+    if (dists == NULL || sims == NULL || pairs == NULL || names == NULL || pcounts == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyLong_FromLong(fig[i].dist);
+        if (x == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(dists, i, x);
+        PyObject *s = PyFloat_FromDouble(fig[i].s);
+        PyObject *ws = s == NULL ? NULL : PyFloat_FromDouble(fig[i].ws);
+        if (ws == NULL) {
+            Py_XDECREF(s);
+            goto done;
+        }
+        x = PyTuple_Pack(2, s, ws);
+        Py_DECREF(s);
+        Py_DECREF(ws);
+        if (x == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(sims, i, x);
+        x = ix_triple(fig[i].pairs.jaccard, fig[i].pairs.contained, fig[i].pairs.support);
+        if (x == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(pairs, i, x);
+        x = ix_triple(fig[i].names.jaccard, fig[i].names.contained, fig[i].names.support);
+        if (x == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(names, i, x);
+        x = PyLong_FromUnsignedLong(fig[i].pcount);
+        if (x == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(pcounts, i, x);
+    }
+    result = PyTuple_Pack(5, dists, sims, pairs, names, pcounts);
+done:
+    Py_XDECREF(dists);
+    Py_XDECREF(sims);
+    Py_XDECREF(pairs);
+    Py_XDECREF(names);
+    Py_XDECREF(pcounts);
+    PyMem_Free(vp);
+    PyMem_Free(vn);
+    PyMem_Free(fig);
+    ix_release(v, 6);
+    return result;
+}
+
+/* index_common_order(a, na, b, nb) -> int | None
+ *     What `pipeline.dedup._index.common_order` returns: the length of the longest common
+ *     subsequence of the first `na` and `nb` little-endian 16-bit items of the bytes-like `a`
+ *     and `b` (bit-parallel, one 64-bit word for the items of `a`); None when na > 64. */
+static PyObject *
+index_common_order(PyObject *self, PyObject *args)
+{
+    Py_buffer a, b;
+    Py_ssize_t na, nb;
+    if (!PyArg_ParseTuple(args, "y*ny*n:index_common_order", &a, &na, &b, &nb)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (na < 0 || nb < 0 || 2 * na > a.len || 2 * nb > b.len) {
+        PyErr_SetString(PyExc_ValueError, "index_common_order: counts beyond the buffers");
+        goto done;
+    }
+    if (na > 64) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (!na || !nb) {
+        result = PyLong_FromLong(0);
+        goto done;
+    }
+    /* the positions of each item of a (a bit each), in an open-addressing table of 128 slots */
+    uint16_t key[128];
+    uint64_t mask[128];
+    uint8_t used[128];
+    memset(used, 0, sizeof(used));
+    const uint8_t *pa = (const uint8_t *)a.buf, *pb = (const uint8_t *)b.buf;
+    for (Py_ssize_t i = 0; i < na; i++) {
+        uint16_t x = (uint16_t)(pa[2 * i] | (pa[2 * i + 1] << 8));
+        unsigned slot = (x * 0x9E37u >> 7) & 127;
+        while (used[slot] && key[slot] != x) {
+            slot = (slot + 1) & 127;
+        }
+        if (!used[slot]) {
+            used[slot] = 1;
+            key[slot] = x;
+            mask[slot] = 0;
+        }
+        mask[slot] |= 1ULL << i;
+    }
+    const uint64_t full = na == 64 ? ~0ULL : (1ULL << na) - 1;
+    uint64_t v = full;
+    for (Py_ssize_t j = 0; j < nb; j++) {
+        uint16_t y = (uint16_t)(pb[2 * j] | (pb[2 * j + 1] << 8));
+        unsigned slot = (y * 0x9E37u >> 7) & 127;
+        while (used[slot] && key[slot] != y) {
+            slot = (slot + 1) & 127;
+        }
+        if (used[slot]) {
+            uint64_t u = v & mask[slot];
+            if (u) {
+                v = ((v + u) | (v - u)) & full; /* the carry out of bit 63 is masked off too */
+            }
+        }
+    }
+    result = PyLong_FromLong((long)(na - __builtin_popcountll(v)));
+done:
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return result;
+}
+
+/* ---- end of the dedup index kernels ---- */
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
@@ -1655,6 +2488,19 @@ static PyMethodDef native_methods[] = {
      "split_tokens(text) -> list[str]: pipeline.dedup._features._SPLIT_RE.split(text)"},
     {"features", article_features, METH_VARARGS,
      "features(folded, fast, entries, make_entry, numbers, make_number) -> list[Feature]"},
+    /* dedup index kernels */
+    {"index_near", index_near, METH_VARARGS,
+     "index_near(q, offsets, rows, fp, ts, built, n, masks, max_distance, close_distance, far) -> list[int]"},
+    {"index_key_rows", index_key_rows, METH_VARARGS,
+     "index_key_rows(hi, offsets, rows, delta, n_delta, built, key32, ts, fp, q, max_distance, "
+     "screen_above, cap) -> list[int] | None"},
+    {"index_any_rows", index_any_rows, METH_VARARGS,
+     "index_any_rows(hi, offsets, rows, delta, n_delta, built, keys, ts) -> list[int]"},
+    {"index_rows", index_rows, METH_VARARGS,
+     "index_rows(w, width, fp, kept, q, sketch_col, words_col, sketch, words, pairs_col, pairs_bins, "
+     "pairs, pairs_count, names_col, names_bins, names, names_count) -> (dists, sims, pairs, names, counts)"},
+    {"index_common_order", index_common_order, METH_VARARGS,
+     "index_common_order(a, na, b, nb) -> int | None: pipeline.dedup._index.common_order (na <= 64)"},
     {NULL, NULL, 0, NULL},
 };
 

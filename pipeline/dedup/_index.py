@@ -39,10 +39,12 @@ import math
 import struct
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
+from pipeline import native
 from pipeline.dedup._fingerprint import (
     ALL_BINS,
     NAME_BINS,
@@ -116,6 +118,15 @@ _U16_ONE = np.uint16(1)
 _IOTA = np.arange(1 << 15, dtype=np.int32)  # 0, 1, 2, ... for _gather (read only)
 _IOTA.flags.writeable = False
 _SIM_SEGMENTS = np.array([0, SKETCH_BINS, _C_WORDS - _C_SKETCH], dtype=np.intp)  # sketch, count, words
+
+
+_KERNELS = ("index_near", "index_key_rows", "index_any_rows", "index_rows", "index_common_order")
+
+
+def _kernel() -> ModuleType | None:
+    """The compiled module when it has the index kernels (a build from older sources has not)."""
+    module = native.module()
+    return module if module is not None and all(hasattr(module, k) for k in _KERNELS) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +251,8 @@ class DedupIndex:
         self.entries: MutableMapping[str, bytes] = entries if entries is not None else {}
         self._masks = _probe_masks(config.probe_radius)
         self._member = np.zeros(0x10000, dtype=bool)  # scratch of _kmv_rows, all False between calls
+        # the compiled candidate search and figures (pipeline/_native.c), None: the numpy twins
+        self._kernel = _kernel()
         self._alloc(1024)
         self.rebuild()
 
@@ -353,6 +366,18 @@ class DedupIndex:
         return None if value is None else value[_ENTRY_HEAD.size + SIGNATURE_SIZE :].decode()
 
     def _near_rows(self, q: int) -> list[int]:
+        """:meth:`_near_rows_python`, compiled when the kernels are built."""
+        kernel = self._kernel
+        if kernel is None:
+            return self._near_rows_python(q)
+        cfg = self.config
+        near: list[int] = kernel.index_near(
+            q, self._flat_offsets, self._flat_rows, self._fp, self._ts, self._built, self._n,
+            self._masks, cfg.max_distance, cfg.rewrite_distance, cfg.far_candidates,
+        )  # fmt: skip
+        return near
+
+    def _near_rows_python(self, q: int) -> list[int]:
         """The live candidate rows near ``q`` found by the probes: every one within
         ``rewrite_distance`` bits and, of the farther ones (up to ``max_distance``), the nearest
         ``far_candidates`` (the lower row first among equally near ones).
@@ -443,6 +468,50 @@ class DedupIndex:
         """Live rows whose ``table`` key is ``key32``."""
         return self._live(table.rows_for(key32, self._built))
 
+    def _exact_rows(self, table: _KeyTable, key32: int, q: int, screen_above: int, cap: int) -> list[int]:
+        """Live rows whose ``table`` key is ``key32``: the ``cap`` most recently published when
+        there are more, and only those within ``max_distance`` bits of ``q`` when there are more
+        than ``screen_above`` (compiled when the kernels are built)."""
+        maxd = self.config.max_distance
+        if self._kernel is not None:
+            found: list[int] | None = self._kernel.index_key_rows(
+                table.hi, table.offsets, table.rows, table.delta, table.n_delta, self._built, key32,
+                self._ts, self._fp, q, maxd, screen_above, cap,
+            )  # fmt: skip
+            if found is not None:
+                return found
+        rows = self._key_rows_for(table, key32)
+        if rows.size > cap:
+            rows = self._newest(rows, cap)
+        if rows.size > screen_above:
+            dist = np.bitwise_count(self._fp[rows] ^ np.uint64(q))
+            rows = rows[dist <= maxd]
+        found_rows: list[int] = rows.tolist()
+        return found_rows
+
+    def _whole_key_rows(self, probe: bytes) -> list[int]:
+        """Live rows listed in the names table by one of the nonzero ``probe`` keys (uint32; their
+        whole key), ascending: the ``_WHOLE_KEY_ROWS`` most recently published when there are
+        more (compiled when the kernels are built)."""
+        table = self._names
+        if self._kernel is not None:
+            found: list[int] = self._kernel.index_any_rows(
+                table.hi, table.offsets, table.rows, table.delta, table.n_delta, self._built, probe, self._ts
+            )  # fmt: skip
+            if len(found) <= _WHOLE_KEY_ROWS:
+                return found
+            newest: list[int] = self._newest(np.array(found, dtype=np.int64), _WHOLE_KEY_ROWS).tolist()
+            return newest
+        keys = np.frombuffer(probe, dtype="<u4")
+        by_whole = table.rows_for_any(keys[keys != 0], self._built)
+        if not by_whole.size:
+            return []
+        by_whole = self._live(np.unique(by_whole))
+        if by_whole.size > _WHOLE_KEY_ROWS:
+            by_whole = self._newest(by_whole, _WHOLE_KEY_ROWS)
+        rows: list[int] = by_whole.tolist()
+        return rows
+
     def _live(self, rows: I64) -> I64:
         """``rows`` without the evicted ones."""
         return rows[self._ts.take(rows) > 0] if rows.size else rows
@@ -459,7 +528,9 @@ class DedupIndex:
 
         The signatures of the rows whose entry exists are read as one (n, _ROW_U16) uint16 array
         (each entry's signature with one byte before it, so that every sketch is 2-byte aligned);
-        the per-row figures are those of ``sketch_similarity`` and ``kmv_overlap_many``.
+        the per-row figures are those of ``sketch_similarity`` and ``kmv_overlap_many``, computed
+        in one compiled call (``index_rows``) when the kernels are built, else by the numpy twins
+        ``_sketch_sims`` and ``_kmv_rows``.
         """
         cfg = self.config
         h = _ENTRY_HEAD.size
@@ -477,13 +548,24 @@ class DedupIndex:
         n = len(kept)
         if not n:
             return
-        w = np.frombuffer(b"".join(parts), dtype="<u2").reshape(n, _ROW_U16)
         q = sig.simhash
-        dists = [(f ^ q).bit_count() for f in self._fp.take(kept).tolist()]
-        sims = _sketch_sims(sig.sketch, sig.words, w)
-        # key triples of the whole texts: the share of the shorter inside the longer (a lead, an
-        # abridged copy, a copy with teasers glued on, a story quoted whole)
-        pairs = _kmv_rows(self._member, sig.pairs, sig.pairs_count, w, _C_PAIRS, ALL_BINS)
+        # key triples of the whole texts (pairs): the share of the shorter inside the longer (a
+        # lead, an abridged copy, a copy with teasers glued on, a story quoted whole)
+        kernel = self._kernel
+        w: U16 | None = None
+        names_all: list[tuple[float, float, int]] | None = None
+        if kernel is not None:  # every figure of every row in one compiled pass
+            dists, sims, pairs, names_all, pcounts = kernel.index_rows(
+                b"".join(parts), _ROW_U16, self._fp, kept, q, _C_SKETCH, _C_WORDS, sig.sketch,
+                sig.words, _C_PAIRS, ALL_BINS, sig.pairs, sig.pairs_count, _C_NAMES, NAME_BINS,
+                sig.names, sig.names_count,
+            )  # fmt: skip
+        else:
+            w = np.frombuffer(b"".join(parts), dtype="<u2").reshape(n, _ROW_U16)
+            dists = [(f ^ q).bit_count() for f in self._fp.take(kept).tolist()]
+            sims = _sketch_sims(sig.sketch, sig.words, w)
+            pairs = _kmv_rows(self._member, sig.pairs, sig.pairs_count, w, _C_PAIRS, ALL_BINS)
+            pcounts = w[:, _C_PAIRS - 1].tolist()
         body = sig.body_hash.to_bytes(8, "little")
         url = sig.url_key.to_bytes(8, "little")
         rest: list[int] = []  # neither the same text nor plainly another one
@@ -511,10 +593,15 @@ class DedupIndex:
         # Names and numbers: Jaccard and the share of the fewer found in the other article. A
         # template reused for another event (other names, places, numbers) shares word pairs
         # but not these.
-        need = sorted(rest + maybe)
-        wr = w if len(need) == n else w[need]
-        names = dict(zip(need, _kmv_rows(self._member, sig.names, sig.names_count, wr, _C_NAMES, NAME_BINS),
-                         strict=True))  # fmt: skip
+        names: dict[int, tuple[float, float, int]] | list[tuple[float, float, int]]
+        if names_all is not None:
+            names = names_all
+        else:
+            assert w is not None
+            need = sorted(rest + maybe)
+            wr = w if len(need) == n else w[need]
+            by_need = _kmv_rows(self._member, sig.names, sig.names_count, wr, _C_NAMES, NAME_BINS)
+            names = dict(zip(need, by_need, strict=True))
         rewritten: set[int] = set()
         for i in maybe:
             if self._rewritten(sig, values[i], dists[i], names[i]):
@@ -522,7 +609,6 @@ class DedupIndex:
                 rest.append(i)
             else:
                 conflicts.append(kept[i])
-        pcounts = w[:, _C_PAIRS - 1].tolist()
         for i in rest:
             row, d = kept[i], dists[i]
             s, ws = sims[i]
@@ -576,7 +662,12 @@ class DedupIndex:
         shorter = min(na, nb)
         if shorter < cfg.order_short_common:
             return False
-        common = common_order(sig.order, na, value[h + ORDER_OFFSET : h + ORDER_OFFSET + 2 * nb], nb)
+        order = value[h + ORDER_OFFSET : h + ORDER_OFFSET + 2 * nb]
+        common: int | None = None
+        if self._kernel is not None:  # compiled (None: more items than it takes)
+            common = self._kernel.index_common_order(sig.order, na, order, nb)
+        if common is None:
+            common = common_order(sig.order, na, order, nb)
         return (common >= cfg.order_min_common and common >= cfg.order_min_share * shorter) or (
             common >= cfg.order_short_common and common >= cfg.order_short_share * shorter
         )
@@ -587,7 +678,6 @@ class DedupIndex:
         Preference: exact (same canonical URL or same normalised body) over copy over rewrite,
         then higher similarity, then the earlier published, then the smaller article id.
         """
-        cfg = self.config
         found: list[tuple[str, float, int, str]] = []  # relation, similarity, row, id
 
         q = sig.simhash
@@ -598,51 +688,34 @@ class DedupIndex:
         # candidates: near in fingerprint, the same anchor (MinHash of the opening's key pairs),
         # the same lead key or the same canonical URL, the same names key, and shorter texts
         # whose whole key is in this text's probe list
-        by_anchor = rows0 = np.zeros(0, dtype=np.int64)
+        candidates = set(near)
+        everything = 1 << 62
         if sig.anchor:
+            # a common key pair (a title, a place) anchors many rows: beyond _SCREEN_ABOVE of
+            # them, only the near ones
             anchor = sig.anchor & _MASK32
-            by_anchor = self._key_rows_for(self._anchor, anchor)
-            if by_anchor.size > _SCREEN_ABOVE:
-                # a common key pair (a title, a place) anchors many rows: keep the near ones
-                dist = np.bitwise_count(self._fp[by_anchor] ^ np.uint64(q))
-                by_anchor = by_anchor[dist <= cfg.max_distance]
-        parts = [by_anchor]
-        same_url = rows0
+            candidates.update(self._exact_rows(self._anchor, anchor, q, _SCREEN_ABOVE, everything))
+        same_url: list[int] = []
         if sig.url_key:
-            same_url = self._key_rows_for(self._url, sig.url_key & _MASK32)
-            parts.append(same_url)
+            same_url = self._exact_rows(self._url, sig.url_key & _MASK32, q, everything, everything)
+            candidates.update(same_url)
         if sig.lead_key:
-            lead = sig.lead_key & _MASK32
-            parts.append(self._key_rows_for(self._lead, lead))
+            candidates.update(self._exact_rows(self._lead, sig.lead_key & _MASK32, q, everything, everything))
         if sig.names_key:
             # a rewrite that changed most phrases: same names (the order rule needs the
-            # fingerprints within max_distance, so farther rows need not be read)
-            by_names = self._key_rows_for(self._names, sig.names_key & _MASK32)
-            if by_names.size > _NAMES_KEY_ROWS:
-                # a names key shared by very many articles (one very common name or number
-                # holding the smallest hash): only the most recently published rows
-                by_names = self._newest(by_names, _NAMES_KEY_ROWS)
-            if by_names.size:
-                dist = np.bitwise_count(self._fp[by_names] ^ np.uint64(q))
-                parts.append(by_names[dist <= cfg.max_distance])
+            # fingerprints within max_distance, so farther rows need not be read); of a names key
+            # shared by very many articles (one very common name or number holding the smallest
+            # hash), only the most recently published rows
+            candidates.update(self._exact_rows(self._names, sig.names_key & _MASK32, q, 0, _NAMES_KEY_ROWS))
         if sig.pairs_count:
             # a shorter text indexed earlier that this one holds most of (a brief, a condensed
             # version, a story that later copies add chrome or teasers to): its whole key is,
             # with probability about that share, among this text's smallest triple hashes
-            probe = np.frombuffer(sig.probe, dtype="<u4")
-            by_whole = self._names.rows_for_any(probe[probe != 0], self._built)
-            if by_whole.size:
-                by_whole = self._live(np.unique(by_whole))
-                if by_whole.size > _WHOLE_KEY_ROWS:
-                    by_whole = self._newest(by_whole, _WHOLE_KEY_ROWS)
-                parts.append(by_whole)
-        candidates = set(near)
-        for part in parts:
-            candidates.update(part.tolist())
+            candidates.update(self._whole_key_rows(sig.probe))
         rows = sorted(candidates)
         conflicts: list[int] = []
         if rows:
-            self._verify(sig, rows, set(same_url.tolist()), found, conflicts)
+            self._verify(sig, rows, set(same_url), found, conflicts)
         # Candidates in order of preference; a story is skipped when one of its members was a
         # candidate too and is plainly another text (single-link chaining guard: an article that
         # mixes two reports must not pull the second report into the first one's story).
