@@ -1891,8 +1891,9 @@ ix_table_open(ix_table *t, PyObject *hi, PyObject *offsets, PyObject *rows, PyOb
     t->ts = (const uint32_t *)t->v[4].buf;
     t->n_delta = n_delta;
     t->built = built;
+    /* built > n_ts - n_delta, not built + n_delta > n_ts: that sum may overflow */
     if (n_off != 65537 || n_hi != t->n_rows || n_delta < 0 || n_delta > n_dbuf || built < 0
-        || built + n_delta > t->n_ts || t->offsets[0] < 0 || t->offsets[65536] > t->n_rows) {
+        || built > t->n_ts - n_delta || t->offsets[0] < 0 || t->offsets[65536] > t->n_rows) {
         PyErr_SetString(PyExc_ValueError, "key table: inconsistent sizes");
         ix_release(t->v, 5);
         return -1;
@@ -2417,7 +2418,7 @@ index_common_order(PyObject *self, PyObject *args)
         return NULL;
     }
     PyObject *result = NULL;
-    if (na < 0 || nb < 0 || 2 * na > a.len || 2 * nb > b.len) {
+    if (na < 0 || nb < 0 || na > a.len / 2 || nb > b.len / 2) { /* no 2 * n: it may overflow */
         PyErr_SetString(PyExc_ValueError, "index_common_order: counts beyond the buffers");
         goto done;
     }

@@ -267,3 +267,24 @@ def test_common_order_equal_twin() -> None:
     assert kernel.index_common_order(bytes(200), 65, bytes(200), 3) is None  # type: ignore[union-attr]
     with pytest.raises(ValueError):
         kernel.index_common_order(bytes(10), 6, bytes(10), 3)  # type: ignore[union-attr]
+
+
+def test_huge_counts_rejected_without_overflow() -> None:
+    """Counts near PY_SSIZE_T_MAX are refused: the size checks must not overflow (2 * nb,
+    built + n_delta wrapped past the maximum and let the kernels read far outside the buffers)."""
+    import sys
+
+    with pytest.raises(ValueError):
+        kernel.index_common_order(b"\x01\x00", 1, b"\x01\x00", 2**62)  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        kernel.index_common_order(b"\x01\x00", 2**62 + 2**61, b"\x01\x00", 1)  # type: ignore[union-attr]
+    m = 64
+    hi, rows = np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.uint32)
+    offsets = np.zeros(65537, dtype=np.int32)
+    delta = np.full(m, 7, dtype=np.uint32)
+    ts, fp = np.ones(4, dtype=np.uint32), np.zeros(4, dtype=np.uint64)
+    built = sys.maxsize - m + 2  # built + n_delta is past PY_SSIZE_T_MAX
+    with pytest.raises(ValueError):
+        kernel.index_key_rows(hi, offsets, rows, delta, m, built, 7, ts, fp, 0, 64, 1 << 62, 1 << 62)  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        kernel.index_any_rows(hi, offsets, rows, delta, m, built, np.full(1, 7, dtype=np.uint32), ts)  # type: ignore[union-attr]
