@@ -236,13 +236,17 @@ def _cache_token(tok: str) -> tuple[Any, ...]:
     return entry
 
 
+# ``None`` too when the compiled module predates this kernel (a checkout not rebuilt since)
+_features_kernel = getattr(_kernel, "features", None)
+
+
 def features(text: str) -> list[Feature]:
     """Content features of ``text`` in reading order (see module docstring)."""
-    if _kernel is None:
+    if _features_kernel is None:
         return features_python(text)
     # the compiled twin of ``features_python``: one pass over the tokens with the same memos
     # (same Feature objects), calling back only on a memo miss
-    return _kernel.features(
+    return _features_kernel(
         fold(text), _fast_cache, _token_cache, _cache_token, _number_feature_cache, _number_feature
     )
 
