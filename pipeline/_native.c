@@ -55,6 +55,13 @@
  *     the candidates' signatures, and the longest common subsequence of two order sequences:
  *     the same values as the numpy and Python twins there (see each function, in the block of
  *     dedup index kernels).
+ *
+ * stopword_votes(text, owners, min_len=1, max_len=sys.maxsize) -> dict
+ *     What `pipeline.clean._lang.stopword_votes_python` counts, as a dict in the Counter's key
+ *     order: owners[w] for each letter run w of `text` (re.findall(r"[^\W\d_]+", text): Python's
+ *     alphanumeric characters that are not decimal digits nor "_") that is a key of `owners`,
+ *     each code once, in order of first appearance, with its count. Runs shorter than min_len
+ *     or longer than max_len are not looked up (the bounds of the keys of `owners`).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -2474,6 +2481,153 @@ done:
 
 /* ---- end of the dedup index kernels ---- */
 
+/* ------------------------------------------------------------------------- stopword votes */
+
+/* A character of a letter run: what the regex class [^\W\d_] matches in Python's re (\w is
+ * Py_UNICODE_ISALNUM or "_", \d is Py_UNICODE_ISDECIMAL); for ASCII that is A-Z and a-z. */
+static inline int
+votes_run_char(Py_UCS4 c)
+{
+    if (c < 128) {
+        return (Py_UCS4)((c | 0x20) - 'a') < 26;
+    }
+    return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
+}
+
+/* stopword_votes(text, owners, min_len=1, max_len=sys.maxsize) -> dict
+ *     Counter(owners[w] for w in re.findall(r"[^\W\d_]+", text) if w in owners) as a plain dict
+ *     in the Counter's key order (first appearance; codes told apart as a dict does). Runs
+ *     shorter than min_len or longer than max_len are not looked up (the caller passes the
+ *     bounds of the keys of `owners`, an exact dict). */
+static PyObject *
+stopword_votes(PyObject *self, PyObject *args)
+{
+    PyObject *text, *owners;
+    Py_ssize_t min_len = 1, max_len = PY_SSIZE_T_MAX;
+    if (!PyArg_ParseTuple(args, "UO|nn:stopword_votes", &text, &owners, &min_len, &max_len)) {
+        return NULL;
+    }
+    if (!PyDict_CheckExact(owners)) { /* (a subclass could answer `in` and [] otherwise) */
+        PyErr_SetString(PyExc_TypeError, "stopword_votes: owners must be a dict");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *codes = PyList_New(0); /* distinct codes in order of first appearance (own refs) */
+    PyObject *where = NULL;          /* code -> its position in `codes`, built on a miss by identity */
+    PyObject *result = NULL;
+    Py_ssize_t *counts = NULL, cap = 0;
+    if (codes == NULL) {
+        return NULL;
+    }
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (!votes_run_char(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t end = i + 1;
+        while (end < n && votes_run_char(PyUnicode_READ(kind, data, end))) {
+            end++;
+        }
+        Py_ssize_t start = i;
+        i = end;
+        if (end - start < min_len || end - start > max_len) {
+            continue;
+        }
+        PyObject *word = PyUnicode_Substring(text, start, end);
+        if (word == NULL) {
+            goto error;
+        }
+        PyObject *code = PyDict_GetItemWithError(owners, word); /* borrowed */
+        Py_XINCREF(code);
+        Py_DECREF(word);
+        if (code == NULL) {
+            if (PyErr_Occurred()) {
+                goto error;
+            }
+            continue;
+        }
+        Py_ssize_t ncodes = PyList_GET_SIZE(codes), j;
+        for (j = 0; j < ncodes && PyList_GET_ITEM(codes, j) != code; j++) {
+        }
+        if (j == ncodes && ncodes > 0) { /* not seen as this object: maybe an equal one */
+            if (where == NULL) {
+                if ((where = PyDict_New()) == NULL) {
+                    Py_DECREF(code);
+                    goto error;
+                }
+            }
+            for (Py_ssize_t k = PyDict_GET_SIZE(where); k < ncodes; k++) {
+                PyObject *pos = PyLong_FromSsize_t(k);
+                int rc = pos == NULL ? -1 : PyDict_SetItem(where, PyList_GET_ITEM(codes, k), pos);
+                Py_XDECREF(pos);
+                if (rc < 0) {
+                    Py_DECREF(code);
+                    goto error;
+                }
+            }
+            PyObject *pos = PyDict_GetItemWithError(where, code);
+            if (pos != NULL) {
+                j = PyLong_AsSsize_t(pos);
+            }
+            else if (PyErr_Occurred()) {
+                Py_DECREF(code);
+                goto error;
+            }
+            ncodes = PyList_GET_SIZE(codes); /* (unchanged: only this function appends to it) */
+        }
+        else if (j == ncodes && PyObject_Hash(code) == -1) { /* the first code: hashable? */
+            Py_DECREF(code);
+            goto error;
+        }
+        if (j == ncodes) {
+            if (ncodes == cap) {
+                Py_ssize_t *grown = PyMem_Realloc(counts, sizeof(Py_ssize_t) * (size_t)(cap ? 2 * cap : 8));
+                if (grown == NULL) {
+                    Py_DECREF(code);
+                    PyErr_NoMemory();
+                    goto error;
+                }
+                counts = grown;
+                cap = cap ? 2 * cap : 8;
+            }
+            int rc = PyList_Append(codes, code);
+            Py_DECREF(code);
+            if (rc < 0) {
+                goto error;
+            }
+            counts[j] = 1;
+        }
+        else {
+            Py_DECREF(code);
+            counts[j]++;
+        }
+    }
+    if ((result = PyDict_New()) == NULL) {
+        goto error;
+    }
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(codes); j++) {
+        PyObject *count = PyLong_FromSsize_t(counts[j]);
+        int rc = count == NULL ? -1 : PyDict_SetItem(result, PyList_GET_ITEM(codes, j), count);
+        Py_XDECREF(count);
+        if (rc < 0) {
+            goto error;
+        }
+    }
+    Py_DECREF(codes);
+    Py_XDECREF(where);
+    PyMem_Free(counts);
+    return result;
+error:
+    Py_XDECREF(result);
+    Py_DECREF(codes);
+    Py_XDECREF(where);
+    PyMem_Free(counts);
+    return NULL;
+}
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
@@ -2502,6 +2656,8 @@ static PyMethodDef native_methods[] = {
      "pairs, pairs_count, names_col, names_bins, names, names_count) -> (dists, sims, pairs, names, counts)"},
     {"index_common_order", index_common_order, METH_VARARGS,
      "index_common_order(a, na, b, nb) -> int | None: pipeline.dedup._index.common_order (na <= 64)"},
+    {"stopword_votes", stopword_votes, METH_VARARGS,
+     "stopword_votes(text, owners, min_len=1, max_len=maxsize) -> dict: pipeline.clean._lang votes"},
     {NULL, NULL, 0, NULL},
 };
 

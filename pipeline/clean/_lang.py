@@ -12,6 +12,7 @@ from functools import cache
 
 import justext
 
+from pipeline import native
 from pipeline.clean._words import letter_runs
 
 _LANGS: tuple[tuple[str, str], ...] = (
@@ -49,8 +50,24 @@ def stopwords(code: str) -> frozenset[str]:
     return frozenset(w.lower() for w in justext.get_stoplist(name)) if name else frozenset()
 
 
+@cache
+def _word_lengths() -> tuple[int, int]:
+    """Shortest and longest stopword of :func:`_word_langs` (runs outside are not looked up)."""
+    lengths = [len(w) for w in _word_langs()]
+    return (min(lengths), max(lengths)) if lengths else (1, 0)
+
+
 def stopword_votes(text: str) -> Counter[str]:
-    """Count of language-specific stopwords per language code."""
+    """Count of language-specific stopwords per language code, keys in order of first appearance
+    (``guess_language`` breaks ties by it). The compiled kernel when built, else the twin."""
+    kernel = native.module()
+    if kernel is None:
+        return stopword_votes_python(text)
+    return Counter(kernel.stopword_votes(text.lower(), _word_langs(), *_word_lengths()))
+
+
+def stopword_votes_python(text: str) -> Counter[str]:
+    """The pure-Python twin of the ``stopword_votes`` kernel (same counts, same key order)."""
     owners = _word_langs()
     return Counter([owners[w] for w in letter_runs(text.lower()) if w in owners])
 

@@ -7,20 +7,25 @@ shuffled with fixed seeds), random strings and bytes, and the edge cases of each
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import re
 import unicodedata
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from pipeline import native
+from pipeline.clean import _lang as L
 from pipeline.dedup import _features as F
 from pipeline.dedup import _fingerprint as P
 from pipeline.enrich._language import LanguageDetector
 from tests.dedup.test_speed_equivalence import _generated_texts
 
 needs_kernels = pytest.mark.skipif(not native.available(), reason=native.status())
+_RUN = re.compile(r"[^\W\d_]+")  # the letter runs of pipeline.clean._words.letter_runs
 
 
 def test_kernels_are_built_in_ci() -> None:
@@ -480,3 +485,147 @@ def test_features_kernel_keeps_no_references(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         tracemalloc.stop()
     assert grown < 64_000, grown
+
+
+# ------------------------------------------------------------------------- stopword votes
+
+
+def _votes_both(text: str) -> Counter[str]:
+    """The stopword votes of the kernel and of the twin: equal, keys in the same order."""
+    fast, slow = L.stopword_votes(text), L.stopword_votes_python(text)
+    assert fast == slow, text[:120]
+    assert list(fast.items()) == list(slow.items()), text[:120]  # most_common breaks ties by it
+    assert type(fast) is Counter
+    return fast
+
+
+def _runs_by_kernel(text: str) -> list[tuple[str, int]]:
+    """The kernel's letter runs with their counts, each run owning itself."""
+    kernel = native.module()
+    assert kernel is not None
+    owners = {w: w for w in _RUN.findall(text)}
+    return list(kernel.stopword_votes(text, owners).items())
+
+
+def _runs_by_regex(text: str) -> list[tuple[str, int]]:
+    return list(Counter(_RUN.findall(text)).items())
+
+
+@needs_kernels
+def test_stopword_votes_letter_runs_match_the_regex_on_all_of_unicode() -> None:
+    """Every code point (lone surrogates too), in chunks: alone, between letters, between
+    digits and glued to "_"; the runs the kernel counts are the regex's, in the same order."""
+    every = "".join(chr(c) for c in range(0x110000))
+    for start in range(0, len(every), 2048):
+        chunk = every[start : start + 2048]
+        for text in (chunk, "a".join(chunk), "1".join(chunk), "_".join(chunk), " ".join(chunk)):
+            assert _runs_by_kernel(text) == _runs_by_regex(text), hex(start)
+    rng = random.Random(23)
+    pool = [chr(rng.randrange(0x110000)) for _ in range(300)] + list("aZé_1٣²½ \n'-ǅİ\u0301\ud800") * 20
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 80)))
+        assert _runs_by_kernel(text) == _runs_by_regex(text), text
+
+
+@needs_kernels
+def test_stopword_votes_kernel_matches_python_on_generated_and_edge_texts() -> None:
+    texts = _texts() + _feature_edge_texts()
+    texts += [
+        "", " ", "_", "a", "der", "DER", "the_der_la", "der_", "_der", "der1und2la", "abc123def",
+        "２０２６年", "２０２６年der und", "und٣der", "und²", "é́der", "der\u0301 und", "de\u0301r",
+        "\ud800", "der\ud800und\udfff la", "\udc00\ud800", "İstanbul und ıla", "DİE DER",
+        "日本語 der русский und 中文 la", "ΚΑΙ και der", "der und\u00a0la\u2028les",
+    ]  # fmt: skip
+    for text in texts:
+        _votes_both(text)
+
+
+@needs_kernels
+def test_stopword_votes_kernel_keeps_the_order_of_first_appearance() -> None:
+    """Ties between languages: ``guess_language`` takes the first-seen language of the tied ones,
+    so the kernel must give the codes in the twin's order."""
+    owners = L._word_langs()
+    samples: dict[str, list[str]] = {}
+    for word, code in owners.items():
+        if word.isalpha() and len(samples.setdefault(code, [])) < 6:
+            samples[code].append(word)
+    assert set(samples) == {code for code, _ in L._LANGS}
+    rng = random.Random(29)
+    for _ in range(400):
+        codes = rng.sample(sorted(samples), rng.randint(1, len(samples)))
+        words = [w for code in codes for w in rng.sample(samples[code], 3)]  # three each: a tie
+        rng.shuffle(words)
+        text = " ".join(w.upper() if rng.random() < 0.2 else w for w in words)
+        votes = _votes_both(text + " 123 the_x")
+        assert set(votes.values()) == {3}
+        assert L.guess_language(text) == next(iter(votes))
+    mixed = [
+        "Der Hund ist nicht hier, pero muy también, avec très être où, più perché della sono",
+        "Het huis niet zijn maar, dla mnie nie już się, não também uma então, which would their",
+        "während über für où être più perché não também się już niet zijn",
+        "nicht nicht pero pero avec avec",  # de, es, fr: a three-way tie in this order
+        "AVEC avec PERO pero Nicht nicht",  # the same tie, the other way round
+        "nicht_pero avec1nicht２pero aveć nicht\ud800pero",
+    ]
+    for text in mixed:
+        _votes_both(text)
+    assert list(_votes_both(mixed[3]).items()) == [("de", 2), ("es", 2), ("fr", 2)]
+    assert list(_votes_both(mixed[4]).items()) == [("fr", 2), ("es", 2), ("de", 2)]
+    assert L.guess_language(mixed[3] + " auch muy où") == "de"
+    assert L.guess_language(mixed[4] + " auch muy où") == "fr"
+
+
+@needs_kernels
+def test_stopword_votes_kernel_matches_python_on_the_corpora() -> None:
+    from tests.conftest import shared_path
+
+    texts = _corpus_feature_texts()
+    zyte = shared_path("data", "zyte-article-extraction") / "ground-truth.json"
+    texts += [item.get("articleBody") or "" for item in json.loads(zyte.read_text(encoding="utf-8")).values()]
+    voted = 0
+    for text in texts:
+        voted += bool(_votes_both(text))
+        _votes_both(text[: L._SAMPLE])
+    assert voted > len(texts) // 2
+
+
+@needs_kernels
+def test_stopword_votes_kernel_edge_cases() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    owners = {"ab": "x", "abc": "y", "b": "z"}
+    assert kernel.stopword_votes("", owners) == {}
+    assert kernel.stopword_votes("ab abc b ab", owners) == {"x": 2, "y": 1, "z": 1}
+    assert list(kernel.stopword_votes("b abc ab", owners)) == ["z", "y", "x"]
+    assert kernel.stopword_votes("ab abc b ab", owners, 2, 2) == {"x": 2}  # length bounds
+    assert kernel.stopword_votes("ab abc b ab", owners, 3) == {"y": 1}
+    assert kernel.stopword_votes("ab_abc1b", owners) == {"x": 1, "y": 1, "z": 1}
+    # codes that are equal but not the same object count as one code, as in a Counter
+    one, other = "".join(["c", "d"]), "".join(["c", "d"])
+    assert one is not other
+    got = kernel.stopword_votes("ab abc ab", {"ab": one, "abc": other})
+    assert got == {"cd": 3} and next(iter(got)) is one
+    assert kernel.stopword_votes("ab abc", {"ab": 1, "abc": 1.0}) == {1: 2}
+    with pytest.raises(TypeError):
+        kernel.stopword_votes("ab", {"ab": []})  # unhashable code, as Counter says
+    with pytest.raises(TypeError):
+        kernel.stopword_votes(b"ab", owners)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        kernel.stopword_votes("ab", list(owners))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        kernel.stopword_votes("ab", type("D", (dict,), {})(owners))  # type: ignore[arg-type]
+
+
+def test_stopword_votes_twin_runs_without_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    twin = L.stopword_votes_python
+
+    def spy(text: str) -> Counter[str]:
+        calls.append(text)
+        return twin(text)
+
+    monkeypatch.setattr(native, "_module", None)
+    monkeypatch.setattr(L, "stopword_votes_python", spy)
+    text = "Der Hund ist nicht hier, pero muy también, aber nicht"
+    assert list(L.stopword_votes(text).items()) == [("de", 4), ("es", 3)]
+    assert calls == [text]
