@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import jsonschema
@@ -189,3 +191,40 @@ def test_no_entities_config() -> None:
 
     enr = Enricher(EnrichConfig(entities=False)).enrich(article("Berlin is big. It rained today."))
     assert enr.entities == () and enr.dates[0].date == "2024-03-15"
+
+
+def _matches(found: list[re.Match[str]]) -> list[tuple[int, int, dict[str, str | None]]]:
+    return [(m.start(), m.end(), m.groupdict()) for m in found]
+
+
+def test_date_scan_finds_what_the_pattern_finds_everywhere() -> None:
+    """``date_matches`` tries the date pattern only where a form can start: the same matches as
+    ``finditer`` over the whole text, on written cases, generated strings and real articles."""
+    from pipeline.enrich._dates import _PATTERN, date_matches
+    from tests.conftest import shared_path
+
+    rng = random.Random(3)
+    chars = "abc JFMASONDTtYyLlNnW0123456789-,. \n_éÅ日1st2nd of Monday last next this today Jan. Sept"
+    words = ["Jan.", "January", "6", "6th", "2022", "2022-01-06", "of", "last", "Last", "next", "week",
+             "this", "morning", "Monday", "on", "x", "_", "é", "1", ",", "Sept.", "Sep", "today",
+             "Tonight", "night", "a6", "06", "Mar", "Market", "May", "may", "Thursday's"]  # fmt: skip
+    texts = [
+        "On Jan. 6, 2022 and 6 January 2022; last Friday, next week, this morning, 2022-01-06.",
+        "xMay 5, May5, 05 May, 5th of May 2021, Sept. 30th, Sep. 1, lastFriday last\nFriday",
+        "",
+    ]
+    texts += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 300))) for _ in range(4000)]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(4000)]
+    seps = ["", " ", "\n", "-", "_", "é", ", "]
+    for _ in range(4000):
+        texts.append("".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(0, 30))))
+    for text in texts:
+        assert _matches(date_matches(text)) == _matches(list(_PATTERN.finditer(text))), text
+    lines = shared_path("data", "ecbplus-dev", "articles.jsonl").read_text().splitlines()
+    found = 0
+    for line in lines:
+        text = json.loads(line)["text"]
+        expected = _matches(list(_PATTERN.finditer(text)))
+        assert _matches(date_matches(text)) == expected
+        found += len(expected)
+    assert found > len(lines)  # the real articles do mention dates
