@@ -673,6 +673,49 @@ append_slice(PyObject *out, PyObject *text, Py_ssize_t start, Py_ssize_t end)
     return rc;
 }
 
+/* The end of the token of `_SPLIT_RE` starting at i, or -1 when none starts there (the scan of
+ * split_tokens and of the features kernel). */
+static inline Py_ssize_t
+token_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i)
+{
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    Py_ssize_t end;
+    if (ascii_letter(c)) {
+        end = i + 1;
+        while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
+            end++;
+        }
+        if (end + 1 < n) { /* one apostrophe and letters after it, if both are there */
+            Py_UCS4 a = PyUnicode_READ(kind, data, end);
+            if ((a == '\'' || a == 0x2019) && ascii_letter(PyUnicode_READ(kind, data, end + 1))) {
+                end += 2;
+                while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
+                    end++;
+                }
+            }
+        }
+        return end;
+    }
+    if (Py_UNICODE_ISDECIMAL(c)) {
+        end = i + 1;
+        while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+            end++;
+        }
+        while (end + 1 < n) { /* (. or , then digits)* */
+            Py_UCS4 sep = PyUnicode_READ(kind, data, end);
+            if (!((sep == '.' || sep == ',') && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end + 1)))) {
+                break;
+            }
+            end += 2;
+            while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+                end++;
+            }
+        }
+        return end;
+    }
+    return -1;
+}
+
 static PyObject *
 split_tokens(PyObject *self, PyObject *arg)
 {
@@ -689,39 +732,7 @@ split_tokens(PyObject *self, PyObject *arg)
     }
     Py_ssize_t last = 0, i = 0;
     while (i < n) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        Py_ssize_t end = -1;
-        if (ascii_letter(c)) {
-            end = i + 1;
-            while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
-                end++;
-            }
-            if (end + 1 < n) { /* one apostrophe and letters after it, if both are there */
-                Py_UCS4 a = PyUnicode_READ(kind, data, end);
-                if ((a == '\'' || a == 0x2019) && ascii_letter(PyUnicode_READ(kind, data, end + 1))) {
-                    end += 2;
-                    while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
-                        end++;
-                    }
-                }
-            }
-        }
-        else if (Py_UNICODE_ISDECIMAL(c)) {
-            end = i + 1;
-            while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
-                end++;
-            }
-            while (end + 1 < n) { /* (. or , then digits)* */
-                Py_UCS4 sep = PyUnicode_READ(kind, data, end);
-                if (!((sep == '.' || sep == ',') && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end + 1)))) {
-                    break;
-                }
-                end += 2;
-                while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
-                    end++;
-                }
-            }
-        }
+        Py_ssize_t end = token_end(kind, data, n, i);
         if (end < 0) {
             i++;
             continue;
@@ -1360,49 +1371,6 @@ done:
 
 /* The kinds of the token memo's entries (pipeline.dedup._features._K_FEAT, ...: range(5)). */
 enum { K_FEAT = 0, K_CAP = 1, K_SKIP = 2, K_NUMWORD = 3, K_NUM = 4 };
-
-/* The end of the token of `_SPLIT_RE` starting at i, or -1 when none starts there (the scan of
- * split_tokens, without the parts). */
-static inline Py_ssize_t
-token_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i)
-{
-    Py_UCS4 c = PyUnicode_READ(kind, data, i);
-    Py_ssize_t end;
-    if (ascii_letter(c)) {
-        end = i + 1;
-        while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
-            end++;
-        }
-        if (end + 1 < n) { /* one apostrophe and letters after it, if both are there */
-            Py_UCS4 a = PyUnicode_READ(kind, data, end);
-            if ((a == '\'' || a == 0x2019) && ascii_letter(PyUnicode_READ(kind, data, end + 1))) {
-                end += 2;
-                while (end < n && ascii_letter(PyUnicode_READ(kind, data, end))) {
-                    end++;
-                }
-            }
-        }
-        return end;
-    }
-    if (Py_UNICODE_ISDECIMAL(c)) {
-        end = i + 1;
-        while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
-            end++;
-        }
-        while (end + 1 < n) { /* (. or , then digits)* */
-            Py_UCS4 sep = PyUnicode_READ(kind, data, end);
-            if (!((sep == '.' || sep == ',') && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end + 1)))) {
-                break;
-            }
-            end += 2;
-            while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
-                end++;
-            }
-        }
-        return end;
-    }
-    return -1;
-}
 
 /* "\n" in the gap text[start:end], or `_SENT_END_RE.search` finds `[.!?:;"“”]\s*$` in it: its
  * last character that is no white space (str.isspace, as the regex's \s) ends a sentence. */

@@ -7,7 +7,9 @@ it. The build is optional so an install without a C compiler still works, only s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 _module: ModuleType | None
 try:
@@ -22,6 +24,13 @@ else:
 def module() -> ModuleType | None:
     """The compiled module, or None when it is not built."""
     return _module
+
+
+def function(name: str) -> Callable[..., Any] | None:
+    """The compiled kernel ``name``, or None when the module is not built or predates it (a
+    checkout not rebuilt since the kernel was added): the caller then runs the Python twin."""
+    found: Callable[..., Any] | None = getattr(_module, name, None)
+    return found
 
 
 def available() -> bool:

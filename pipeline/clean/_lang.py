@@ -57,13 +57,15 @@ def _word_lengths() -> tuple[int, int]:
     return (min(lengths), max(lengths)) if lengths else (1, 0)
 
 
+_votes_kernel = native.function("stopword_votes")
+
+
 def stopword_votes(text: str) -> Counter[str]:
     """Count of language-specific stopwords per language code, keys in order of first appearance
     (``guess_language`` breaks ties by it). The compiled kernel when built, else the twin."""
-    kernel = native.module()
-    if kernel is None:
+    if _votes_kernel is None:
         return stopword_votes_python(text)
-    return Counter(kernel.stopword_votes(text.lower(), _word_langs(), *_word_lengths()))
+    return Counter(_votes_kernel(text.lower(), _word_langs(), *_word_lengths()))
 
 
 def stopword_votes_python(text: str) -> Counter[str]:

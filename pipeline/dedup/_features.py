@@ -236,8 +236,7 @@ def _cache_token(tok: str) -> tuple[Any, ...]:
     return entry
 
 
-# ``None`` too when the compiled module predates this kernel (a checkout not rebuilt since)
-_features_kernel = getattr(_kernel, "features", None)
+_features_kernel = native.function("features")
 
 
 def features(text: str) -> list[Feature]:

@@ -125,8 +125,7 @@ _KERNELS = ("index_near", "index_key_rows", "index_any_rows", "index_rows", "ind
 
 def _kernel() -> ModuleType | None:
     """The compiled module when it has the index kernels (a build from older sources has not)."""
-    module = native.module()
-    return module if module is not None and all(hasattr(module, k) for k in _KERNELS) else None
+    return native.module() if all(native.function(k) is not None for k in _KERNELS) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -624,7 +624,7 @@ def test_stopword_votes_twin_runs_without_the_kernel(monkeypatch: pytest.MonkeyP
         calls.append(text)
         return twin(text)
 
-    monkeypatch.setattr(native, "_module", None)
+    monkeypatch.setattr(L, "_votes_kernel", None)
     monkeypatch.setattr(L, "stopword_votes_python", spy)
     text = "Der Hund ist nicht hier, pero muy también, aber nicht"
     assert list(L.stopword_votes(text).items()) == [("de", 4), ("es", 3)]
