@@ -331,6 +331,51 @@ async def _raw_timestamps(settings: Any) -> dict[str, int]:
     return out
 
 
+async def _groups_stable(settings: Any, members: dict[str, int], timeout_s: float) -> bool:
+    """Wait until each consumer group in ``members`` is Stable with that many members (every
+    worker has joined and the partitions are assigned). False when ``timeout_s`` ran out."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(**settings.kafka_client_kwargs())
+    await admin.start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        waiting = dict(members)
+        while waiting and time.monotonic() < deadline:
+            for group, n in list(waiting.items()):
+                try:
+                    answers = await admin.describe_consumer_groups([group])
+                except Exception:  # the embedded Tansu cannot describe some groups
+                    return False
+                # DescribeGroups v2+: groups of (error, group id, state, protocol type, protocol, members)
+                if any(
+                    g[1] == group and (g[2], len(g[5])) == ("Stable", n) for r in answers for g in r.groups
+                ):
+                    del waiting[group]
+            await asyncio.sleep(0.25)
+        return not waiting
+    finally:
+        await admin.close()
+    return False
+
+
+def _settle(
+    pids: Sequence[int], quiet_cpu_s: float = 0.03, interval_s: float = 0.5, timeout_s: float = 60.0
+) -> bool:
+    """Wait until the processes ``pids`` (with their children) together used less than
+    ``quiet_cpu_s`` of CPU over ``interval_s``, twice in a row: start-up work (models, caches,
+    a rebalance) is done. False when ``timeout_s`` ran out."""
+    deadline = time.monotonic() + timeout_s
+    quiet = 0
+    before = cpu_seconds(pids)
+    while time.monotonic() < deadline and quiet < 2:
+        time.sleep(interval_s)
+        now = cpu_seconds(pids)
+        quiet = quiet + 1 if now - before < quiet_cpu_s else 0
+        before = now
+    return quiet >= 2
+
+
 class WorkerDied(RuntimeError):
     """A worker process of an end-to-end run exited before its articles were accounted for."""
 
@@ -394,13 +439,26 @@ def end_to_end(
     try:
         warm = [dict(docs[0], id=f"warmup-{ns}")]
         asyncio.run(_publish_all(settings, warm))
-        asyncio.run(_drain(settings, 1, 120, workers_alive))  # worker joined, models loaded
+        asyncio.run(_drain(settings, 1, 120, workers_alive))  # a worker joined, models loaded
+        # The timed part starts when every worker has joined its group (a worker that joins later
+        # stops the others for a rebalance) and no worker is busy with start-up work (loading
+        # its models takes about a second of CPU), so a short run times steady work only.
+        groups = {settings.app_id: sum(r in ("all", "story") for r in roles)}
+        if "prepare" in roles:
+            groups[f"{settings.app_id}-prepare"] = roles.count("prepare")
+        joined = asyncio.run(_groups_stable(settings, {g: n for g, n in groups.items() if n}, 120))
+        settled = _settle([p.pid for p in procs])
+        if not (joined and settled):
+            console.print(
+                f"  [yellow]workers not settled before timing (joined {joined}, quiet {settled})[/]"
+            )
         layer = [p.pid for p in procs] + ([broker_pid] if broker_pid else [])
         layer_roles = list(roles) + (["broker"] if broker_pid else [])
         cpu0 = [cpu_seconds([pid]) for pid in layer]
-        t0 = time.perf_counter()
+        t0, own0 = time.perf_counter(), time.process_time()
         publish_s = asyncio.run(_publish_all(settings, docs))
         seen, dead, t_end = asyncio.run(_drain(settings, len(docs) + 1, 600, workers_alive))
+        own_cpu = time.process_time() - own0  # this process: publishing and reading the stories
         cpus = [cpu_seconds([pid]) - c0 for pid, c0 in zip(layer, cpu0, strict=True)]
         cpu = sum(cpus)
         elapsed = t_end - t0
@@ -436,6 +494,8 @@ def end_to_end(
         if done
         else None,
         "publish_seconds": publish_s,
+        "settled_before_timing": joined and settled,
+        "bench_process_cpu_ms_per_article": 1000 * own_cpu / done if done else None,
         "latency_p50_ms": float(np.percentile(lat, 50)) if lat else None,
         "latency_p99_ms": float(np.percentile(lat, 99)) if lat else None,
     }
