@@ -19,7 +19,7 @@ from typing import Any, cast
 import orjson
 import xxhash
 
-from pipeline.clean import CleanConfig, clean_article
+from pipeline.clean import CleanConfig, CleanContent, clean_content, cleaned_article, content_kind
 from pipeline.contracts import parse_rfc3339
 from pipeline.dedup import DedupConfig, Signature, signature, signature_of_copy
 from pipeline.enrich import ArticleEnrichment, EnrichConfig, Enricher
@@ -224,6 +224,62 @@ class Memo:
             self.bytes -= self._items.popitem(last=False)[1][3]
 
 
+def content_key(raw: RawArticle, kind: str) -> int:
+    """128-bit key of what :func:`~pipeline.clean.clean_content` reads of ``raw`` (cleaned as
+    ``kind``): the content, the raw title, and the URL for a page."""
+    h = xxhash.xxh3_128()
+    for part in (kind, raw.title or "", raw.url if kind == "text/html" else "", raw.content):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.intdigest()
+
+
+class CleanMemo:
+    """The clean results of the last ``size`` distinct contents (at most ``max_bytes`` of text,
+    estimated), least recently used first out. A feed item polled again, or a wire copy
+    delivered word for word, is the same content under another id: it is cleaned once. An
+    article that cleans to nothing is not kept (cleaning it again raises the same error)."""
+
+    def __init__(self, size: int, max_bytes: int = MEMO_MAX_BYTES // 2) -> None:
+        self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[int, tuple[CleanContent, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.bytes = self.hits = self.misses = 0
+
+    def get(self, key: int) -> CleanContent | None:
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key: int, content: CleanContent) -> None:
+        if self.size <= 0:
+            return
+        # str payloads take 1-4 bytes per character; the removed kinds and metadata are small
+        weight = 512 + 2 * (len(content.title) + len(content.body))
+        if weight > self.max_bytes // 64:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        self._items[key] = (content, weight)
+        self.bytes += weight
+        while len(self._items) > self.size or self.bytes > self.max_bytes:
+            self.bytes -= self._items.popitem(last=False)[1][1]
+
+
 class Preparer:
     """Clean + fingerprint + enrich. Loads its models once; then call :meth:`prepare_many`."""
 
@@ -231,10 +287,22 @@ class Preparer:
         self.configs = configs
         self.enricher = Enricher(configs.enrich)
         self.memo = Memo(configs.memo)
+        self.clean_memo = CleanMemo(configs.memo)
 
     def clean(self, raw: RawArticle) -> CleanedArticle:
-        """Raises StageError(empty_after_cleaning)."""
-        return clean_article(raw, self.configs.clean)
+        """Raises StageError(empty_after_cleaning). A content seen recently (see
+        :class:`CleanMemo`) takes the result of cleaning it then: the same as cleaning it again
+        (``tests/unit/test_prepare_memo.py``)."""
+        memo = self.clean_memo
+        if memo.size <= 0:
+            return cleaned_article(raw, clean_content(raw, self.configs.clean))
+        kind = content_kind(raw)
+        key = content_key(raw, kind)
+        content = memo.get(key)
+        if content is None:
+            content = clean_content(raw, self.configs.clean, kind)
+            memo.put(key, content)
+        return cleaned_article(raw, content)
 
     def finish(self, cleaned: Sequence[CleanedArticle]) -> list[PreparedArticle]:
         """Fingerprint and enrich articles that cleaned successfully (enrichment is batched).

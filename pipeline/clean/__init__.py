@@ -18,6 +18,8 @@ found at the top of the text is removed from the body.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from pipeline.clean._charset import decode_bytes
 from pipeline.clean._config import CleanConfig
 from pipeline.clean._html import HtmlResult, clean_html
@@ -29,37 +31,59 @@ from pipeline.records import CleanedArticle, RawArticle, media_type
 
 __all__ = [
     "CleanConfig",
+    "CleanContent",
     "HtmlResult",
     "TextResult",
     "clean_article",
+    "clean_content",
     "clean_html",
     "clean_text",
     "clean_text_detailed",
+    "cleaned_article",
+    "content_kind",
     "decode_bytes",
     "without_markup",
 ]
 
 
-def clean_article(raw: RawArticle, config: CleanConfig) -> CleanedArticle:
-    """Clean one raw article (see the module docstring)."""
+@dataclass(frozen=True, slots=True)
+class CleanContent:
+    """What cleaning finds in an article's content: everything of a :class:`CleanedArticle` that
+    depends only on the content, its type, the raw title and (for a page) the URL."""
+
+    title: str
+    body: str
+    removed: tuple[str, ...]
+    canonical_url: str | None = None
+    published_at: str | None = None
+    language: str | None = None
+    authors: tuple[str, ...] = ()
+
+
+def content_kind(raw: RawArticle) -> str:
+    """How the content is cleaned: ``text/html``, ``text/plain`` or another (unsupported) type.
+    A whole page delivered as text counts as HTML."""
     content_type = media_type(raw.content_type)
     if content_type == "text/plain" and looks_like_html_page(raw.content):
-        content_type = "text/html"  # a whole page delivered as text: clean it as the page it is
+        return "text/html"
+    return content_type
+
+
+def clean_content(raw: RawArticle, config: CleanConfig, kind: str | None = None) -> CleanContent:
+    """The content part of :func:`clean_article` (``kind``: :func:`content_kind`, if known).
+    Reads only ``content``, ``content_type``, ``title`` and, for a page, ``url``."""
+    content_type = kind or content_kind(raw)
     raw_title = without_markup(raw.title or "").strip() or None
     if content_type == "text/html":
         page = clean_html(raw.content, config, url=raw.url)
-        title, body, removed = raw_title or page.title, page.body, page.removed
-        canonical, published, language, authors = (
-            page.canonical_url,
-            page.published_at,
-            page.language,
-            page.authors,
+        title, body = raw_title or page.title, page.body
+        found = CleanContent(
+            "", "", page.removed, page.canonical_url, page.published_at, page.language, page.authors
         )
     elif content_type == "text/plain":
         result = clean_text_detailed(raw.content, config, title_hint=raw_title)
-        title, body, removed = result.title, result.body, result.removed
-        canonical = published = language = None
-        authors = ()
+        title, body = result.title, result.body
+        found = CleanContent("", "", result.removed)
     else:
         raise StageError(UNSUPPORTED_CONTENT_TYPE, f"cannot clean {raw.content_type!r}", stage="clean")
     title, body = without_markup(title).strip(), without_markup(body).strip()
@@ -68,15 +92,26 @@ def clean_article(raw: RawArticle, config: CleanConfig) -> CleanedArticle:
     if not has_article_text(body, config):
         message = f"no article text left in {raw.id} (menus, links or an error/paywall message only)"
         raise StageError(EMPTY_AFTER_CLEANING, message, stage="clean")
+    return replace(found, title=title, body=body, removed=tuple(dict.fromkeys(found.removed)))
+
+
+def cleaned_article(raw: RawArticle, content: CleanContent) -> CleanedArticle:
+    """The cleaned article of ``raw`` whose content cleaned to ``content``: values given in the
+    raw record win over those found in the page."""
     return CleanedArticle(
         id=raw.id,
         url=raw.url,
         source=raw.source,
-        title=title,
-        text=body,
-        canonical_url=canonical,
-        published_at=raw.published_at or published,
-        language=raw.language or language,
-        authors=raw.authors or authors,
-        removed=tuple(dict.fromkeys(removed)),
+        title=content.title,
+        text=content.body,
+        canonical_url=content.canonical_url,
+        published_at=raw.published_at or content.published_at,
+        language=raw.language or content.language,
+        authors=raw.authors or content.authors,
+        removed=content.removed,
     )
+
+
+def clean_article(raw: RawArticle, config: CleanConfig) -> CleanedArticle:
+    """Clean one raw article (see the module docstring)."""
+    return cleaned_article(raw, clean_content(raw, config))

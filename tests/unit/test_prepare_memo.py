@@ -136,3 +136,60 @@ def test_memo_is_bounded_in_bytes_as_well() -> None:
         [RawMessage(orjson.dumps(_doc(9, content="It rained on Tuesday. " * 400)), None, "raw", 0, 0)]
     )[0][0][1]
     assert _estimated_bytes(dated.signature, dated.enrichment) > 8 * weight  # 400 dates
+
+
+def test_clean_memo_cleans_a_content_once_and_gives_what_cleaning_gives() -> None:
+    page = (
+        "<html lang='en'><head><title>Ferry crews strike</title>"
+        "<meta property='article:published_time' content='2026-03-04T08:00:00Z'>"
+        "</head><body><article><h1>Ferry crews strike</h1>"
+        f"<p>{STORY}</p><p>{STORY}</p></article></body></html>"
+    )
+    docs = [
+        _doc(0),
+        _doc(1, published_at=None),  # the same text under another id, URL and date
+        _doc(2, content=page, content_type="text/html", published_at=None, url="https://a.example/x"),
+        # the same page at the same URL, with the raw record's own date, language and authors
+        _doc(
+            3, content=page, content_type="text/html", url="https://a.example/x", language="en", authors=["X"]
+        ),
+        _doc(4, content=page, content_type="text/html", url="https://b.example/y"),  # another URL: cleaned
+        _doc(5, content=f"{STORY} Ferry.", title=None),  # another text
+    ]
+    on, proc = _prepared(docs, Settings(), batch=2)
+    off, plain = _prepared(docs, Settings(prepare_memo=0), batch=2)
+    assert on == off
+    memo = proc.preparer.clean_memo
+    assert (memo.hits, memo.misses, len(memo)) == (2, 4, 4)
+    assert len(plain.preparer.clean_memo) == 0
+    parsed = [orjson.loads(b)["article"] for b in on]
+    assert [p["id"] for p in parsed] == [d["id"] for d in docs]
+    assert parsed[2]["published_at"] == "2026-03-04T08:00:00Z"  # found in the page
+    assert parsed[3]["published_at"] == "2026-03-04T09:00:00Z"  # the raw record's own wins
+    assert parsed[3]["authors"] == ["X"] and parsed[2]["authors"] != ["X"]
+
+
+def test_clean_memo_keeps_no_failure_and_is_bounded() -> None:
+    from pipeline.clean import CleanContent
+    from pipeline.prepare import CleanMemo
+
+    proc = Processor(Settings())
+    empty = [_doc(i, content="Share this. Follow us.", title="Menu") for i in range(2)]
+    _, dead = proc.prepare_batch(
+        [RawMessage(orjson.dumps(d), None, "raw", 0, i) for i, d in enumerate(empty)]
+    )
+    assert [d["reason"] for d in dead] == ["empty_after_cleaning"] * 2
+    assert [d["article_id"] for d in dead] == ["copy-0", "copy-1"]  # each names its own article
+    assert len(proc.preparer.clean_memo) == 0
+
+    memo = CleanMemo(3)
+    for i in range(5):
+        memo.put(i, CleanContent("t", "body " * 10, ()))
+    assert len(memo) == 3 and memo.get(0) is None and memo.get(4) is not None
+    small = CleanMemo(100, max_bytes=64 * 1000)  # 1,000 bytes of text per entry at most
+    small.put(1, CleanContent("t", "x" * 1000, ()))
+    assert len(small) == 0
+    for i in range(100):
+        small.put(i, CleanContent("t", "x" * 200, ()))
+        assert small.bytes <= small.max_bytes
+    assert len(small) < 100
