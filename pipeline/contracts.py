@@ -1,18 +1,21 @@
 """Message contracts at the edges: JSON Schema validation, decoding and encoding.
 
-Validators are compiled once (:func:`contracts`) from the files in ``schemas/``. Decoding a raw
-message turns bytes into a :class:`~pipeline.records.RawArticle` or raises
-:class:`~pipeline.errors.StageError` with one of the reason codes ``oversize``, ``empty_body``,
-``invalid_encoding``, ``malformed_json``, ``schema_invalid``.
+Validators are compiled once (:func:`contracts`) from the files in ``schemas/``. The story schema
+is also split into parts (:class:`StoryParts`) so that the story stage checks each revision by
+what changed since the last one (:func:`story_revision_error`). Decoding a raw message turns
+bytes into a :class:`~pipeline.records.RawArticle` or raises :class:`~pipeline.errors.StageError`
+with one of the reason codes ``oversize``, ``empty_body``, ``invalid_encoding``,
+``malformed_json``, ``schema_invalid``.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,10 +76,35 @@ class Validator:
 
 
 @dataclass(frozen=True)
+class StoryParts:
+    """Fast checks (fastjsonschema) for the parts of a story revision, derived from the story and
+    enrichment schemas when they are loaded: ``shell`` is the story schema with the members' item
+    schema and the enrichment left open (``{}``; it still checks that ``members`` is a non-empty
+    array, the canonical, the ids and times), ``member`` the schema of one member
+    (``properties.members.items``), ``enrichment`` the enrichment schema. A revision is valid
+    against the story schema exactly when its shell, each of its members and its enrichment are
+    valid against these (:func:`_story_parts` refuses a story schema for which that would not hold).
+    """
+
+    shell: Callable[[Any], Any]
+    member: Callable[[Any], Any]
+    enrichment: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
 class Contracts:
     raw_article: Validator
     story: Validator
     dead_letter: Validator
+    story_parts: StoryParts
+
+
+def _fast(schema: dict[str, Any], by_id: dict[str, Any]) -> Callable[[Any], Any]:
+    return fastjsonschema.compile(
+        schema,
+        handlers={"https": by_id.__getitem__},
+        formats={"date-time": lambda v: not isinstance(v, str) or parse_rfc3339(v) is not None},
+    )
 
 
 @functools.cache
@@ -91,15 +119,62 @@ def contracts() -> Contracts:
         Draft202012Validator.check_schema(doc)
 
     def make(name: str) -> Validator:
-        fast = fastjsonschema.compile(
-            docs[name],
-            handlers={"https": by_id.__getitem__},
-            formats={"date-time": lambda v: not isinstance(v, str) or parse_rfc3339(v) is not None},
-        )
         reference = Draft202012Validator(docs[name], registry=registry, format_checker=_format_checker)
-        return Validator(fast, reference)
+        return Validator(_fast(docs[name], by_id), reference)
 
-    return Contracts(make("raw_article"), make("story"), make("dead_letter"))
+    return Contracts(
+        make("raw_article"), make("story"), make("dead_letter"), _story_parts(docs["story"], by_id)
+    )
+
+
+# Keywords of the story schema's top level and of its ``members`` property under which checking
+# the parts one by one is the same as checking the whole (none of them looks at two members, or at
+# a member or the enrichment together with anything else).
+_SPLIT_TOP = {
+    "$schema", "$id", "title", "description", "type", "required", "properties", "additionalProperties"
+}  # fmt: skip
+_SPLIT_MEMBERS = {"type", "minItems", "maxItems", "description", "title", "items"}
+
+
+def _story_parts(story: dict[str, Any], by_id: dict[str, Any]) -> StoryParts:
+    """The :class:`StoryParts` of the story schema, or ValueError when it cannot be split soundly."""
+    props = story["properties"]
+    members, enrichment = props["members"], props["enrichment"]
+    problems = []
+    if not set(story) <= _SPLIT_TOP or not isinstance(story.get("additionalProperties", False), bool):
+        problems.append(f"top-level keywords {sorted(set(story) - _SPLIT_TOP)}")
+    if not set(members) <= _SPLIT_MEMBERS or not isinstance(members.get("items"), dict):
+        problems.append(f"members keywords {sorted(set(members) - _SPLIT_MEMBERS)}")
+    if set(enrichment) != {"$ref"} or enrichment["$ref"] not in by_id:
+        problems.append("enrichment is not a $ref to a loaded schema")
+    if any(ref.startswith("#") for ref in _refs(members.get("items"))):
+        problems.append("a member's schema refers into the story schema")
+    if problems:
+        raise ValueError(
+            "the story schema cannot be checked part by part (update _story_parts): " + "; ".join(problems)
+        )
+    shell = copy.deepcopy(story)
+    shell["properties"]["members"]["items"] = {}
+    shell["properties"]["enrichment"] = {}
+    member = {"$schema": story["$schema"], **members["items"]}
+    return StoryParts(
+        shell=_fast(shell, by_id),
+        member=_fast(member, by_id),
+        enrichment=_fast(by_id[enrichment["$ref"]], by_id),
+    )
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """Every ``$ref`` value in a schema (sub)tree."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
 
 
 def schema_error(validator: Validator, instance: Any) -> str | None:
@@ -115,6 +190,26 @@ def schema_error(validator: Validator, instance: Any) -> str | None:
     where = "/".join(str(p) for p in err.absolute_path) or "(root)"
     message = err.message if len(err.message) <= 300 else err.message[:300] + "..."
     return f"{where}: {message}"
+
+
+def story_revision_error(
+    story: dict[str, Any], members: Iterable[dict[str, Any]], enrichment: bool
+) -> str | None:
+    """:func:`schema_error` of a story revision against the story schema, checking only what may
+    have changed: the shell always, ``members`` (the members not checked since they last
+    changed), and the enrichment when ``enrichment`` is true. The caller vouches that every other
+    member and (when ``enrichment`` is false) the enrichment are the very objects it saw pass
+    before, unchanged since. When a part fails, the message is the full validator's."""
+    parts = contracts().story_parts
+    try:
+        parts.shell(story)
+        for member in members:
+            parts.member(member)
+        if enrichment:
+            parts.enrichment(story["enrichment"])
+        return None
+    except fastjsonschema.JsonSchemaException:
+        return schema_error(contracts().story, story)
 
 
 def decode_raw(value: bytes | None, *, max_bytes: int) -> RawArticle:

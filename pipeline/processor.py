@@ -24,7 +24,7 @@ import orjson
 
 from pipeline import errors
 from pipeline.clean import CleanConfig
-from pipeline.contracts import contracts, dead_letter, decode_raw, schema_error
+from pipeline.contracts import dead_letter, decode_raw, story_revision_error
 from pipeline.dedup import DedupConfig
 from pipeline.enrich import EnrichConfig
 from pipeline.enrich._types import NerMode
@@ -132,7 +132,10 @@ class Processor:
 
 
 class StoryStage:
-    """Step 2: the stateful story stage around :class:`StoryAssembler`, with output validation."""
+    """Step 2: the stateful story stage around :class:`StoryAssembler`, with output validation:
+    every revision is checked against the story schema (by what changed since the story's last
+    revision, :func:`~pipeline.contracts.story_revision_error`); one that fails raises
+    AssertionError naming the story and the problem."""
 
     def __init__(
         self,
@@ -140,16 +143,13 @@ class StoryStage:
         entries: MutableMapping[str, bytes],
         stories: MutableMapping[str, bytes],
     ) -> None:
-        self.assembler = StoryAssembler(stage_configs(settings).dedup, entries, stories)
+        self.assembler = StoryAssembler(
+            stage_configs(settings).dedup, entries, stories, check=story_revision_error
+        )
         self._max_record = settings.max_message_bytes
 
     def assemble(self, prepared: PreparedArticle) -> dict[str, Any] | None:
-        story = self.assembler.add(prepared)
-        if story is not None:
-            problem = schema_error(contracts().story, story)
-            if problem is not None:
-                raise AssertionError(f"story {story['story_id']} violates its schema: {problem}")
-        return story
+        return self.assembler.add(prepared)
 
     def assemble_message(
         self, msg: RawMessage, prepared: PreparedArticle | None = None

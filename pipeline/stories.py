@@ -9,6 +9,13 @@ with changelogs in the worker): the dedup index entries (one per article) and th
 the article that made the latest revision, that revision is returned again unchanged (the worker
 may have died after saving the state and before sending it), so consumers that keep the highest
 revision per story see no change. This module raises no reason codes of its own.
+
+Output check: given a :data:`StoryCheck` (the story stage passes
+:func:`~pipeline.contracts.story_revision_error`), every revision is checked before it is
+returned, and one that fails raises AssertionError naming the story and the problem. Each story
+remembers what it has had checked (the members up to some point, any member changed since, the
+merged enrichment object), so a revision costs the check of what is new in it, not of the whole
+story; a state decoded from the table (a cache miss, a restart) starts with nothing checked.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import OrderedDict
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +53,11 @@ CACHE_MAX_STORIES = 4096
 # A late article (published before the window) stays in the index and its story for this share of
 # the window after it arrives, measured on the stream's clock (the newest published time seen).
 LATE_KEEP = 0.5
+
+# (revision, the members to check, whether to check its enrichment) -> None when the revision is
+# valid, else the problem in words. The members not listed, and the enrichment when not to be
+# checked, are the very objects that passed an earlier call for the same story, unchanged since.
+StoryCheck = Callable[[dict[str, Any], list[dict[str, Any]], bool], str | None]
 
 
 @dataclass
@@ -80,9 +92,26 @@ class _Live:
     newly canonical member's enrichment is always added), so (canonical id, number of
     enrichments) identifies it. ``merge`` has read the first ``merge_fed`` enrichments of that
     set: a new member's is added to it, and only a new canonical merges all anew.
+
+    What a :data:`StoryCheck` has passed: ``checked_members`` (the first that many of
+    ``state.members``, which only grows at its end), ``changed`` (those of them changed in place
+    since: see :meth:`changed_member`) and ``checked_merged`` (the merged enrichment object that
+    passed; a changed one is a new object).
     """
 
-    __slots__ = ("decoded", "member_ids", "merge", "merge_fed", "merged", "merged_key", "raw", "state")
+    __slots__ = (
+        "changed",
+        "checked_members",
+        "checked_merged",
+        "decoded",
+        "member_ids",
+        "merge",
+        "merge_fed",
+        "merged",
+        "merged_key",
+        "raw",
+        "state",
+    )
 
     def __init__(self, state: _StoryState, raw: bytes | None) -> None:
         self.state = state
@@ -93,6 +122,14 @@ class _Live:
         self.merged_key: tuple[str, int] = ("", -1)
         self.merge: StoryMerge | None = None
         self.merge_fed = 0
+        self.checked_members = 0
+        self.changed: list[dict[str, Any]] = []
+        self.checked_merged: dict[str, Any] | None = None
+
+    def changed_member(self, member: dict[str, Any]) -> None:
+        """Note that a member of ``state.members`` was changed in place: check it again."""
+        if all(m is not member for m in self.changed):
+            self.changed.append(member)
 
     def enrichment(self, article_id: str) -> ArticleEnrichment:
         enr = self.decoded.get(article_id)
@@ -100,7 +137,8 @@ class _Live:
             enr = self.decoded[article_id] = ArticleEnrichment.from_dict(self.state.enrichments[article_id])
         return enr
 
-    def story(self) -> dict[str, Any]:
+    def story(self, check: StoryCheck | None = None) -> dict[str, Any]:
+        """The current revision, checked with ``check`` (AssertionError when it fails)."""
         st = self.state
         canonical_id = st.canonical["article_id"]
         key = (canonical_id, len(st.enrichments))
@@ -116,7 +154,7 @@ class _Live:
             self.merge_fed = len(ids)
             self.merged = merge.result()
             self.merged_key = key
-        return {
+        story = {
             "story_id": st.story_id,
             "revision": st.revision,
             "canonical": st.canonical,
@@ -125,13 +163,24 @@ class _Live:
             "first_seen": st.first_seen,
             "updated_at": st.updated_at,
         }
+        if check is not None:
+            unchecked = self.changed + st.members[self.checked_members :]
+            problem = check(story, unchecked, self.merged is not self.checked_merged)
+            if problem is not None:
+                raise AssertionError(f"story {st.story_id} violates its schema: {problem}")
+            self.checked_members = len(st.members)
+            self.changed.clear()
+            self.checked_merged = self.merged
+        return story
 
 
 class StoryAssembler:
     """Assigns each prepared article to a story and keeps story state.
 
     ``entries`` backs the dedup index; ``stories`` holds one serialised state per story id.
-    Call :meth:`add` for each article in order; it returns the revision to emit or None.
+    Call :meth:`add` for each article in order; it returns the revision to emit or None, checked
+    with ``check`` when one is given. The revisions share their members and enrichment with the
+    state: they must not be changed.
     """
 
     def __init__(
@@ -139,8 +188,10 @@ class StoryAssembler:
         config: DedupConfig,
         entries: MutableMapping[str, bytes],
         stories: MutableMapping[str, bytes],
+        check: StoryCheck | None = None,
     ) -> None:
         self.config = config
+        self.check = check
         self.index = DedupIndex(config, entries)
         self.entries = entries
         self.stories = stories
@@ -210,7 +261,7 @@ class StoryAssembler:
             # Replay of an article already in its story.
             if known_story is None:
                 self.index.insert(art.id, story_id, prepared.signature, keep_ts)
-            return live.story() if live.state.last_article_id == art.id else None
+            return live.story(self.check) if live.state.last_article_id == art.id else None
 
         now = now_rfc3339()
         words = prepared.word_count()
@@ -246,6 +297,7 @@ class StoryAssembler:
                 # It arrived later but was published before the member it matched, the one marked
                 # original: that one is then its copy (the relation is symmetric), not its source.
                 first["relation"], first["similarity"], first["matched"] = relation, similarity, art.id
+                live.changed_member(first)
                 if relation == "rewrite" and live.state.canonical["article_id"] == first["article_id"]:
                     # the canonical version is now a rewrite: it competes at REWRITE_WORDS
                     live.state.canonical_words = int(live.state.canonical_words * REWRITE_WORDS)
@@ -288,7 +340,7 @@ class StoryAssembler:
         if known_story is None:
             self.index.insert(art.id, story_id, prepared.signature, keep_ts)
         self._evict()
-        return live.story()
+        return live.story(self.check)
 
     def _evict(self) -> None:
         """Drop index entries and stories whose newest member left the time window."""
