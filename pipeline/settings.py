@@ -61,6 +61,9 @@ class Settings:
     session_timeout_s: float = 10.0
     prepare_processes: int = 0  # 0: prepare in the worker process; N: in N child processes
     worker_role: str = "all"  # all | prepare (raw -> prepared) | story (prepared -> stories)
+    # story stage's CPU per article over the prepare stage's: with several "all" workers, the one
+    # that runs the story stage keeps fewer raw partitions (pipeline/assignor.py); 0: even split
+    story_weight: float = 0.25
     wait_for_broker_s: float = 60.0  # worker/publisher: how long to retry an unreachable broker
     # longest a consumer's fetch waits for new data (Faust's worker consumer: 1,500 ms, fixed).
     # Kafka answers a fetch as soon as data arrives; the embedded Tansu holds it to the end (a
@@ -154,6 +157,11 @@ class Settings:
         if self.worker_role not in WORKER_ROLES:
             roles = ", ".join(WORKER_ROLES)
             raise ConfigError(f"PIPELINE_WORKER_ROLE={self.worker_role!r}: expected one of {roles}")
+        if not 0 <= self.story_weight < 1:
+            raise ConfigError(
+                f"PIPELINE_STORY_WEIGHT={self.story_weight!r}: expected at least 0 (0: raw partitions "
+                "split evenly) and below 1 (the story stage's CPU per article over the prepare stage's)"
+            )
         if self.raw_partitions < 1:
             raise ConfigError("PIPELINE_RAW_PARTITIONS must be at least 1")
 

@@ -28,6 +28,7 @@ from typing import Any, cast
 import faust
 from faust.types import TP, EventT, StreamT
 
+from pipeline.assignor import weighted_assignor
 from pipeline.contracts import dumps
 from pipeline.gaps import OffsetGaps
 from pipeline.kafka import RangeReader, install_end_offset_check, install_fetch_max_wait
@@ -93,6 +94,8 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
         web_port=settings.web_port,
         datadir=settings.data_dir,
         table_standby_replicas=0,
+        # With several "all" workers, the one running the story stage keeps fewer raw partitions.
+        PartitionAssignor=weighted_assignor(settings),
     )
 
     # Every topic and table is read as raw bytes: decoding is ours, so a bad message becomes a
