@@ -140,7 +140,12 @@ class WeightedAssignor(PartitionAssignor):
         tp_distribution: HostToPartitionMap,
         topic_groups: Mapping[str, int],
     ) -> MemberAssignmentMapping:
-        if self._reweigh(assignments, topic_groups):
+        try:
+            moved = self._reweigh(assignments, topic_groups)
+        except Exception:  # a fault here must not keep the group from forming: Faust's split stands
+            log.exception("weighting the raw partitions failed; keeping Faust's own assignment")
+            moved = False
+        if moved:
             cl_distribution = self._get_changelog_distribution(assignments)
             tp_distribution = self._get_external_topic_distribution(assignments)
         return super()._protocol_assignments(assignments, cl_distribution, tp_distribution, topic_groups)

@@ -174,3 +174,24 @@ def test_through_faust(role: str) -> None:
     second = _faust_round(assignor, topics, first)
     assert {m: sorted(a.actives[settings.raw_topic]) for m, a in second.items()} == raw
     assert second[owner].actives.get(settings.prepared_topic) == [0]
+
+
+def test_a_fault_in_the_weighting_leaves_faust_s_assignment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The group leader runs the assignor: if the weighting fails, every partition is still
+    assigned (Faust's even split) instead of the group failing to form."""
+    import pipeline.assignor
+    from pipeline.worker import build_app
+
+    def broken(*_: Any, **__: Any) -> dict[str, list[int]]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline.assignor, "weighted_split", broken)
+    settings = Settings(bootstrap="127.0.0.1:9", raw_partitions=8).namespaced("asgf")
+    app = build_app(settings, processor=cast(Any, object()))
+    topics = {settings.raw_topic: 8, settings.prepared_topic: 1} | {t: 1 for t in app.tables.changelog_topics}
+    empty = {m: ClientAssignment(actives={}, standbys={}) for m in ("m1", "m2")}
+    first = _faust_round(app.assignor, topics, empty)
+    raw = {m: sorted(a.actives[settings.raw_topic]) for m, a in first.items()}
+    _every_partition_once(raw, 8)
+    assert sorted(map(len, raw.values())) == [4, 4]
+    assert sum(bool(a.actives.get(settings.prepared_topic)) for a in first.values()) == 1
