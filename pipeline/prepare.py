@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 import xxhash
@@ -25,6 +25,7 @@ from pipeline.dedup import DedupConfig, Signature, signature, signature_of_copy
 from pipeline.enrich import ArticleEnrichment, EnrichConfig, Enricher
 from pipeline.records import CleanedArticle, RawArticle
 
+V = TypeVar("V")
 _ARTICLE_FIELDS = tuple(f.name for f in fields(CleanedArticle))
 # A published time further ahead of the clock than this is a publisher's error (a wrong year or
 # time zone): the dedup window runs on published times, so one such article would otherwise move
@@ -179,19 +180,18 @@ def _estimated_bytes(sig: Signature, enrichment: ArticleEnrichment) -> int:
     return 4096 + 2 * len(enrichment.summary) + 240 * items
 
 
-class Memo:
-    """The signatures and enrichments of the last ``size`` distinct cleaned articles (at most
-    ``max_bytes`` of them, estimated), least recently used first out. Copies of a story (wire
-    reprints, a feed item polled again) clean to the same title and text; their fingerprint and
-    enrichment are then taken from here. An entry larger than 1/64 of ``max_bytes`` is not kept."""
+class _BoundedMemo(Generic[V]):
+    """Values by 128-bit key: the last ``size`` distinct ones, at most ``max_bytes`` of them by
+    the weight each is put with, least recently used first out. A value weighing more than 1/64
+    of ``max_bytes`` is not kept; ``size`` 0 keeps nothing."""
 
-    def __init__(self, size: int, max_bytes: int = MEMO_MAX_BYTES) -> None:
+    def __init__(self, size: int, max_bytes: int) -> None:
         self.size = size
         self.max_bytes = max_bytes
         self.bytes = 0
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[int, tuple[str | None, Signature, ArticleEnrichment, int]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[V, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -200,28 +200,39 @@ class Memo:
         self._items.clear()
         self.bytes = self.hits = self.misses = 0
 
-    def get(self, key: int) -> tuple[str | None, Signature, ArticleEnrichment] | None:
+    def get(self, key: int) -> V | None:
         item = self._items.get(key)
         if item is None:
             self.misses += 1
             return None
         self.hits += 1
         self._items.move_to_end(key)
-        return item[:3]
+        return item[0]
 
-    def put(self, key: int, published_at: str | None, sig: Signature, enrichment: ArticleEnrichment) -> None:
-        if self.size <= 0:
-            return
-        weight = _estimated_bytes(sig, enrichment)
-        if weight > self.max_bytes // 64:
+    def _put(self, key: int, value: V, weight: int) -> None:
+        if self.size <= 0 or weight > self.max_bytes // 64:
             return
         old = self._items.pop(key, None)
         if old is not None:
-            self.bytes -= old[3]
-        self._items[key] = (published_at, sig, enrichment, weight)
+            self.bytes -= old[1]
+        self._items[key] = (value, weight)
         self.bytes += weight
         while len(self._items) > self.size or self.bytes > self.max_bytes:
-            self.bytes -= self._items.popitem(last=False)[1][3]
+            self.bytes -= self._items.popitem(last=False)[1][1]
+
+
+class Memo(_BoundedMemo[tuple[str | None, Signature, ArticleEnrichment]]):
+    """The signatures and enrichments of the last ``size`` distinct cleaned articles (at most
+    ``max_bytes`` of them, estimated), least recently used first out. Copies of a story (wire
+    reprints, a feed item polled again) clean to the same title and text; their fingerprint and
+    enrichment are then taken from here. An entry larger than 1/64 of ``max_bytes`` is not kept."""
+
+    def __init__(self, size: int, max_bytes: int = MEMO_MAX_BYTES) -> None:
+        super().__init__(size, max_bytes)
+
+    def put(self, key: int, published_at: str | None, sig: Signature, enrichment: ArticleEnrichment) -> None:
+        if self.size > 0:
+            self._put(key, (published_at, sig, enrichment), _estimated_bytes(sig, enrichment))
 
 
 def content_key(raw: RawArticle, kind: str) -> int:
@@ -234,50 +245,18 @@ def content_key(raw: RawArticle, kind: str) -> int:
     return h.intdigest()
 
 
-class CleanMemo:
+class CleanMemo(_BoundedMemo[CleanContent]):
     """The clean results of the last ``size`` distinct contents (at most ``max_bytes`` of text,
     estimated), least recently used first out. A feed item polled again, or a wire copy
     delivered word for word, is the same content under another id: it is cleaned once. An
     article that cleans to nothing is not kept (cleaning it again raises the same error)."""
 
     def __init__(self, size: int, max_bytes: int = MEMO_MAX_BYTES // 2) -> None:
-        self.size = size
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self.hits = 0
-        self.misses = 0
-        self._items: OrderedDict[int, tuple[CleanContent, int]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        self._items.clear()
-        self.bytes = self.hits = self.misses = 0
-
-    def get(self, key: int) -> CleanContent | None:
-        item = self._items.get(key)
-        if item is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._items.move_to_end(key)
-        return item[0]
+        super().__init__(size, max_bytes)
 
     def put(self, key: int, content: CleanContent) -> None:
-        if self.size <= 0:
-            return
         # str payloads take 1-4 bytes per character; the removed kinds and metadata are small
-        weight = 512 + 2 * (len(content.title) + len(content.body))
-        if weight > self.max_bytes // 64:
-            return
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.bytes -= old[1]
-        self._items[key] = (content, weight)
-        self.bytes += weight
-        while len(self._items) > self.size or self.bytes > self.max_bytes:
-            self.bytes -= self._items.popitem(last=False)[1][1]
+        self._put(key, content, 512 + 2 * (len(content.title) + len(content.body)))
 
 
 class Preparer:

@@ -356,7 +356,6 @@ async def _groups_stable(settings: Any, members: dict[str, int], timeout_s: floa
         return not waiting
     finally:
         await admin.close()
-    return False
 
 
 def _settle(
