@@ -62,6 +62,12 @@
  *     alphanumeric characters that are not decimal digits nor "_") that is a key of `owners`,
  *     each code once, in order of first appearance, with its count. Runs shorter than min_len
  *     or longer than max_len are not looked up (the bounds of the keys of `owners`).
+ *
+ * prefixed_word_starts(text, prefixes) -> list[int]
+ *     The positions i of `text`, in order, where a word starts (i == 0, or text[i - 1] is not a
+ *     word character of Python's `\w`: alphanumeric by its own Unicode tables, or "_") and one
+ *     of `prefixes` (a tuple of non-empty ASCII str) begins: the places where a regex
+ *     `\b(?:prefix|...)` can match. Used by `pipeline.enrich._dates.date_matches`.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -2596,6 +2602,130 @@ error:
     return NULL;
 }
 
+/* ---- word starts with a given prefix (the date scan) ------------------------------------- */
+
+/* Python's \w for str patterns: alphanumeric (its own Unicode tables) or "_". */
+static inline int
+re_word_char(Py_UCS4 ch)
+{
+    if (ch < 128) {
+        return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+    }
+    return Py_UNICODE_ISALNUM(ch);
+}
+
+#define WORD_STARTS_MAX_PREFIXES 256
+
+static PyObject *
+prefixed_word_starts(PyObject *self, PyObject *args)
+{
+    PyObject *text, *prefixes;
+    if (!PyArg_ParseTuple(args, "UO!:prefixed_word_starts", &text, &PyTuple_Type, &prefixes)) {
+        return NULL;
+    }
+    const Py_ssize_t np = PyTuple_GET_SIZE(prefixes);
+    if (np > WORD_STARTS_MAX_PREFIXES) {
+        PyErr_SetString(PyExc_ValueError, "prefixed_word_starts: too many prefixes");
+        return NULL;
+    }
+    /* The prefixes by their first character (ASCII only): first[c] .. first[c + 1] in `order`. */
+    const char *pre[WORD_STARTS_MAX_PREFIXES];
+    Py_ssize_t len[WORD_STARTS_MAX_PREFIXES];
+    unsigned short order[WORD_STARTS_MAX_PREFIXES];
+    unsigned short first[129];
+    unsigned short count[128] = {0};
+    for (Py_ssize_t k = 0; k < np; k++) {
+        PyObject *item = PyTuple_GET_ITEM(prefixes, k);
+        if (!PyUnicode_Check(item) || !PyUnicode_IS_ASCII(item) || PyUnicode_GET_LENGTH(item) == 0) {
+            PyErr_SetString(PyExc_ValueError, "prefixed_word_starts: prefixes must be non-empty ASCII str");
+            return NULL;
+        }
+        pre[k] = (const char *)PyUnicode_DATA(item);
+        len[k] = PyUnicode_GET_LENGTH(item);
+        count[(unsigned char)pre[k][0]]++;
+    }
+    first[0] = 0;
+    for (int c = 0; c < 128; c++) {
+        first[c + 1] = (unsigned short)(first[c] + count[c]);
+    }
+    unsigned short fill[128];
+    memcpy(fill, first, sizeof(fill));
+    for (Py_ssize_t k = 0; k < np; k++) {
+        order[fill[(unsigned char)pre[k][0]]++] = (unsigned short)k;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    /* ASCII: 1 where a prefix starts with it (2), or a word character (1) */
+    unsigned char ascii[128];
+    for (int c = 0; c < 128; c++) {
+        ascii[c] = (unsigned char)(re_word_char((Py_UCS4)c) | (count[c] ? 2 : 0));
+    }
+    int prev_word = 0;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        /* the characters after a word character or not starting a prefix, in a tight loop per
+         * string kind */
+#define WORD_STARTS_SKIP(T)                                                                       \
+    do {                                                                                          \
+        const T *d = (const T *)data;                                                             \
+        for (; i < n; i++) {                                                                      \
+            const Py_UCS4 c = d[i];                                                               \
+            if (c < 128) {                                                                        \
+                if ((ascii[c] & 2) && !prev_word) {                                               \
+                    break;                                                                        \
+                }                                                                                 \
+                prev_word = ascii[c] & 1;                                                         \
+            }                                                                                     \
+            else {                                                                                \
+                prev_word = Py_UNICODE_ISALNUM(c);                                                \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
+        if (kind == PyUnicode_1BYTE_KIND) {
+            WORD_STARTS_SKIP(Py_UCS1);
+        }
+        else if (kind == PyUnicode_2BYTE_KIND) {
+            WORD_STARTS_SKIP(Py_UCS2);
+        }
+        else {
+            WORD_STARTS_SKIP(Py_UCS4);
+        }
+#undef WORD_STARTS_SKIP
+        if (i >= n) {
+            break;
+        }
+        const Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        for (unsigned short j = first[ch]; j < first[ch + 1]; j++) {
+            const Py_ssize_t k = order[j], m = len[k];
+            if (i + m > n) {
+                continue;
+            }
+            Py_ssize_t t = 1;
+            while (t < m && PyUnicode_READ(kind, data, i + t) == (Py_UCS4)(unsigned char)pre[k][t]) {
+                t++;
+            }
+            if (t == m) {
+                PyObject *pos = PyLong_FromSsize_t(i);
+                int rc = pos == NULL ? -1 : PyList_Append(out, pos);
+                Py_XDECREF(pos);
+                if (rc < 0) {
+                    Py_DECREF(out);
+                    return NULL;
+                }
+                break;
+            }
+        }
+        prev_word = ascii[ch] & 1; /* (a prefix character is ASCII) */
+        i++;
+    }
+    return out;
+}
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
@@ -2626,6 +2756,8 @@ static PyMethodDef native_methods[] = {
      "index_common_order(a, na, b, nb) -> int | None: pipeline.dedup._index.common_order (na <= 64)"},
     {"stopword_votes", stopword_votes, METH_VARARGS,
      "stopword_votes(text, owners, min_len=1, max_len=maxsize) -> dict: pipeline.clean._lang votes"},
+    {"prefixed_word_starts", prefixed_word_starts, METH_VARARGS,
+     "prefixed_word_starts(text, prefixes) -> list[int]: word starts where one of the prefixes begins"},
     {NULL, NULL, 0, NULL},
 };
 

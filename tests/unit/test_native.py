@@ -631,3 +631,105 @@ def test_stopword_votes_twin_runs_without_the_kernel(monkeypatch: pytest.MonkeyP
     text = "Der Hund ist nicht hier, pero muy también, aber nicht"
     assert list(L.stopword_votes(text).items()) == [("de", 4), ("es", 3)]
     assert calls == [text]
+
+
+# ---- the date scan (prefixed_word_starts) ------------------------------------------------------
+
+
+def _match_rows(matches: list[re.Match[str]]) -> list[tuple[int, int, str | None, tuple[str | None, ...]]]:
+    return [(m.start(), m.end(), m.lastgroup, m.groups()) for m in matches]
+
+
+def _dates_all_ways(text: str) -> None:
+    """The compiled scan, the regex twin and plain ``finditer`` find the same date matches."""
+    from pipeline.enrich import _dates as D
+
+    fast = _match_rows(D.date_matches(text))
+    assert fast == _match_rows(D.date_matches_python(text)), text[:120]
+    assert fast == _match_rows(list(D._PATTERN.finditer(text))), text[:120]
+
+
+def _word_starts_by_regex(text: str, prefixes: tuple[str, ...]) -> list[int]:
+    """Where ``\\b`` holds before a word character and one of ``prefixes`` begins."""
+    alts = "|".join(re.escape(p) for p in prefixes)
+    return [m.start() for m in re.finditer(rf"(?<!\w)(?=(?:{alts}))", text)]
+
+
+@needs_kernels
+def test_word_starts_match_the_regex_on_all_of_unicode() -> None:
+    """Every code point as the character before a prefix, and random mixes: a start counts only
+    after a character that is not Python's ``\\w`` (its own Unicode tables, "_" included)."""
+    kernel = native.module()
+    assert kernel is not None
+    prefixes = ("Jan", "J", "1", "this", "th", "x")
+    for start in range(0, 0x110000, 4096):
+        chunk = [chr(c) for c in range(start, min(start + 4096, 0x110000))]
+        text = "".join(c + "Jan1" + c + "this" for c in chunk)
+        found = kernel.prefixed_word_starts(text, prefixes)
+        assert found == _word_starts_by_regex(text, prefixes), hex(start)
+    rng = random.Random(31)
+    pool = list("Jan1thisx _-.,’é٣²Ⅻǅ\u0301\n") + [chr(rng.randrange(0x110000)) for _ in range(40)]
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 60)))
+        assert kernel.prefixed_word_starts(text, prefixes) == _word_starts_by_regex(text, prefixes), text
+
+
+@needs_kernels
+def test_word_starts_edge_cases() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    starts = kernel.prefixed_word_starts
+    assert starts("", ("a",)) == []
+    assert starts("a", ("a",)) == [0]
+    assert starts("ab", ("abc",)) == []  # a prefix longer than what is left
+    assert starts("abc abd", ("abd", "abc")) == [0, 4]
+    assert starts("_abc 1abc éabc ٣abc -abc", ("abc",)) == [21]  # "_", digits, letters are \w
+    assert starts("日本 Jan", ("Jan",)) == [3]
+    assert starts("\U0001f600Jan", ("Jan",)) == [1]  # a 4-byte string, a symbol before
+    assert starts("x", ()) == []
+    with pytest.raises(ValueError):
+        starts("x", ("",))
+    with pytest.raises(ValueError):
+        starts("x", ("é",))
+    with pytest.raises(ValueError):
+        starts("x", tuple("abc") * 100)  # more than the kernel's table holds
+    with pytest.raises(TypeError):
+        starts("x", ["a"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        starts(b"x", ("a",))  # type: ignore[arg-type]
+
+
+def test_date_matches_are_the_pattern_s_on_edge_texts() -> None:
+    edge = [
+        "", "5", "Jan 5", "Jan. 5, 2022", "5 January 2022", "2022-01-06", "on Monday", "last Friday",
+        "next week", "Last week", "this morning", "Tonight", "yesterday", "tomorrow's", "last night",
+        "xJan 5", "_Jan 5", "éJan 5", "٣Jan 5", "COVID19 May 3", "2022-01-062022-01-06", "2022-13-01",
+        "May 32", "Sept. 31", "thisweek this week", "lastly Monday", "Mondays Monday", "Janus 5",
+        "May May 5 May", "1st of May 2020, 2nd of June", "12 12 12 Dec 12", "the 5th Dec",
+        "“Jan 5”", "(2022-01-06)", "Jan\u00a05", "Jan\n5", "Monday\u0301", "Tuesday’s vote",
+        " ".join(["On Jan. 5, 2022 and last Friday, yesterday"] * 800),
+    ]  # fmt: skip
+    for text in edge:
+        _dates_all_ways(text)
+
+
+def test_date_matches_are_the_pattern_s_on_the_corpora() -> None:
+    for text in _corpus_feature_texts():
+        _dates_all_ways(text)
+
+
+def test_date_matches_twin_runs_without_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.enrich import _dates as D
+
+    calls: list[str] = []
+    twin = D.date_matches_python
+
+    def spy(text: str) -> list[re.Match[str]]:
+        calls.append(text)
+        return twin(text)
+
+    monkeypatch.setattr(D, "_word_starts", None)
+    monkeypatch.setattr(D, "date_matches_python", spy)
+    text = "On Jan. 5, 2022 and last Friday"
+    assert [m.group(0) for m in D.date_matches(text)] == ["Jan. 5, 2022", "last Friday"]
+    assert calls == [text]
