@@ -56,6 +56,15 @@
  *     the same values as the numpy and Python twins there (see each function, in the block of
  *     dedup index kernels).
  *
+ * signature_parts(feats, positions, log1) -> tuple
+ *     What `fingerprint` returns for n >= 3 features, then `name_order`'s (order, order_count,
+ *     names_key) and the lead key (`pipeline.dedup._signature.feature_parts`), with the key
+ *     hashes computed here (xxh64, seed 0x5EED) rather than read from the memo.
+ * words_hash(s) -> int
+ *     xxh64 of the UTF-8 of " ".join(re.findall(r"\w+", s)) (`_signature.body_hash`).
+ * xxh64(data, seed=0) -> int
+ *     xxhash.xxh64_intdigest(data, seed=seed) (the hash the two above use; for the tests).
+ *
  * stopword_votes(text, owners, min_len=1, max_len=sys.maxsize) -> dict
  *     What `pipeline.clean._lang.stopword_votes_python` counts, as a dict in the Counter's key
  *     order: owners[w] for each letter run w of `text` (re.findall(r"[^\W\d_]+", text): Python's
@@ -2726,6 +2735,441 @@ prefixed_word_starts(PyObject *self, PyObject *args)
     return out;
 }
 
+/* ------------------------------------------------------------------------- signature kernels */
+/* The rest of `pipeline.dedup._signature.signature_of_text` after the features, without a memo:
+ * the key hashes are xxh64 computed here (a lookup in the 200,000-key memo dict missed the CPU
+ * caches and cost more than hashing a short key), and the hash of the normalised body. */
+
+#define SIG_ORDER_ITEMS 64 /* pipeline.dedup._fingerprint.ORDER_ITEMS */
+#define SIG_ORDER_KEY_MIN 12
+#define SIG_LEAD_KEYS 6 /* pipeline.dedup._signature.LEAD_KEYS */
+#define SIG_KEY_SEED 0x5EEDULL /* pipeline.dedup._fingerprint._HASH_SEED */
+
+static const uint64_t XP1 = 0x9E3779B185EBCA87ULL;
+static const uint64_t XP2 = 0xC2B2AE3D27D4EB4FULL;
+static const uint64_t XP3 = 0x165667B19E3779F9ULL;
+static const uint64_t XP4 = 0x85EBCA77C2B2AE63ULL;
+static const uint64_t XP5 = 0x27D4EB2F165667C5ULL;
+
+static inline uint64_t
+sig_rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t
+sig_read64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v; /* little-endian hosts, as the rest of this module */
+}
+
+static inline uint64_t
+sig_round(uint64_t acc, uint64_t input)
+{
+    acc += input * XP2;
+    return sig_rotl(acc, 31) * XP1;
+}
+
+static inline uint64_t
+sig_merge(uint64_t acc, uint64_t v)
+{
+    acc ^= sig_round(0, v);
+    return acc * XP1 + XP4;
+}
+
+/* XXH64 of p[0..len) with `seed`: what xxhash.xxh64_intdigest gives (tests compare the two) */
+static uint64_t
+sig_xxh64(const uint8_t *p, size_t len, uint64_t seed)
+{
+    const uint8_t *end = p + len;
+    uint64_t h;
+    if (len >= 32) {
+        uint64_t v1 = seed + XP1 + XP2, v2 = seed + XP2, v3 = seed, v4 = seed - XP1;
+        const uint8_t *limit = end - 32;
+        do {
+            v1 = sig_round(v1, sig_read64(p));
+            v2 = sig_round(v2, sig_read64(p + 8));
+            v3 = sig_round(v3, sig_read64(p + 16));
+            v4 = sig_round(v4, sig_read64(p + 24));
+            p += 32;
+        } while (p <= limit);
+        h = sig_rotl(v1, 1) + sig_rotl(v2, 7) + sig_rotl(v3, 12) + sig_rotl(v4, 18);
+        h = sig_merge(h, v1);
+        h = sig_merge(h, v2);
+        h = sig_merge(h, v3);
+        h = sig_merge(h, v4);
+    }
+    else {
+        h = seed + XP5;
+    }
+    h += (uint64_t)len;
+    while (end - p >= 8) {
+        h ^= sig_round(0, sig_read64(p));
+        h = sig_rotl(h, 27) * XP1 + XP4;
+        p += 8;
+    }
+    if (end - p >= 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        h ^= (uint64_t)v * XP1;
+        h = sig_rotl(h, 23) * XP2 + XP3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (uint64_t)(*p++) * XP5;
+        h = sig_rotl(h, 11) * XP1;
+    }
+    h ^= h >> 33;
+    h *= XP2;
+    h ^= h >> 29;
+    h *= XP3;
+    h ^= h >> 32;
+    return h;
+}
+
+/* The UTF-8 of a str (strict, as str.encode()): its own bytes when it is ASCII. */
+static const uint8_t *
+sig_utf8(PyObject *s, Py_ssize_t *len)
+{
+    if (PyUnicode_IS_COMPACT_ASCII(s)) {
+        *len = PyUnicode_GET_LENGTH(s);
+        return (const uint8_t *)PyUnicode_DATA(s);
+    }
+    return (const uint8_t *)PyUnicode_AsUTF8AndSize(s, len);
+}
+
+static PyObject *
+py_xxh64(PyObject *self, PyObject *args)
+{
+    Py_buffer data;
+    unsigned long long seed = 0;
+    if (!PyArg_ParseTuple(args, "y*|K:xxh64", &data, &seed)) {
+        return NULL;
+    }
+    uint64_t h = sig_xxh64((const uint8_t *)data.buf, (size_t)data.len, (uint64_t)seed);
+    PyBuffer_Release(&data);
+    return PyLong_FromUnsignedLongLong(h);
+}
+
+/* How many distinct values v[0..n) holds (an open-addressing set in `table`, `cap` slots, a
+ * power of two >= 2n; 0 is the empty slot, so the value 0 is counted apart). */
+static Py_ssize_t
+sig_count_distinct(const uint64_t *v, Py_ssize_t n, uint64_t *table, size_t cap)
+{
+    memset(table, 0, cap * sizeof(uint64_t));
+    const size_t mask = cap - 1;
+    int zero = 0;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint64_t x = v[i];
+        if (x == 0) {
+            zero = 1;
+            continue;
+        }
+        size_t slot = (size_t)((x * MIX) >> 40) & mask;
+        while (table[slot] != 0 && table[slot] != x) {
+            slot = (slot + 1) & mask;
+        }
+        if (table[slot] == 0) {
+            table[slot] = x;
+            count++;
+        }
+    }
+    return count + zero;
+}
+
+/* signature_parts(feats, positions, log1) -> 16-tuple
+ * What `fingerprint` returns (12 items, for the same features) followed by what
+ * `pipeline.dedup._fingerprint.name_order(feats)` returns (order bytes, order count, names
+ * key) and `pipeline.dedup._signature.lead_key` of the first LEAD_KEYS keys; n >= 3. */
+static PyObject *
+signature_parts(PyObject *self, PyObject *args)
+{
+    PyObject *featlist, *feats = NULL, *posobj, *logobj;
+    Py_buffer pos, log1;
+    PyObject *result = NULL;
+    uint64_t *h = NULL, *top_pairs = NULL, *names = NULL, *every = NULL, *uniq = NULL, *table = NULL;
+    hw_t *hw = NULL, *hw_tmp = NULL;
+    double *weights = NULL;
+    uint64_t *bitmap = NULL;
+    uint8_t *lead = NULL;
+
+    if (!PyArg_ParseTuple(args, "O!OO:signature_parts", &PyList_Type, &featlist, &posobj, &logobj)) {
+        return NULL;
+    }
+    if (PyList_GET_SIZE(featlist) < 3) {
+        PyErr_SetString(PyExc_ValueError, "signature_parts: needs at least 3 features");
+        return NULL;
+    }
+    /* a snapshot that owns every feature (see fingerprint) */
+    feats = PyList_AsTuple(featlist);
+    if (feats == NULL) {
+        return NULL;
+    }
+    const Py_ssize_t n = PyTuple_GET_SIZE(feats);
+    if (get_buffer(posobj, &pos, 8, "positions") < 0) {
+        Py_DECREF(feats);
+        return NULL;
+    }
+    if (get_buffer(logobj, &log1, 8, "log1") < 0) {
+        PyBuffer_Release(&pos);
+        Py_DECREF(feats);
+        return NULL;
+    }
+    if (pos.len / 8 < n || log1.len / 8 < n) {
+        PyErr_SetString(PyExc_ValueError, "signature_parts: positions and log1 need n entries");
+        goto done;
+    }
+    const double *position = (const double *)pos.buf;
+    const double *log_1 = (const double *)log1.buf; /* log_1[c - 1] == 1 + log(c) */
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n) {
+        cap <<= 1;
+    }
+    h = PyMem_Malloc((size_t)n * sizeof(uint64_t));
+    top_pairs = PyMem_Malloc(SKETCH_TOKENS * sizeof(uint64_t));
+    names = PyMem_Malloc((size_t)n * sizeof(uint64_t));
+    every = PyMem_Malloc((size_t)n * sizeof(uint64_t));
+    hw = PyMem_Malloc((size_t)n * sizeof(hw_t));
+    uniq = PyMem_Malloc((size_t)n * sizeof(uint64_t));
+    weights = PyMem_Malloc((size_t)n * sizeof(double));
+    hw_tmp = PyMem_Malloc((size_t)n * sizeof(hw_t));
+    table = PyMem_Malloc(cap * sizeof(uint64_t));
+    bitmap = PyMem_Malloc(1024 * sizeof(uint64_t));
+    if (!h || !top_pairs || !names || !every || !hw || !uniq || !weights || !hw_tmp || !table || !bitmap) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t n_names = 0, n_order = 0, lead_len = 0;
+    uint64_t order_h[SIG_ORDER_ITEMS];
+    PyObject *last = NULL; /* the last name key put in the order (owned by the snapshot) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *feat = PyTuple_GET_ITEM(feats, i);
+        if (!PyTuple_Check(feat) || PyTuple_GET_SIZE(feat) < 2) {
+            PyErr_SetString(PyExc_TypeError, "signature_parts: features must be (key, weight, ...) tuples");
+            goto done;
+        }
+        PyObject *key = PyTuple_GET_ITEM(feat, 0);
+        if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) == 0) {
+            PyErr_SetString(PyExc_TypeError, "signature_parts: keys must be non-empty strings");
+            goto done;
+        }
+        Py_ssize_t len;
+        const uint8_t *bytes = sig_utf8(key, &len);
+        if (bytes == NULL) {
+            goto done;
+        }
+        h[i] = sig_xxh64(bytes, (size_t)len, SIG_KEY_SEED);
+        if (i < SIG_LEAD_KEYS && n >= SIG_LEAD_KEYS) { /* " ".join(first keys).encode() */
+            uint8_t *grown = PyMem_Realloc(lead, (size_t)(lead_len + len + 1));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            lead = grown;
+            if (i > 0) {
+                lead[lead_len++] = ' ';
+            }
+            memcpy(lead + lead_len, bytes, (size_t)len);
+            lead_len += len;
+        }
+        double tw = PyFloat_AsDouble(PyTuple_GET_ITEM(feat, 1));
+        if (tw == -1.0 && PyErr_Occurred()) {
+            goto done;
+        }
+        hw[i].h = h[i];
+        hw[i].w = tw * position[i];
+        Py_UCS4 first = PyUnicode_READ_CHAR(key, 0);
+        if (first == '#' || first == '=') {
+            names[n_names++] = h[i];
+            if (n_order < SIG_ORDER_ITEMS) { /* a key repeating the one before it is left out */
+                int same = 0;
+                if (last != NULL && order_h[n_order - 1] == h[i]) {
+                    same = PyUnicode_Compare(last, key);
+                    if (same == -1 && PyErr_Occurred()) {
+                        goto done;
+                    }
+                    same = same == 0;
+                }
+                if (!same) {
+                    order_h[n_order++] = h[i];
+                    last = key;
+                }
+            }
+        }
+    }
+    const Py_ssize_t n_top = n < SKETCH_TOKENS ? n : SKETCH_TOKENS;
+    const Py_ssize_t n_pairs = n_top - 1;
+    for (Py_ssize_t i = 0; i < n_pairs; i++) {
+        top_pairs[i] = chain(h[i], h[i + 1]);
+    }
+    uint64_t anchor = top_pairs[0];
+    for (Py_ssize_t i = 1; i < n_pairs && i < ANCHOR_TOKENS - 1; i++) {
+        if (top_pairs[i] < anchor) {
+            anchor = top_pairs[i];
+        }
+    }
+    const Py_ssize_t n_every = n - 2;
+    for (Py_ssize_t i = 0; i < n_every; i++) {
+        every[i] = chain(chain(h[i], h[i + 1]), h[i + 2]);
+    }
+    /* unique keys, each weighted by its best (type weight x position) x (1 + ln count) */
+    radix_hw(hw, hw_tmp, n);
+    Py_ssize_t n_uniq = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_ssize_t j = i;
+        double best = hw[i].w;
+        while (j + 1 < n && hw[j + 1].h == hw[i].h) {
+            j++;
+            if (hw[j].w > best || hw[j].w != hw[j].w) { /* a NaN wins, as in np.maximum */
+                best = hw[j].w;
+            }
+        }
+        uniq[n_uniq] = hw[i].h;
+        weights[n_uniq] = best * log_1[j - i]; /* count j - i + 1 */
+        n_uniq++;
+        i = j + 1;
+    }
+    /* the sketches take repeated values as they are (a minimum, a bitmap, a sorted insert):
+     * only the counts need the distinct values */
+    const Py_ssize_t d_pairs = sig_count_distinct(top_pairs, n_pairs, table, cap);
+    const Py_ssize_t d_words = sig_count_distinct(h, n_top, table, cap);
+    const Py_ssize_t d_names = sig_count_distinct(names, n_names, table, cap);
+    const Py_ssize_t d_all = sig_count_distinct(every, n_every, table, cap);
+    /* the order: 16-bit items, and the names key from the distinct ones */
+    uint16_t order[SIG_ORDER_ITEMS];
+    memset(order, 0, sizeof(order));
+    uint64_t min_high = UINT64_MAX;
+    for (Py_ssize_t i = 0; i < n_order; i++) {
+        uint16_t item = (uint16_t)(order_h[i] & 0xFFFF);
+        order[i] = item ? item : 1;
+        if ((order_h[i] >> 32) < min_high) {
+            min_high = order_h[i] >> 32;
+        }
+    }
+    uint64_t names_key = 0;
+    if (sig_count_distinct(order_h, n_order, table, cap) >= SIG_ORDER_KEY_MIN) {
+        names_key = min_high ? min_high : 1;
+    }
+    uint64_t lead_key = 0;
+    if (n >= SIG_LEAD_KEYS) {
+        lead_key = sig_xxh64(lead, (size_t)lead_len, 0);
+        lead_key = lead_key ? lead_key : 1;
+    }
+
+    PyObject *parts[16] = {NULL};
+    int ok = 1; /* each part only while the ones before it were made (no call with an error set) */
+    ok = ok && (parts[0] = PyByteArray_FromStringAndSize((const char *)uniq, n_uniq * 8)) != NULL;
+    ok = ok && (parts[1] = PyByteArray_FromStringAndSize((const char *)weights, n_uniq * 8)) != NULL;
+    ok = ok && (parts[2] = sketch_bytes(top_pairs, n_pairs, SKETCH_BINS)) != NULL;
+    ok = ok && (parts[3] = PyLong_FromSsize_t(d_pairs)) != NULL;
+    ok = ok && (parts[4] = sketch_bytes(h, n_top, WORD_BINS)) != NULL;
+    ok = ok && (parts[5] = PyLong_FromSsize_t(d_words)) != NULL;
+    ok = ok && (parts[6] = bottom_k_bytes(names, n_names, NAME_BINS, bitmap)) != NULL;
+    ok = ok && (parts[7] = PyLong_FromSsize_t(d_names)) != NULL;
+    ok = ok && (parts[8] = bottom_k_bytes(every, n_every, ALL_BINS, bitmap)) != NULL;
+    ok = ok && (parts[9] = PyLong_FromSsize_t(d_all)) != NULL;
+    ok = ok && (parts[10] = smallest32_bytes(every, n_every, PROBE_KEYS)) != NULL;
+    ok = ok && (parts[11] = PyLong_FromUnsignedLongLong(anchor)) != NULL;
+    ok = ok && (parts[12] = PyBytes_FromStringAndSize((const char *)order, sizeof(order))) != NULL;
+    ok = ok && (parts[13] = PyLong_FromSsize_t(n_order)) != NULL;
+    ok = ok && (parts[14] = PyLong_FromUnsignedLongLong(names_key)) != NULL;
+    ok = ok && (parts[15] = PyLong_FromUnsignedLongLong(lead_key)) != NULL;
+    if (ok) {
+        result = PyTuple_New(16);
+        if (result) {
+            for (int i = 0; i < 16; i++) {
+                PyTuple_SET_ITEM(result, i, parts[i]); /* steals */
+                parts[i] = NULL;
+            }
+        }
+    }
+    for (int i = 0; i < 16; i++) {
+        Py_XDECREF(parts[i]);
+    }
+
+done:
+    PyMem_Free(h);
+    PyMem_Free(top_pairs);
+    PyMem_Free(names);
+    PyMem_Free(every);
+    PyMem_Free(hw);
+    PyMem_Free(uniq);
+    PyMem_Free(weights);
+    PyMem_Free(hw_tmp);
+    PyMem_Free(table);
+    PyMem_Free(bitmap);
+    PyMem_Free(lead);
+    PyBuffer_Release(&pos);
+    PyBuffer_Release(&log1);
+    Py_DECREF(feats);
+    return result;
+}
+
+/* words_hash(s) -> int
+ * xxh64 (seed 0) of the UTF-8 of " ".join(re.findall(r"\w+", s)): `\w` is what the regex engine
+ * takes for a word character in a str pattern (str.isalnum() or "_"). */
+static PyObject *
+words_hash(PyObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "words_hash: a str is needed");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    /* 4 bytes per character at most, a space before each word included (it follows a
+     * character that is no word character, of at least 1 byte) */
+    uint8_t *buf = PyMem_Malloc((size_t)n * 4 + 1);
+    if (buf == NULL) {
+        return PyErr_NoMemory();
+    }
+    size_t m = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        int word;
+        if (c < 128) {
+            word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        }
+        else {
+            word = Py_UNICODE_ISALNUM(c);
+        }
+        if (!word) {
+            in_word = 0;
+            continue;
+        }
+        if (!in_word && m > 0) {
+            buf[m++] = ' ';
+        }
+        in_word = 1;
+        if (c < 0x80) {
+            buf[m++] = (uint8_t)c;
+        }
+        else if (c < 0x800) {
+            buf[m++] = (uint8_t)(0xC0 | (c >> 6));
+            buf[m++] = (uint8_t)(0x80 | (c & 0x3F));
+        }
+        else if (c < 0x10000) { /* no surrogate is alphanumeric */
+            buf[m++] = (uint8_t)(0xE0 | (c >> 12));
+            buf[m++] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+            buf[m++] = (uint8_t)(0x80 | (c & 0x3F));
+        }
+        else {
+            buf[m++] = (uint8_t)(0xF0 | (c >> 18));
+            buf[m++] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+            buf[m++] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+            buf[m++] = (uint8_t)(0x80 | (c & 0x3F));
+        }
+    }
+    const uint64_t h = sig_xxh64(buf, m, 0);
+    PyMem_Free(buf);
+    return PyLong_FromUnsignedLongLong(h);
+}
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
@@ -2758,6 +3202,13 @@ static PyMethodDef native_methods[] = {
      "stopword_votes(text, owners, min_len=1, max_len=maxsize) -> dict: pipeline.clean._lang votes"},
     {"prefixed_word_starts", prefixed_word_starts, METH_VARARGS,
      "prefixed_word_starts(text, prefixes) -> list[int]: word starts where one of the prefixes begins"},
+    /* signature kernels */
+    {"signature_parts", signature_parts, METH_VARARGS,
+     "signature_parts(feats, positions, log1) -> fingerprint's 12 items + (order, order_count, "
+     "names_key, lead_key)"},
+    {"words_hash", words_hash, METH_O,
+     "words_hash(s) -> int: xxh64 of the UTF-8 of ' '.join(re.findall(r'\\w+', s))"},
+    {"xxh64", py_xxh64, METH_VARARGS, "xxh64(data, seed=0) -> int: xxhash.xxh64_intdigest"},
     {NULL, NULL, 0, NULL},
 };
 

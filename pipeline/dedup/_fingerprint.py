@@ -165,6 +165,12 @@ def _log1_table(n: int) -> F64:
     return _LOG1
 
 
+def kernel_tables(n: int) -> tuple[F64, F64]:
+    """The position factors and ``1 + ln c`` tables the compiled kernels read for ``n`` features."""
+    positions = _POSITIONS if n <= _POSITIONS.size else np.array(_position_factors(n))
+    return positions, _log1_table(n)
+
+
 def fingerprint_parts(feats: list[Feature]) -> Parts:
     """:func:`aggregate` and the sketches of its results, in one compiled pass when the kernels
     are built (``pipeline/_native.c``); :func:`fingerprint_parts_python` is the same in numpy."""

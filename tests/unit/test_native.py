@@ -16,11 +16,13 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import xxhash
 
 from pipeline import native
 from pipeline.clean import _lang as L
 from pipeline.dedup import _features as F
 from pipeline.dedup import _fingerprint as P
+from pipeline.dedup import _signature as S
 from pipeline.enrich._language import LanguageDetector
 from tests.dedup.test_speed_equivalence import _generated_texts
 
@@ -733,3 +735,111 @@ def test_date_matches_twin_runs_without_the_kernel(monkeypatch: pytest.MonkeyPat
     text = "On Jan. 5, 2022 and last Friday"
     assert [m.group(0) for m in D.date_matches(text)] == ["Jan. 5, 2022", "last Friday"]
     assert calls == [text]
+
+
+# --- signature kernels (pipeline.dedup._signature: feature_parts, body_hash) -----------------------
+
+
+def _same_feature_parts(a: S.FeatureParts, b: S.FeatureParts) -> bool:
+    return _same(a.parts, b.parts) and a[1:] == b[1:]
+
+
+@needs_kernels
+def test_xxh64_kernel_matches_xxhash() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    rng = random.Random(21)
+    for length in [*range(80), 127, 128, 129, 1000, 4096 + 7]:  # every tail and stripe case
+        for seed in (0, 0x5EED, rng.getrandbits(64), 2**64 - 1):
+            data = bytes(rng.randrange(256) for _ in range(length))
+            assert kernel.xxh64(data, seed) == xxhash.xxh64_intdigest(data, seed=seed), (length, seed)
+    assert kernel.xxh64(b"") == xxhash.xxh64_intdigest(b"")
+
+
+def _signature_feature_lists() -> list[list[F.Feature]]:
+    w, n = F.WORD_WEIGHT, F.NAME_WEIGHT
+    feats = [F.features(t) for t in _texts() + _feature_edge_texts()]
+    feats += [
+        [F.Feature(k, w, False) for k in "abc"],
+        [F.Feature(k, w, False) for k in "abcde"],  # one key short of a lead key
+        [F.Feature(k, w, False) for k in "abcdef"],  # just a lead key
+        [F.Feature("alpha", w, False)] * 3,
+        [F.Feature("#norvalia", n, True), F.Feature("=12", n, True), F.Feature("#norvalia", n, True)],
+        [F.Feature("#a", n, True)] * 5 + [F.Feature("#b", n, True), F.Feature("#a", n, True)],  # repeats
+        [F.Feature(f"#n{i % 11}", n, True) for i in range(40)],  # 11 distinct names: no names key
+        [F.Feature(f"#n{i % 12}", n, True) for i in range(40)],  # 12: a names key
+        [F.Feature(f"=n{i}", n, True) for i in range(400)],  # past the order's 64 items
+        [F.Feature(f"k{i % 7}", w * (1 + i % 3), i % 2 == 0) for i in range(300)],
+        [F.Feature(k, w, False) for k in ("zürich", "日本語", "ﬁ", "#ærø", "=½", "a b", "x" * 300)],
+        [F.Feature("#" + "é" * i, n, True) for i in range(1, 90)],  # non-ASCII keys, every tail length
+        [F.Feature(f"unseen-{random.random()}-{i}", w, False) for i in range(50)],
+    ]
+    feats.append(F.features(" ".join(t for t, _, _ in _generated_texts(60))))  # past the position table
+    assert max(len(f) for f in feats) > P._POSITION_TABLE_MAX
+    return feats
+
+
+@needs_kernels
+def test_signature_parts_kernel_matches_python() -> None:
+    compared = 0
+    for f in _signature_feature_lists():
+        fast, slow = S.feature_parts(f), S.feature_parts_python(f)
+        assert _same_feature_parts(fast, slow), [x.key for x in f[:12]]
+        compared += len(f) >= 3
+    assert compared > 100
+
+
+@needs_kernels
+def test_signature_parts_kernel_rejects_bad_input() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    positions, table = P.kernel_tables(10)
+    with pytest.raises(ValueError):
+        kernel.signature_parts([("a", 1.0, False)] * 2, positions, table)  # fewer than 3
+    with pytest.raises(TypeError):
+        kernel.signature_parts(["a", "b", "c"], positions, table)  # not feature tuples
+    with pytest.raises(TypeError):
+        kernel.signature_parts([("", 1.0, False)] * 3, positions, table)  # an empty key
+    with pytest.raises(ValueError):
+        kernel.signature_parts([("a", 1.0, False)] * 3, positions[:2], table)  # short table
+    with pytest.raises(UnicodeEncodeError):
+        kernel.signature_parts([("a\ud800", 1.0, False)] * 3, positions, table)  # as str.encode()
+
+
+def _body_texts() -> list[str]:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    rng = random.Random(23)
+    pool = list(every[:0x3000:7]) + list("_’'-.,;:!?()“”—– \n\t\u00a0aZ09éß日٣\u0301\ud800") * 20
+    texts = [every, " ".join(every[i : i + 9] for i in range(0, 30_000, 9))]
+    texts += _texts() + _feature_edge_texts()
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 200))) for _ in range(2000)]
+    texts += ["", "_", "a_b", "\ud800", "x\udfffy", "İstanbul ǅ ẞ Σίσυφος ΣΑΣ", "a\u0301b", "٣.٥ ²³½ Ⅻ"]
+    return texts
+
+
+@needs_kernels
+def test_body_hash_kernel_matches_python() -> None:
+    for text in _body_texts():
+        assert S.body_hash(text) == S.body_hash_python(text), text[:80]
+    kernel = native.module()
+    assert kernel is not None
+    with pytest.raises(TypeError):
+        kernel.words_hash(b"bytes")
+
+
+@needs_kernels
+def test_signature_kernels_match_python_on_the_corpora() -> None:
+    texts = _corpus_feature_texts()
+    for text in texts:
+        assert S.body_hash(text) == S.body_hash_python(text), text[:80]
+        f = F.features(text)
+        assert _same_feature_parts(S.feature_parts(f), S.feature_parts_python(f)), text[:80]
+
+
+def test_signature_twins_run_without_the_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(S, "_parts_kernel", None)
+    monkeypatch.setattr(S, "_words_hash", None)
+    text = "Alpha met Beta in Gamma. Delta said 1.8 million, May 3. Alpha left Gamma."
+    f = F.features(text)
+    assert _same_feature_parts(S.feature_parts(f), S.feature_parts_python(f))
+    assert S.body_hash(text) == S.body_hash_python(text)
