@@ -65,6 +65,13 @@
  * xxh64(data, seed=0) -> int
  *     xxhash.xxh64_intdigest(data, seed=seed) (the hash the two above use; for the tests).
  *
+ * needle_table(groups) -> capsule; needle_hits(text, table) -> int
+ * stopword_table(owners) -> capsule; stopword_votes_table(text, table) -> dict
+ * count_words(text, cap) -> int
+ *     The scans of `pipeline.clean` (see the block of clean stage scans): which groups of
+ *     literal strings occur in a text, the stopword votes against a table built once, and
+ *     len(text.split(maxsplit=cap)).
+ *
  * stopword_votes(text, owners, min_len=1, max_len=sys.maxsize) -> dict
  *     What `pipeline.clean._lang.stopword_votes_python` counts, as a dict in the Counter's key
  *     order: owners[w] for each letter run w of `text` (re.findall(r"[^\W\d_]+", text): Python's
@@ -3170,6 +3177,591 @@ words_hash(PyObject *self, PyObject *arg)
     return PyLong_FromUnsignedLongLong(h);
 }
 
+/* ------------------------------------------------------------------------- clean stage scans */
+
+/* Kernels of `pipeline.clean`: which groups of literal strings occur in a unit (the pre-filters
+ * of the chrome patterns, `pipeline.clean._patterns.needle_hits`), the stopword votes of a text
+ * against a table built once (`pipeline.clean._lang.stopword_votes`), and a capped word count
+ * (`pipeline.clean._text`). The tables are capsules made by `needle_table` / `stopword_table`
+ * from Python values; they own copies of what they need and keep no Python reference but the
+ * stopword table's codes. */
+
+/* A code point as stored in the tables: every kind read as UCS4, so texts of any kind compare. */
+#define CLN_READ(kind, data, i)                                                                   \
+    ((kind) == PyUnicode_1BYTE_KIND   ? (Py_UCS4)((const Py_UCS1 *)(data))[i]                     \
+     : (kind) == PyUnicode_2BYTE_KIND ? (Py_UCS4)((const Py_UCS2 *)(data))[i]                     \
+                                      : (Py_UCS4)((const Py_UCS4 *)(data))[i])
+
+#define NH_BUCKETS 1024
+#define NH_MAX_ONE 64
+
+typedef struct {
+    uint64_t always;              /* groups holding the empty string: in every text */
+    uint64_t all;                 /* every group that has a needle (or the empty string) */
+    Py_ssize_t n;                 /* needles of three or more characters, sorted by bucket */
+    Py_UCS4 *chars;               /* their characters, one after the other */
+    Py_ssize_t *start, *len;      /* where each one's characters are, and how many */
+    uint64_t *mask;               /* the groups each one belongs to */
+    int32_t bucket[NH_BUCKETS + 1]; /* needles of bucket b: [bucket[b], bucket[b + 1]) */
+    uint64_t tri_bits[1024];      /* 65536 bits: nh_hash3 of the first three characters */
+    Py_ssize_t n_one;             /* needles of one character */
+    Py_UCS4 one[NH_MAX_ONE];
+    uint64_t one_mask[NH_MAX_ONE];
+    uint64_t one_bits[4];         /* 256 bits: c & 0xff of some one-character needle */
+    Py_ssize_t n_two;             /* needles of two characters */
+    Py_UCS4 two[NH_MAX_ONE][2];
+    uint64_t two_mask[NH_MAX_ONE];
+    uint64_t two_bits[1024];      /* 65536 bits: (c0 & 0xff) << 8 | (c1 & 0xff) of some */
+} needle_set;
+
+/* 16 bits from the first three characters of a needle (or of a text position): the bit of
+ * tri_bits, and its top 10 bits the bucket (most positions of news text pass no bit; a filter
+ * on two characters let 40% of them through to the buckets). */
+static inline unsigned
+nh_hash3(Py_UCS4 c0, Py_UCS4 c1, Py_UCS4 c2)
+{
+    return (unsigned)((((uint32_t)c0 * 0x9E3779B1u) ^ ((uint32_t)c1 * 0x85EBCA77u) ^
+                       ((uint32_t)c2 * 0xC2B2AE3Du)) >> 16);
+}
+
+static void
+needle_set_free(PyObject *capsule)
+{
+    needle_set *t = (needle_set *)PyCapsule_GetPointer(capsule, "pipeline._native.needle_set");
+    if (t != NULL) {
+        PyMem_Free(t->chars);
+        PyMem_Free(t->start);
+        PyMem_Free(t->len);
+        PyMem_Free(t->mask);
+        PyMem_Free(t);
+    }
+}
+
+/* needle_table(groups) -> capsule
+ *     The table of `needle_hits` for a sequence of at most 64 groups, each a sequence of str. */
+static PyObject *
+needle_table(PyObject *self, PyObject *arg)
+{
+    PyObject *groups = PySequence_Fast(arg, "needle_table: groups must be a sequence");
+    if (groups == NULL) {
+        return NULL;
+    }
+    needle_set *t = NULL;
+    Py_ssize_t *bucket_of = NULL, *order = NULL;
+    Py_UCS4 *tmp_chars = NULL;
+    Py_ssize_t *tmp_start = NULL, *tmp_len = NULL;
+    uint64_t *tmp_mask = NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t n_groups = PySequence_Fast_GET_SIZE(groups);
+    if (n_groups > 64) {
+        PyErr_SetString(PyExc_ValueError, "needle_table: at most 64 groups");
+        goto done;
+    }
+    /* count the needles and their characters */
+    Py_ssize_t n_needles = 0, n_chars = 0;
+    for (Py_ssize_t g = 0; g < n_groups; g++) {
+        PyObject *group = PySequence_Fast_GET_ITEM(groups, g);
+        if (!PyTuple_Check(group) && !PyList_Check(group)) {
+            PyErr_SetString(PyExc_TypeError, "needle_table: each group must be a tuple or list of str");
+            goto done;
+        }
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(group);
+        for (Py_ssize_t k = 0; k < size; k++) {
+            PyObject *needle = PySequence_Fast_GET_ITEM(group, k);
+            if (!PyUnicode_Check(needle)) {
+                PyErr_SetString(PyExc_TypeError, "needle_table: needles must be str");
+                goto done;
+            }
+            n_needles++;
+            n_chars += PyUnicode_GET_LENGTH(needle);
+        }
+    }
+    t = PyMem_Calloc(1, sizeof(needle_set));
+    tmp_chars = PyMem_Malloc((size_t)(n_chars + 1) * sizeof(Py_UCS4));
+    tmp_start = PyMem_Malloc((size_t)(n_needles + 1) * sizeof(Py_ssize_t));
+    tmp_len = PyMem_Malloc((size_t)(n_needles + 1) * sizeof(Py_ssize_t));
+    tmp_mask = PyMem_Malloc((size_t)(n_needles + 1) * sizeof(uint64_t));
+    bucket_of = PyMem_Malloc((size_t)(n_needles + 1) * sizeof(Py_ssize_t));
+    order = PyMem_Malloc((size_t)(n_needles + 1) * sizeof(Py_ssize_t));
+    if (!t || !tmp_chars || !tmp_start || !tmp_len || !tmp_mask || !bucket_of || !order) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t m = 0, at = 0;
+    for (Py_ssize_t g = 0; g < n_groups; g++) {
+        PyObject *group = PySequence_Fast_GET_ITEM(groups, g);
+        const uint64_t bit = 1ULL << g;
+        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(group); k++) {
+            PyObject *needle = PySequence_Fast_GET_ITEM(group, k);
+            const Py_ssize_t len = PyUnicode_GET_LENGTH(needle);
+            const int kind = PyUnicode_KIND(needle);
+            const void *data = PyUnicode_DATA(needle);
+            t->all |= bit;
+            if (len == 0) {
+                t->always |= bit;
+                continue;
+            }
+            if (len == 2) {
+                const Py_UCS4 c0 = CLN_READ(kind, data, 0), c1 = CLN_READ(kind, data, 1);
+                Py_ssize_t j;
+                for (j = 0; j < t->n_two && (t->two[j][0] != c0 || t->two[j][1] != c1); j++) {
+                }
+                if (j == t->n_two) {
+                    if (t->n_two == NH_MAX_ONE) {
+                        PyErr_SetString(PyExc_ValueError, "needle_table: too many two-character needles");
+                        goto done;
+                    }
+                    t->two[j][0] = c0;
+                    t->two[j][1] = c1;
+                    t->two_mask[t->n_two++] = 0;
+                    const unsigned pair = ((c0 & 0xff) << 8) | (c1 & 0xff);
+                    t->two_bits[pair >> 6] |= 1ULL << (pair & 63);
+                }
+                t->two_mask[j] |= bit;
+                continue;
+            }
+            if (len == 1) {
+                const Py_UCS4 c = CLN_READ(kind, data, 0);
+                Py_ssize_t j;
+                for (j = 0; j < t->n_one && t->one[j] != c; j++) {
+                }
+                if (j == t->n_one) {
+                    if (t->n_one == NH_MAX_ONE) {
+                        PyErr_SetString(PyExc_ValueError, "needle_table: too many one-character needles");
+                        goto done;
+                    }
+                    t->one[t->n_one] = c;
+                    t->one_mask[t->n_one++] = 0;
+                    t->one_bits[(c & 0xff) >> 6] |= 1ULL << (c & 63);
+                }
+                t->one_mask[j] |= bit;
+                continue;
+            }
+            for (Py_ssize_t i = 0; i < len; i++) {
+                tmp_chars[at + i] = CLN_READ(kind, data, i);
+            }
+            tmp_start[m] = at;
+            tmp_len[m] = len;
+            tmp_mask[m] = bit;
+            const unsigned h3 = nh_hash3(tmp_chars[at], tmp_chars[at + 1], tmp_chars[at + 2]);
+            bucket_of[m] = h3 >> 6;
+            t->tri_bits[h3 >> 6] |= 1ULL << (h3 & 63);
+            at += len;
+            m++;
+        }
+    }
+    /* counting sort of the needles by bucket */
+    for (Py_ssize_t j = 0; j < m; j++) {
+        t->bucket[bucket_of[j] + 1]++;
+    }
+    for (int b = 0; b < NH_BUCKETS; b++) {
+        t->bucket[b + 1] += t->bucket[b];
+    }
+    {
+        int32_t fill[NH_BUCKETS];
+        memcpy(fill, t->bucket, sizeof(fill));
+        for (Py_ssize_t j = 0; j < m; j++) {
+            order[fill[bucket_of[j]]++] = j;
+        }
+    }
+    t->n = m;
+    t->chars = tmp_chars;
+    t->start = PyMem_Malloc((size_t)(m + 1) * sizeof(Py_ssize_t));
+    t->len = PyMem_Malloc((size_t)(m + 1) * sizeof(Py_ssize_t));
+    t->mask = PyMem_Malloc((size_t)(m + 1) * sizeof(uint64_t));
+    tmp_chars = NULL;
+    if (!t->start || !t->len || !t->mask) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        t->start[j] = tmp_start[order[j]];
+        t->len[j] = tmp_len[order[j]];
+        t->mask[j] = tmp_mask[order[j]];
+    }
+    result = PyCapsule_New(t, "pipeline._native.needle_set", needle_set_free);
+    if (result != NULL) {
+        t = NULL; /* the capsule owns it */
+    }
+done:
+    if (t != NULL) {
+        PyMem_Free(t->chars);
+        PyMem_Free(t->start);
+        PyMem_Free(t->len);
+        PyMem_Free(t->mask);
+        PyMem_Free(t);
+    }
+    PyMem_Free(tmp_chars);
+    PyMem_Free(tmp_start);
+    PyMem_Free(tmp_len);
+    PyMem_Free(tmp_mask);
+    PyMem_Free(bucket_of);
+    PyMem_Free(order);
+    Py_DECREF(groups);
+    return result;
+}
+
+static inline __attribute__((always_inline)) uint64_t
+nh_scan(const int kind, const void *data, const Py_ssize_t n, const needle_set *t)
+{
+    uint64_t found = t->always;
+    if (found == t->all) {
+        return found;
+    }
+    Py_UCS4 c1 = n > 0 ? CLN_READ(kind, data, 0) : 0, c2 = n > 1 ? CLN_READ(kind, data, 1) : 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Py_UCS4 c0 = c1;
+        c1 = c2;
+        c2 = i + 2 < n ? CLN_READ(kind, data, i + 2) : 0;
+        if (t->n_one && (t->one_bits[(c0 & 0xff) >> 6] >> (c0 & 63) & 1)) {
+            for (Py_ssize_t j = 0; j < t->n_one; j++) {
+                if (t->one[j] == c0) {
+                    found |= t->one_mask[j];
+                }
+            }
+            if (found == t->all) {
+                return found;
+            }
+        }
+        if (i + 1 >= n) {
+            break;
+        }
+        const unsigned pair = ((c0 & 0xff) << 8) | (c1 & 0xff);
+        if (t->n_two && (t->two_bits[pair >> 6] >> (pair & 63) & 1)) {
+            for (Py_ssize_t j = 0; j < t->n_two; j++) {
+                if (t->two[j][0] == c0 && t->two[j][1] == c1) {
+                    found |= t->two_mask[j];
+                }
+            }
+            if (found == t->all) {
+                return found;
+            }
+        }
+        if (i + 2 >= n) {
+            continue;
+        }
+        const unsigned h3 = nh_hash3(c0, c1, c2);
+        if (!(t->tri_bits[h3 >> 6] >> (h3 & 63) & 1)) {
+            continue;
+        }
+        const unsigned b = h3 >> 6;
+        for (int32_t j = t->bucket[b]; j < t->bucket[b + 1]; j++) {
+            const Py_ssize_t len = t->len[j];
+            if (!(t->mask[j] & ~found) || len > n - i) {
+                continue;
+            }
+            const Py_UCS4 *w = t->chars + t->start[j];
+            Py_ssize_t k = 0;
+            while (k < len && w[k] == CLN_READ(kind, data, i + k)) {
+                k++;
+            }
+            if (k == len) {
+                found |= t->mask[j];
+                if (found == t->all) {
+                    return found;
+                }
+            }
+        }
+    }
+    return found;
+}
+
+/* needle_hits(text, table) -> int
+ *     Bit g set when some string of group g of the table (`needle_table`) is in `text`:
+ *     sum(1 << g for g, group in enumerate(groups) if any(s in text for s in group)). */
+static PyObject *
+needle_hits(PyObject *self, PyObject *args)
+{
+    PyObject *text, *capsule;
+    if (!PyArg_ParseTuple(args, "UO:needle_hits", &text, &capsule)) {
+        return NULL;
+    }
+    const needle_set *t = PyCapsule_GetPointer(capsule, "pipeline._native.needle_set");
+    if (t == NULL) {
+        return NULL;
+    }
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    uint64_t found;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND:
+        found = nh_scan(PyUnicode_1BYTE_KIND, data, n, t);
+        break;
+    case PyUnicode_2BYTE_KIND:
+        found = nh_scan(PyUnicode_2BYTE_KIND, data, n, t);
+        break;
+    default:
+        found = nh_scan(PyUnicode_4BYTE_KIND, data, n, t);
+        break;
+    }
+    return PyLong_FromUnsignedLongLong(found);
+}
+
+typedef struct {
+    Py_ssize_t min_len, max_len; /* bounds of the lengths of the words */
+    Py_ssize_t n_slots;          /* power of two, at least twice the words */
+    int32_t *slot;               /* word index + 1, or 0 for an empty slot */
+    Py_UCS4 *chars;              /* the words' characters */
+    Py_ssize_t *start, *len;
+    int32_t *code;               /* each word's code: an index into `codes` */
+    PyObject *codes;             /* tuple of the distinct codes (as a dict tells them apart) */
+} stop_table;
+
+static inline uint64_t
+st_hash_step(uint64_t h, Py_UCS4 c)
+{
+    return (h ^ c) * 0x100000001B3ULL;
+}
+
+static void
+stop_table_free(PyObject *capsule)
+{
+    stop_table *t = (stop_table *)PyCapsule_GetPointer(capsule, "pipeline._native.stop_table");
+    if (t != NULL) {
+        PyMem_Free(t->slot);
+        PyMem_Free(t->chars);
+        PyMem_Free(t->start);
+        PyMem_Free(t->len);
+        PyMem_Free(t->code);
+        Py_XDECREF(t->codes);
+        PyMem_Free(t);
+    }
+}
+
+/* stopword_table(owners) -> capsule
+ *     The table of `stopword_votes_table` for an exact dict of str (the words) -> code. */
+static PyObject *
+stopword_table(PyObject *self, PyObject *owners)
+{
+    if (!PyDict_CheckExact(owners)) {
+        PyErr_SetString(PyExc_TypeError, "stopword_table: owners must be a dict");
+        return NULL;
+    }
+    const Py_ssize_t n = PyDict_GET_SIZE(owners);
+    if (n > INT32_MAX / 4) {
+        PyErr_SetString(PyExc_ValueError, "stopword_table: too many words");
+        return NULL;
+    }
+    PyObject *index = PyDict_New(); /* code -> its position in `codes` */
+    PyObject *codes = PyList_New(0);
+    PyObject *capsule = NULL;
+    stop_table *t = PyMem_Calloc(1, sizeof(stop_table));
+    if (index == NULL || codes == NULL || t == NULL) {
+        if (t == NULL) {
+            PyErr_NoMemory();
+        }
+        goto error;
+    }
+    Py_ssize_t n_chars = 0, pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(owners, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "stopword_table: words must be str");
+            goto error;
+        }
+        n_chars += PyUnicode_GET_LENGTH(key);
+    }
+    t->n_slots = 16;
+    while (t->n_slots < 2 * n + 2) {
+        t->n_slots *= 2;
+    }
+    t->slot = PyMem_Calloc((size_t)t->n_slots, sizeof(int32_t));
+    t->chars = PyMem_Malloc((size_t)(n_chars + 1) * sizeof(Py_UCS4));
+    t->start = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    t->len = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    t->code = PyMem_Malloc((size_t)(n + 1) * sizeof(int32_t));
+    if (!t->slot || !t->chars || !t->start || !t->len || !t->code) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    t->min_len = PY_SSIZE_T_MAX;
+    t->max_len = 0;
+    Py_ssize_t w = 0, at = 0;
+    pos = 0;
+    while (PyDict_Next(owners, &pos, &key, &value)) {
+        Py_INCREF(key);
+        Py_INCREF(value);
+        PyObject *found = PyDict_GetItemWithError(index, value); /* borrowed */
+        Py_ssize_t c;
+        if (found != NULL) {
+            c = PyLong_AsSsize_t(found);
+        }
+        else if (PyErr_Occurred()) { /* an unhashable code */
+            Py_DECREF(key);
+            Py_DECREF(value);
+            goto error;
+        }
+        else {
+            c = PyList_GET_SIZE(codes);
+            PyObject *number = PyLong_FromSsize_t(c);
+            int rc = number == NULL ? -1 : PyDict_SetItem(index, value, number);
+            Py_XDECREF(number);
+            if (rc < 0 || PyList_Append(codes, value) < 0) {
+                Py_DECREF(key);
+                Py_DECREF(value);
+                goto error;
+            }
+        }
+        const int kind = PyUnicode_KIND(key);
+        const void *data = PyUnicode_DATA(key);
+        const Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+        uint64_t h = 0xCBF29CE484222325ULL;
+        for (Py_ssize_t i = 0; i < len; i++) {
+            t->chars[at + i] = CLN_READ(kind, data, i);
+            h = st_hash_step(h, t->chars[at + i]);
+        }
+        Py_DECREF(key);
+        Py_DECREF(value);
+        t->start[w] = at;
+        t->len[w] = len;
+        t->code[w] = (int32_t)c;
+        at += len;
+        t->min_len = len < t->min_len ? len : t->min_len;
+        t->max_len = len > t->max_len ? len : t->max_len;
+        /* keys of a dict are distinct: no need to look for an equal one */
+        Py_ssize_t s = (Py_ssize_t)(h & (uint64_t)(t->n_slots - 1));
+        while (t->slot[s]) {
+            s = (s + 1) & (t->n_slots - 1);
+        }
+        t->slot[s] = (int32_t)(w + 1);
+        w++;
+    }
+    if (w != n) {
+        PyErr_SetString(PyExc_RuntimeError, "stopword_table: owners changed size during the build");
+        goto error;
+    }
+    if ((t->codes = PyList_AsTuple(codes)) == NULL) {
+        goto error;
+    }
+    capsule = PyCapsule_New(t, "pipeline._native.stop_table", stop_table_free);
+    if (capsule == NULL) {
+        goto error;
+    }
+    Py_DECREF(index);
+    Py_DECREF(codes);
+    return capsule;
+error:
+    if (t != NULL) {
+        PyMem_Free(t->slot);
+        PyMem_Free(t->chars);
+        PyMem_Free(t->start);
+        PyMem_Free(t->len);
+        PyMem_Free(t->code);
+        Py_XDECREF(t->codes);
+        PyMem_Free(t);
+    }
+    Py_XDECREF(index);
+    Py_XDECREF(codes);
+    return NULL;
+}
+
+/* stopword_votes_table(text, table) -> dict
+ *     What stopword_votes(text, owners) gives for the owners the table was built from
+ *     (`stopword_table`), looked up in the table without a str per run: each code (the first of
+ *     equal ones in the order of owners) with its count, in order of first appearance. */
+static PyObject *
+stopword_votes_table(PyObject *self, PyObject *args)
+{
+    PyObject *text, *capsule;
+    if (!PyArg_ParseTuple(args, "UO:stopword_votes_table", &text, &capsule)) {
+        return NULL;
+    }
+    const stop_table *t = PyCapsule_GetPointer(capsule, "pipeline._native.stop_table");
+    if (t == NULL) {
+        return NULL;
+    }
+    const Py_ssize_t n_codes = PyTuple_GET_SIZE(t->codes);
+    Py_ssize_t *counts = PyMem_Calloc((size_t)(n_codes + 1), sizeof(Py_ssize_t));
+    Py_ssize_t *seen = PyMem_Malloc((size_t)(n_codes + 1) * sizeof(Py_ssize_t));
+    if (counts == NULL || seen == NULL) {
+        PyMem_Free(counts);
+        PyMem_Free(seen);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t n_seen = 0;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const uint64_t slot_mask = (uint64_t)(t->n_slots - 1);
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (!votes_run_char(CLN_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        const Py_ssize_t start = i;
+        uint64_t h = 0xCBF29CE484222325ULL;
+        while (i < n) {
+            const Py_UCS4 c = CLN_READ(kind, data, i);
+            if (!votes_run_char(c)) {
+                break;
+            }
+            h = st_hash_step(h, c);
+            i++;
+        }
+        const Py_ssize_t len = i - start;
+        if (len < t->min_len || len > t->max_len) {
+            continue;
+        }
+        for (uint64_t s = h & slot_mask; t->slot[s]; s = (s + 1) & slot_mask) {
+            const Py_ssize_t w = t->slot[s] - 1;
+            if (t->len[w] != len) {
+                continue;
+            }
+            const Py_UCS4 *chars = t->chars + t->start[w];
+            Py_ssize_t k = 0;
+            while (k < len && chars[k] == CLN_READ(kind, data, start + k)) {
+                k++;
+            }
+            if (k == len) {
+                const int32_t c = t->code[w];
+                if (counts[c]++ == 0) {
+                    seen[n_seen++] = c;
+                }
+                break;
+            }
+        }
+    }
+    PyObject *result = PyDict_New();
+    for (Py_ssize_t j = 0; result != NULL && j < n_seen; j++) {
+        PyObject *count = PyLong_FromSsize_t(counts[seen[j]]);
+        if (count == NULL || PyDict_SetItem(result, PyTuple_GET_ITEM(t->codes, seen[j]), count) < 0) {
+            Py_CLEAR(result);
+        }
+        Py_XDECREF(count);
+    }
+    PyMem_Free(counts);
+    PyMem_Free(seen);
+    return result;
+}
+
+/* count_words(text, cap) -> int
+ *     len(text.split(maxsplit=cap)): the number of runs of non-white-space characters (Python's
+ *     str.isspace), at most cap + 1 (no bound when cap < 0). */
+static PyObject *
+count_words(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    Py_ssize_t cap;
+    if (!PyArg_ParseTuple(args, "Un:count_words", &text, &cap)) {
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const Py_ssize_t most = cap < 0 ? PY_SSIZE_T_MAX : cap + 1;
+    Py_ssize_t words = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = 0; i < n && words <= most; i++) { /* (not most + 1: no bound overflows) */
+        const int space = Py_UNICODE_ISSPACE(CLN_READ(kind, data, i));
+        words += !space && !in_word;
+        in_word = !space;
+    }
+    return PyLong_FromSsize_t(words < most ? words : most);
+}
+
+/* ---- end of the clean stage scans ---- */
+
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
@@ -3209,6 +3801,14 @@ static PyMethodDef native_methods[] = {
     {"words_hash", words_hash, METH_O,
      "words_hash(s) -> int: xxh64 of the UTF-8 of ' '.join(re.findall(r'\\w+', s))"},
     {"xxh64", py_xxh64, METH_VARARGS, "xxh64(data, seed=0) -> int: xxhash.xxh64_intdigest"},
+    /* clean stage scans */
+    {"needle_table", needle_table, METH_O, "needle_table(groups) -> capsule for needle_hits"},
+    {"needle_hits", needle_hits, METH_VARARGS,
+     "needle_hits(text, table) -> int: bit g set when a string of group g is in text"},
+    {"stopword_table", stopword_table, METH_O, "stopword_table(owners) -> capsule for stopword_votes_table"},
+    {"stopword_votes_table", stopword_votes_table, METH_VARARGS,
+     "stopword_votes_table(text, table) -> dict: stopword_votes(text, owners) of the table's owners"},
+    {"count_words", count_words, METH_VARARGS, "count_words(text, cap) -> int: len(text.split(maxsplit=cap))"},
     {NULL, NULL, 0, NULL},
 };
 

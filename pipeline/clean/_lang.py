@@ -58,11 +58,23 @@ def _word_lengths() -> tuple[int, int]:
 
 
 _votes_kernel = native.function("stopword_votes")
+# The same votes against a table of the stopwords built once: no str object and no dict look-up
+# per letter run (about 48 -> 12 us for the 6,000 characters of an article's sample).
+_table_kernel = native.function("stopword_table")
+_votes_table_kernel = native.function("stopword_votes_table")
+
+
+@cache
+def _stop_table() -> object:
+    assert _table_kernel is not None
+    return _table_kernel(_word_langs())
 
 
 def stopword_votes(text: str) -> Counter[str]:
     """Count of language-specific stopwords per language code, keys in order of first appearance
     (``guess_language`` breaks ties by it). The compiled kernel when built, else the twin."""
+    if _votes_table_kernel is not None and _table_kernel is not None:
+        return Counter(_votes_table_kernel(text.lower(), _stop_table()))
     if _votes_kernel is None:
         return stopword_votes_python(text)
     return Counter(_votes_kernel(text.lower(), _word_langs(), *_word_lengths()))

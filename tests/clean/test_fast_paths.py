@@ -139,8 +139,12 @@ def _teasers_reference(
 
     def headed(i: int) -> bool:
         head = units[i - 1] if i >= 3 else ""
-        return bool(head) and blurb(i) and _headline_shaped(head) and not head.isupper() and (
-            not re.match(list_item, head)
+        return (
+            bool(head)
+            and blurb(i)
+            and _headline_shaped(head)
+            and not head.isupper()
+            and (not re.match(list_item, head))
         )
 
     def pair(i: int) -> bool:
@@ -245,3 +249,61 @@ def test_meta_tags_read_without_xpath_match_the_xpath() -> None:
             assert [str(v) for v in _html._values(page, source, {})] == expected
     assert _html._first(page, _html._CANONICAL, {}) == "https://a/1"
     assert _html._language(page, {}) == "de"
+
+
+def _units_of_the_corpora() -> list[str]:
+    """Lines of the shared corpora (bench articles with their chrome, labelled boilerplate)."""
+    import csv
+    from pathlib import Path
+
+    from pipeline.evaluation import bench_corpus
+    from tests.conftest import shared_path
+
+    data = shared_path("data")
+    lines = [ln for doc in bench_corpus.build(300, Path(data)) for ln in doc["content"].split("\n")]
+    with (data / "boilerplate" / "trafilatura_eval_segments.tsv").open(encoding="utf-8") as handle:
+        lines += [row["text"] for row in csv.DictReader(handle, delimiter="\t")]
+    return [ln for ln in lines if ln.strip()]
+
+
+def test_needle_hits_gate_the_patterns_as_the_prefilters_do() -> None:
+    """``match_kind`` and ``has_strong_hint`` read from ``needle_hits`` (one scan of a unit) give
+    what they give when each pre-filter is tested on its own: a unit the bits let pass is searched
+    exactly when ``may_match`` would have searched it, so no unit the full check catches is skipped."""
+    groups = [
+        _patterns.LINE_PATTERNS, _patterns.FORM_PATTERNS, _patterns.LONG_FORM_PATTERNS,
+        _patterns.SENTENCE_PATTERNS, _patterns.EDGE_PATTERNS, _patterns.PAGE_NOTICE_PATTERNS,
+    ]  # fmt: skip
+    alphabet = [*sorted({n for g in _patterns._NEEDLE_GROUPS for n in g}), " ", ".", "é", "Ä", "©"]
+    texts = _units_of_the_corpora() + _random_strings(alphabet, 4000, seed=41, max_len=6)
+    caught = 0
+    for text in texts:
+        low = text.lower()
+        hits = _patterns.needle_hits_python(low)
+        assert _patterns.has_strong_hint(text, hits=hits) == _patterns.has_strong_hint(text)
+        for gated in map(_patterns._gated, groups):
+            for _, pattern, required, bit in gated:
+                assert bool(not bit or hits & bit) == may_match(low, required), (pattern.pattern, text)
+        for group in groups:
+            kind = _patterns.match_kind(text, group)
+            assert _patterns.match_kind(text, group, hits=hits) == kind, text
+            caught += kind is not None
+        if (fast := _patterns.needle_hits(low)) is not None:
+            assert fast == hits, text
+    assert caught > 500
+
+
+def test_clean_text_without_the_clean_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the compiled scans (a module not built, or built before them) the twins run and
+    the cleaned text is the same."""
+    from pipeline.clean import _lang, _text
+
+    texts = ["\n\n".join(_units_of_the_corpora()[i : i + 12]) for i in range(0, 600, 12)]
+    config = _text.CleanConfig()
+    fast = [_text.clean_text_detailed(text, config) for text in texts]
+    monkeypatch.setattr(_patterns, "_hits_kernel", None)
+    monkeypatch.setattr(_text, "_count_words_kernel", None)
+    monkeypatch.setattr(_lang, "_votes_table_kernel", None)
+    monkeypatch.setattr(_lang, "_votes_kernel", None)
+    assert _patterns.needle_hits("cookie") is None
+    assert [_text.clean_text_detailed(text, config) for text in texts] == fast

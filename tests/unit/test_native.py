@@ -629,6 +629,7 @@ def test_stopword_votes_twin_runs_without_the_kernel(monkeypatch: pytest.MonkeyP
         return twin(text)
 
     monkeypatch.setattr(L, "_votes_kernel", None)
+    monkeypatch.setattr(L, "_votes_table_kernel", None)
     monkeypatch.setattr(L, "stopword_votes_python", spy)
     text = "Der Hund ist nicht hier, pero muy también, aber nicht"
     assert list(L.stopword_votes(text).items()) == [("de", 4), ("es", 3)]
@@ -843,3 +844,127 @@ def test_signature_twins_run_without_the_kernels(monkeypatch: pytest.MonkeyPatch
     f = F.features(text)
     assert _same_feature_parts(S.feature_parts(f), S.feature_parts_python(f))
     assert S.body_hash(text) == S.body_hash_python(text)
+
+
+@needs_kernels
+def test_stopword_votes_dict_kernel_runs_without_the_table_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module built before the table kernel: the dict kernel counts, with the same votes."""
+    text = "Der Hund ist nicht hier, pero muy también, aber nicht"
+    with_table = list(L.stopword_votes(text).items())
+    monkeypatch.setattr(L, "_votes_table_kernel", None)
+    monkeypatch.setattr(L, "stopword_votes_python", None)  # not called
+    assert list(L.stopword_votes(text).items()) == with_table == [("de", 4), ("es", 3)]
+
+
+# ------------------------------------------------------------------------- clean stage scans
+
+
+def _clean_edge_texts() -> list[str]:
+    """Texts at the edges of the clean kernels: empty, one character, every kind of str (1, 2 and
+    4 bytes a character), combining marks, lone surrogates, every white space of str.split, the
+    needles themselves and their prefixes, glued, at the very start and end, and long texts."""
+    from pipeline.clean import _patterns as CP
+
+    needles = sorted({n for group in CP._NEEDLE_GROUPS for n in group})
+    texts = [
+        "", " ", "x", "(", "©", "a", "ad", "ap", "(c", "(c)", "cooki", "cookie", "COOKIE", "cookie\u0301",
+        "co\u0301okie", "ｃｏｏｋｉｅ", "cookie\ud800", "\ud800cookie", "é cookie",
+        "\U0001f600cookie\U0001f600",
+        "xx" * 3000, "cookie" + " " * 10_000 + "all rights reserved", "a\u00a0b\u2003c\u2028d\x1c e\x1f\x85f",
+        "\t\n\r\x0b\x0c", "  lead and trail  ", "١٢٣ ٣ ²½ Ⅻ", "日本語の記事です。クッキー", "ΚΑΙ και",
+        "İstanbul ıla DİE", "Straße ﬁnance", "e-mail e-m e-", ", broadcast, rewritten", ", b",
+    ]  # fmt: skip
+    texts += needles + ["".join(needles)] + [n[:-1] for n in needles] + [f"é{n}\U0001f600" for n in needles]
+    texts += [" ".join(needles[i::7]) for i in range(7)]
+    return texts
+
+
+@needs_kernels
+def test_needle_hits_kernel_matches_python_on_edge_and_random_texts() -> None:
+    from pipeline.clean import _patterns as CP
+
+    texts = _clean_edge_texts() + _texts() + _feature_edge_texts()
+    rng = random.Random(31)
+    pool = sorted({n for group in CP._NEEDLE_GROUPS for n in group}) + list("é ä\U0001f600x(©\u0301\ud800")
+    texts += [
+        "".join(rng.choice(pool)[: rng.randint(1, 6)] for _ in range(rng.randint(0, 9)))
+        for _ in range(20_000)
+    ]
+    for text in texts:
+        for variant in (text, text.lower()):
+            assert CP.needle_hits(variant) == CP.needle_hits_python(variant), variant[:120]
+
+
+@needs_kernels
+def test_needle_hits_kernel_matches_python_on_the_corpora() -> None:
+    from pipeline.clean import _patterns as CP
+
+    hit = 0
+    for text in _corpus_feature_texts():
+        for line in text.split("\n"):
+            low = line.lower()
+            bits = CP.needle_hits_python(low)
+            assert CP.needle_hits(low) == bits, low[:120]
+            hit += bool(bits & ~CP._STRONG_BIT)
+    assert hit > 1000  # the pre-filter strings do occur
+
+
+@needs_kernels
+def test_needle_table_edge_cases() -> None:
+    kernel = native.module()
+    assert kernel is not None
+    table = kernel.needle_table([("cookie", "ok"), ("x",), ("",), ("été", "ab"), ()])
+    assert kernel.needle_hits("", table) == 0b100  # the empty string is in every text
+    assert kernel.needle_hits("cookies", table) == 0b101
+    assert kernel.needle_hits("l'été x", table) == 0b1110
+    assert kernel.needle_hits("o k", table) == 0b100
+    assert kernel.needle_hits("ok", kernel.needle_table([])) == 0
+    assert kernel.needle_hits("z" * 70, kernel.needle_table([("z",)] * 64)) == (1 << 64) - 1
+    with pytest.raises(ValueError):
+        kernel.needle_table([("a",)] * 65)
+    with pytest.raises(TypeError):
+        kernel.needle_table([("a", 1)])
+    with pytest.raises(TypeError):
+        kernel.needle_table(["ab"])  # a group must be a tuple or list, not a str
+    with pytest.raises(TypeError):
+        kernel.needle_hits(b"ab", table)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        kernel.needle_hits("ab", kernel.stopword_table({}))  # another table
+
+
+@needs_kernels
+def test_count_words_kernel_matches_python() -> None:
+    from pipeline.clean import _text as T
+
+    texts = _clean_edge_texts() + _texts() + _feature_edge_texts()
+    every_space = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    texts += [every_space, f"a{every_space}b", every_space.join("abcdef"), "\u200b a \u200b"]
+    for text in texts:
+        for cap in (-1, 0, 1, 2, 5, 20, 36, 10_000):
+            assert T.count_words(text, cap) == T.count_words_python(text, cap), (text[:80], cap)
+
+
+@needs_kernels
+def test_stopword_votes_table_matches_the_dict_kernel() -> None:
+    """The table kernel gives the dict kernel's votes, codes in the same order (the votes tests
+    above compare it with the twin through ``L.stopword_votes``)."""
+    kernel = native.module()
+    assert kernel is not None
+    owners = {"ab": "x", "abc": "y", "b": "z", "été": "x", "日本": "j", "\U0001f600a": "y"}
+    table = kernel.stopword_table(owners)
+    for text in [*_clean_edge_texts(), "ab abc b ab", "b abc ab", "ab_abc1b", "été日本 ÉTÉ abé b\u0301"]:
+        assert list(kernel.stopword_votes_table(text, table).items()) == list(
+            kernel.stopword_votes(text, owners).items()
+        ), text[:80]
+    assert kernel.stopword_votes_table("ab", kernel.stopword_table({})) == {}
+    one, other = "".join(["c", "d"]), "".join(["c", "d"])
+    got = kernel.stopword_votes_table("abc ab", kernel.stopword_table({"ab": one, "abc": other}))
+    assert got == {"cd": 2} and next(iter(got)) is one  # equal codes: the first of owners
+    with pytest.raises(TypeError):
+        kernel.stopword_table({"ab": []})  # unhashable code
+    with pytest.raises(TypeError):
+        kernel.stopword_table({1: "x"})
+    with pytest.raises(TypeError):
+        kernel.stopword_table(type("D", (dict,), {})(owners))
+    with pytest.raises(ValueError):
+        kernel.stopword_votes_table("ab", kernel.needle_table([]))  # another table
