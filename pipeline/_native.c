@@ -27,8 +27,13 @@
  *     for "alphanumeric" and "white space", as the regex engine uses them.
  *
  * keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)
+ * keyword_scan(text, kinds) -> (keys, surfaces, runs, n_runs, n_words)
  * keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface) -> list
- *     The loops of `pipeline.enrich._keywords.tokenize` and `_rank_python` (see each function).
+ * keyword_rank_after(first_keys, first_surfaces, first_runs, first_n_runs, keys, surfaces, runs,
+ *                    n_runs, title_words, entity_keys, top, surface) -> list
+ *     The loops of `pipeline.enrich._keywords.tokenize` and `_rank_python` (see each function):
+ *     keyword_scan is keyword_runs(keyword_tokens(text)) in one pass, keyword_rank_after ranks
+ *     two token lists as if joined by `TextTokens.after`.
  *
  * split_tokens(text) -> list[str]
  *     What `pipeline.dedup._features._SPLIT_RE.split(text)` returns: [gap, token, gap, ...,
@@ -880,29 +885,6 @@ join_spaced(PyObject *const *items, Py_ssize_t n, int pad)
     return out;
 }
 
-/* The index stored for `key` in `dict`, or -1 when absent (-2 on error). */
-static Py_ssize_t
-dict_index(PyObject *dict, PyObject *key)
-{
-    PyObject *v = PyDict_GetItemWithError(dict, key);
-    if (v == NULL) {
-        return PyErr_Occurred() ? -2 : -1;
-    }
-    return PyLong_AsSsize_t(v);
-}
-
-static int
-dict_set_index(PyObject *dict, PyObject *key, Py_ssize_t index)
-{
-    PyObject *v = PyLong_FromSsize_t(index);
-    if (v == NULL) {
-        return -1;
-    }
-    int rc = PyDict_SetItem(dict, key, v);
-    Py_DECREF(v);
-    return rc;
-}
-
 typedef struct {
     PyObject *key;  /* borrowed: from the keys snapshot or the phrase table */
     double score;
@@ -971,20 +953,23 @@ spelled(PyObject *tok, PyObject *surface)
 
 #define MAX_PHRASE_WORDS 3
 #define MAX_TOP 1000
+/* the most keyword words the ranker takes (ids are int32; the window holds a few thousand) */
+#define MAX_RANK_WORDS ((Py_ssize_t)1 << 26)
 
 /* Phrases are counted by the ids of their words (no text made for the many seen once): an
- * open-addressing table of (w0, w1, w2 or -1) -> phrase id. */
+ * open-addressing table of (w0, w1, w2 or -1) -> phrase id. 16 bytes a slot: the table of a
+ * 600-word text (4096 slots) stays in the L2 cache. */
 typedef struct {
-    Py_ssize_t w[MAX_PHRASE_WORDS];
-    Py_ssize_t id;  /* -1: empty slot */
+    int32_t w[MAX_PHRASE_WORDS];
+    int32_t id;  /* -1: empty slot */
 } PhraseSlot;
 
 static inline size_t
-phrase_hash(const Py_ssize_t *w)
+phrase_hash(const int32_t *w)
 {
     uint64_t h = 0x9E3779B97F4A7C15ULL;
     for (int k = 0; k < MAX_PHRASE_WORDS; k++) {
-        h = (h ^ (uint64_t)w[k]) * 0xBF58476D1CE4E5B9ULL;
+        h = (h ^ (uint64_t)(uint32_t)w[k]) * 0xBF58476D1CE4E5B9ULL;
         h ^= h >> 31;
     }
     return (size_t)h;
@@ -992,7 +977,7 @@ phrase_hash(const Py_ssize_t *w)
 
 /* The slot of phrase `w` (its id, or -1 when absent and the slot to fill). */
 static PhraseSlot *
-phrase_find(PhraseSlot *table, size_t mask, const Py_ssize_t *w)
+phrase_find(PhraseSlot *table, size_t mask, const int32_t *w)
 {
     size_t at = phrase_hash(w) & mask;
     for (;;) {
@@ -1004,99 +989,272 @@ phrase_find(PhraseSlot *table, size_t mask, const Py_ssize_t *w)
     }
 }
 
-/* keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface)
- *     -> list[(spelling, score / best score)]
- *     What `pipeline.enrich._keywords._rank_python` computes, in the same floating-point order:
- *     word and 2-3-word phrase scores, the best `top` that do not overlap, each with its most
- *     frequent spelling. keys, surfaces: lists of exact str, keys without a space (a phrase is
- *     its words joined by one space); runs: list of int in [0, n_runs]; title_words,
- *     entity_keys: set or frozenset; surface: the spelling of a token that does not start with
- *     a letter. */
-static PyObject *
-keyword_rank(PyObject *self, PyObject *args)
+/* Equality of two exact str (what `==` does for them: same length, width and code units). */
+static inline int
+exact_str_eq(PyObject *a, PyObject *b)
 {
-    PyObject *keys_in, *surf_in, *runs_in, *title_words, *entity_keys, *surface;
-    Py_ssize_t n_runs, top;
-    if (!PyArg_ParseTuple(args, "O!O!O!nOOnO:keyword_rank", &PyList_Type, &keys_in, &PyList_Type,
-                          &surf_in, &PyList_Type, &runs_in, &n_runs, &title_words, &entity_keys,
-                          &top, &surface)) {
-        return NULL;
+    if (a == b) {
+        return 1;
     }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
+           && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)(n * kind)) == 0;
+}
+
+/* hash(s) of an exact str: the one it caches (computed and cached on first use) */
+static inline Py_hash_t
+str_hash(PyObject *str)
+{
+    Py_hash_t h = ((PyASCIIObject *)str)->hash;
+    return h != -1 ? h : PyObject_Hash(str);  /* a str's hash cannot fail */
+}
+
+static inline int
+has_space(PyObject *str)
+{
+    const int kind = PyUnicode_KIND(str);
+    const void *data = PyUnicode_DATA(str);
+    for (Py_ssize_t k = 0, n = PyUnicode_GET_LENGTH(str); k < n; k++) {
+        if (PyUnicode_READ(kind, data, k) == ' ') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Words are numbered by their key through an open-addressing table of (str hash, word id): what
+ * a dict of the keys gives, without a dict entry and an int object per word. */
+typedef struct {
+    Py_hash_t h;
+    Py_ssize_t id;  /* -1: empty slot */
+} WordSlot;
+
+/* The slot of the exact str `key` (hash h): its word id, or -1 when absent and the slot to fill.
+ * `first[id]` is the key of word id. */
+static WordSlot *
+word_find(WordSlot *table, size_t mask, PyObject *const *first_key, PyObject *key, Py_hash_t h)
+{
+    size_t at = ((size_t)h ^ ((size_t)h >> 17)) & mask;
+    for (;;) {
+        WordSlot *s = &table[at];
+        if (s->id < 0 || (s->h == h && exact_str_eq(first_key[s->id], key))) {
+            return s;
+        }
+        at = (at + 1) & mask;
+    }
+}
+
+/* One part of the keyword words the ranker reads (lists of the same length; run numbers within
+ * the part, 0..n_runs): the title's tokens, then the text's, as TextTokens.after joins them. */
+typedef struct {
+    PyObject *keys, *surfaces, *runs;
+    Py_ssize_t n_runs;
+} RankPart;
+
+/* The scratch arrays of one ranking, carved from one allocation (most need no zeroing). */
+typedef struct {
+    void *block;
+    PyObject **keys, **surfs, **pkey, **first_key;
+    Py_ssize_t *runs, *wfreq, *wfirst, *wslot, *pfreq, *pstart, *pslot, *occ_start;
+    int32_t *wid, *plen, *occ_id;
+    char *wtitle, *wentity, *pentity;
+    WordSlot *wtable;
+    PhraseSlot *ptable;
+    Scored *scored;
+    double *values, *position;
+    size_t wcap, pcap;
+} RankScratch;
+
+#define RANK_ARRAYS(X)                                                                           \
+    X(scored, Scored, n + max_occ)                                                               \
+    X(values, double, n + max_occ)                                                               \
+    X(position, double, n_runs + 1)                                                              \
+    X(wtable, WordSlot, s->wcap)                                                                 \
+    X(ptable, PhraseSlot, s->pcap)                                                               \
+    X(keys, PyObject *, n)                                                                       \
+    X(surfs, PyObject *, n)                                                                      \
+    X(first_key, PyObject *, n)                                                                  \
+    X(pkey, PyObject *, max_occ)                                                                 \
+    X(runs, Py_ssize_t, n)                                                                       \
+    X(wfreq, Py_ssize_t, n)                                                                      \
+    X(wfirst, Py_ssize_t, n)                                                                     \
+    X(wslot, Py_ssize_t, n)                                                                      \
+    X(pfreq, Py_ssize_t, max_occ)                                                                \
+    X(pstart, Py_ssize_t, max_occ)                                                               \
+    X(pslot, Py_ssize_t, max_occ)                                                                \
+    X(occ_start, Py_ssize_t, max_occ)                                                            \
+    X(wid, int32_t, n)                                                                           \
+    X(plen, int32_t, max_occ)                                                                    \
+    X(occ_id, int32_t, max_occ)                                                                  \
+    X(wtitle, char, n)                                                                           \
+    X(wentity, char, n)                                                                          \
+    X(pentity, char, max_occ)
+
+/* each array rounded up to 8 bytes, so each starts aligned */
+#define RANK_ARRAY_BYTES(type, count) ((sizeof(type) * (size_t)(count) + 7) & ~(size_t)7)
+
+static int
+rank_scratch(RankScratch *s, Py_ssize_t n, Py_ssize_t n_runs)
+{
+    const Py_ssize_t max_occ = 2 * n + 1;  /* phrase occurrences: fewer than 2 per word */
+    s->wcap = 16;
+    while (s->wcap < (size_t)(2 * n)) {
+        s->wcap <<= 1;
+    }
+    s->pcap = 16;
+    while (s->pcap < (size_t)(2 * max_occ)) {
+        s->pcap <<= 1;
+    }
+    size_t bytes = 0;
+#define RANK_SIZE(field, type, count) bytes += RANK_ARRAY_BYTES(type, count);
+    RANK_ARRAYS(RANK_SIZE)
+#undef RANK_SIZE
+    char *p = s->block = PyMem_Malloc(bytes);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+#define RANK_CARVE(field, type, count)                                                           \
+    s->field = (type *)(void *)p;                                                                \
+    p += RANK_ARRAY_BYTES(type, count);
+    RANK_ARRAYS(RANK_CARVE)
+#undef RANK_CARVE
+    memset(s->wfreq, 0, sizeof(Py_ssize_t) * (size_t)n);
+    memset(s->wslot, 0, sizeof(Py_ssize_t) * (size_t)n);
+    memset(s->pkey, 0, sizeof(PyObject *) * (size_t)max_occ);
+    memset(s->pfreq, 0, sizeof(Py_ssize_t) * (size_t)max_occ);
+    memset(s->pslot, 0, sizeof(Py_ssize_t) * (size_t)max_occ);
+    memset(s->wtitle, 0, (size_t)n);
+    memset(s->wentity, 0, (size_t)n);
+    memset(s->pentity, 0, (size_t)max_occ);
+    memset(s->wtable, 0xff, sizeof(WordSlot) * s->wcap);  /* id -1: empty */
+    memset(s->ptable, 0xff, sizeof(PhraseSlot) * s->pcap); /* id -1: empty */
+    return 0;
+}
+
+/* marks[id] = 1 for each word whose key is in `set` (a set or frozenset): by looking its members
+ * up among the words when all are exact str (the same answer as `key in set`, and a title has a
+ * handful of words where a text has hundreds), else by asking the set for each word. */
+static int
+mark_members(PyObject *set, char *marks, WordSlot *wtable, size_t mask, PyObject *const *first_key,
+             Py_ssize_t n_words)
+{
+    if (PySet_GET_SIZE(set) == 0) {
+        return 0;
+    }
+    PyObject *it = PyObject_GetIter(set);
+    if (it == NULL) {
+        return -1;
+    }
+    int all_str = 1;
+    for (PyObject *item; (item = PyIter_Next(it)) != NULL;) {
+        if (!PyUnicode_CheckExact(item)) {
+            all_str = 0;
+        }
+        else if (all_str) {
+            Py_hash_t h = str_hash(item);
+            WordSlot *s = word_find(wtable, mask, first_key, item, h);
+            if (s->id >= 0) {
+                marks[s->id] = 1;
+            }
+        }
+        Py_DECREF(item);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (!all_str) {
+        for (Py_ssize_t id = 0; id < n_words; id++) {
+            int in = PySet_Contains(set, first_key[id]);
+            if (in < 0) {
+                return -1;
+            }
+            marks[id] = (char)in;
+        }
+    }
+    return 0;
+}
+
+/* The ranking of the keyword words of parts[0], parts[1], ... in that order, each part's runs
+ * numbered after the runs of the parts before it (see keyword_rank). */
+static PyObject *
+rank_parts(const RankPart *parts, int n_parts, PyObject *title_words, PyObject *entity_keys,
+           Py_ssize_t top, PyObject *surface)
+{
     if (!PyAnySet_Check(title_words) || !PyAnySet_Check(entity_keys)) {
         PyErr_SetString(PyExc_TypeError, "keyword_rank: title_words and entity_keys must be sets");
         return NULL;
     }
-    if (top < 1 || top > MAX_TOP || n_runs < 0) {
+    if (top < 1 || top > MAX_TOP) {
         PyErr_SetString(PyExc_ValueError, "keyword_rank: top must be in 1..1000, n_runs >= 0");
         return NULL;
     }
-    const Py_ssize_t n = PyList_GET_SIZE(keys_in);
-    if (PyList_GET_SIZE(surf_in) != n || PyList_GET_SIZE(runs_in) != n) {
-        PyErr_SetString(PyExc_ValueError, "keyword_rank: keys, surfaces and runs differ in length");
+    Py_ssize_t n = 0, n_runs = 0;
+    for (int p = 0; p < n_parts; p++) {
+        const Py_ssize_t m = PyList_GET_SIZE(parts[p].keys);
+        if (PyList_GET_SIZE(parts[p].surfaces) != m || PyList_GET_SIZE(parts[p].runs) != m) {
+            PyErr_SetString(PyExc_ValueError, "keyword_rank: keys, surfaces and runs differ in length");
+            return NULL;
+        }
+        if (parts[p].n_runs < 0 || parts[p].n_runs > PY_SSIZE_T_MAX / 64 - n_runs) {
+            PyErr_SetString(PyExc_ValueError, "keyword_rank: top must be in 1..1000, n_runs >= 0");
+            return NULL;
+        }
+        n += m;
+        n_runs += parts[p].n_runs;
+    }
+    if (n > MAX_RANK_WORDS) {
+        PyErr_SetString(PyExc_ValueError, "keyword_rank: too many keys");
         return NULL;
     }
-    PyObject *result = NULL, *word_ids = NULL, *entity_iter = NULL, *space = NULL;
-    PyObject **keys = PyMem_Calloc(n + 1, sizeof(PyObject *));
-    PyObject **surfs = PyMem_Calloc(n + 1, sizeof(PyObject *));
-    Py_ssize_t *runs = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
-    Py_ssize_t *wid = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* word id of each position */
-    Py_ssize_t *wfreq = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
-    Py_ssize_t *wfirst = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* position of first sight */
-    Py_ssize_t *wslot = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));  /* chosen slot + 1, or 0 */
-    char *wtitle = PyMem_Calloc(n + 1, 1);
-    /* phrases: up to 2n occurrences; distinct ones get an id */
-    const Py_ssize_t max_occ = 2 * n + 1;
-    size_t cap = 16;
-    while (cap < (size_t)(2 * max_occ)) {
-        cap <<= 1;
+    RankScratch s;
+    if (rank_scratch(&s, n, n_runs) < 0) {
+        return NULL;
     }
-    PhraseSlot *table = PyMem_Malloc(cap * sizeof(PhraseSlot));
-    PyObject **pkey = PyMem_Calloc(max_occ, sizeof(PyObject *));  /* owned; kept ones only */
-    Py_ssize_t *pfreq = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
-    Py_ssize_t *pstart = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));  /* first occurrence */
-    Py_ssize_t *plen = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
-    Py_ssize_t *pslot = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));  /* chosen slot + 1, or 0 */
-    char *pentity = PyMem_Calloc(max_occ, 1);
-    Py_ssize_t *occ_id = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
-    Py_ssize_t *occ_start = PyMem_Calloc(max_occ, sizeof(Py_ssize_t));
-    Scored *scored = PyMem_Calloc(n + max_occ, sizeof(Scored));
-    double *values = PyMem_Calloc(n + max_occ, sizeof(double));
-    double *position = PyMem_Calloc(n_runs + 1, sizeof(double));
+    const size_t wmask = s.wcap - 1, pmask = s.pcap - 1;
+    PyObject **keys = s.keys, **surfs = s.surfs, **first_key = s.first_key, **pkey = s.pkey;
+    Py_ssize_t *runs = s.runs, *wfreq = s.wfreq, *wfirst = s.wfirst, *wslot = s.wslot;
+    Py_ssize_t *pfreq = s.pfreq;
+    Py_ssize_t *pstart = s.pstart, *pslot = s.pslot, *occ_start = s.occ_start;
+    int32_t *wid = s.wid, *plen = s.plen, *occ_id = s.occ_id;
+    char *wtitle = s.wtitle, *wentity = s.wentity, *pentity = s.pentity;
+    Scored *scored = s.scored;
+    double *values = s.values, *position = s.position;
+    PyObject *result = NULL, *entity_iter = NULL, *space = NULL;
     PyObject *taken[MAX_TOP];  /* " key " of each chosen phrase (owned) */
     Py_ssize_t chosen[MAX_TOP];  /* index into scored */
-    Py_ssize_t n_taken = 0, n_words = 0, n_phrases = 0, n_occ = 0, n_scored = 0;
+    Py_ssize_t n_held = 0, n_taken = 0, n_words = 0, n_phrases = 0, n_occ = 0, n_scored = 0;
     /* spellings of the chosen keys: (slot, spelling, count) in order of first sight */
     PyObject **sp_text = NULL;
     Py_ssize_t *sp_slot = NULL, *sp_count = NULL, n_sp = 0;
-    if (!keys || !surfs || !runs || !wid || !wfreq || !wfirst || !wslot || !wtitle || !table
-        || !pkey || !pfreq || !pstart || !plen || !pslot || !pentity || !occ_id || !occ_start
-        || !scored || !values || !position) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (size_t k = 0; k < cap; k++) {
-        table[k].id = -1;
-    }
     /* a snapshot with our own references: nothing below can change what we read */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *k = PyList_GET_ITEM(keys_in, i), *s = PyList_GET_ITEM(surf_in, i);
-        PyObject *r = PyList_GET_ITEM(runs_in, i);
-        if (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(s) || !PyLong_CheckExact(r)) {
-            PyErr_SetString(PyExc_TypeError, "keyword_rank: keys and surfaces must be str, runs int");
-            goto done;
+    Py_ssize_t offset = 0;
+    for (int p = 0; p < n_parts; p++) {
+        const Py_ssize_t m = PyList_GET_SIZE(parts[p].keys);
+        for (Py_ssize_t j = 0; j < m; j++) {
+            PyObject *k = PyList_GET_ITEM(parts[p].keys, j), *sf = PyList_GET_ITEM(parts[p].surfaces, j);
+            PyObject *r = PyList_GET_ITEM(parts[p].runs, j);
+            if (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(sf) || !PyLong_CheckExact(r)) {
+                PyErr_SetString(PyExc_TypeError, "keyword_rank: keys and surfaces must be str, runs int");
+                goto done;
+            }
+            Py_ssize_t run = PyLong_AsSsize_t(r);
+            if (run == -1 && PyErr_Occurred()) {
+                goto done;
+            }
+            if (run < 0 || run > parts[p].n_runs) {
+                PyErr_SetString(PyExc_ValueError, "keyword_rank: a run number is out of range");
+                goto done;
+            }
+            Py_INCREF(k);
+            Py_INCREF(sf);
+            keys[n_held] = k;
+            surfs[n_held] = sf;
+            runs[n_held++] = run + offset;
         }
-        runs[i] = PyLong_AsSsize_t(r);
-        if (runs[i] == -1 && PyErr_Occurred()) {
-            goto done;
-        }
-        if (runs[i] < 0 || runs[i] > n_runs) {
-            PyErr_SetString(PyExc_ValueError, "keyword_rank: a run number is out of range");
-            goto done;
-        }
-        Py_INCREF(k);
-        Py_INCREF(s);
-        keys[i] = k;
-        surfs[i] = s;
+        offset += parts[p].n_runs;
     }
     if (n == 0) {
         result = PyList_New(0);
@@ -1106,43 +1264,35 @@ keyword_rank(PyObject *self, PyObject *args)
     for (Py_ssize_t r = 0; r < n_runs; r++) {
         position[r + 1] = 1.0 + 1.0 / (1.0 + 10.0 * (double)r / (double)n_runs);
     }
-    /* words: frequency and first sight, in order of first sight */
-    word_ids = PyDict_New();
-    if (word_ids == NULL) {
-        goto done;
-    }
+    /* words: ids in order of first sight, frequency and first sight */
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t id = dict_index(word_ids, keys[i]);
-        if (id == -2) {
-            goto done;
-        }
-        if (id < 0) {
-            if (PyUnicode_FindChar(keys[i], ' ', 0, PyUnicode_GET_LENGTH(keys[i]), 1) != -1) {
+        Py_hash_t h = str_hash(keys[i]);
+        WordSlot *slot = word_find(s.wtable, wmask, first_key, keys[i], h);
+        if (slot->id < 0) {
+            if (has_space(keys[i])) {
                 PyErr_SetString(PyExc_ValueError, "keyword_rank: a key contains a space");
                 goto done;
             }
-            id = n_words++;
-            if (dict_set_index(word_ids, keys[i], id) < 0) {
-                goto done;
-            }
-            wfirst[id] = i;
+            slot->h = h;
+            slot->id = n_words;
+            first_key[n_words] = keys[i];
+            wfirst[n_words++] = i;
         }
-        wid[i] = id;
-        wfreq[id]++;
+        wid[i] = (int32_t)slot->id;
+        wfreq[slot->id]++;
+    }
+    if (mark_members(title_words, wtitle, s.wtable, wmask, first_key, n_words) < 0
+        || mark_members(entity_keys, wentity, s.wtable, wmask, first_key, n_words) < 0) {
+        goto done;
     }
     for (Py_ssize_t id = 0; id < n_words; id++) {
-        PyObject *key = keys[wfirst[id]];
-        int in_title = PySet_Contains(title_words, key), in_entity = PySet_Contains(entity_keys, key);
-        if (in_title < 0 || in_entity < 0) {
-            goto done;
-        }
-        wtitle[id] = (char)in_title;
+        int in_title = wtitle[id], in_entity = wentity[id];
         double f = (double)(wfreq[id] * wfreq[id]);
         double score = f * position[runs[wfirst[id]]];
         if (in_title || in_entity) {
             score *= (in_title ? 1.5 : 1.0) * (in_entity ? 1.5 : 1.0);
         }
-        scored[n_scored].key = key;
+        scored[n_scored].key = first_key[id];
         scored[n_scored].id = id;
         scored[n_scored++].score = score;
     }
@@ -1152,16 +1302,16 @@ keyword_rank(PyObject *self, PyObject *args)
             if (runs[i] != runs[i + len - 1]) {
                 continue;
             }
-            Py_ssize_t w[MAX_PHRASE_WORDS] = {-1, -1, -1};
+            int32_t w[MAX_PHRASE_WORDS] = {-1, -1, -1};
             for (Py_ssize_t k = 0; k < len; k++) {
                 w[k] = wid[i + k];
             }
-            PhraseSlot *slot = phrase_find(table, cap - 1, w);
+            PhraseSlot *slot = phrase_find(s.ptable, pmask, w);
             if (slot->id < 0) {
                 memcpy(slot->w, w, sizeof(w));
-                slot->id = n_phrases;
+                slot->id = (int32_t)n_phrases;
                 pstart[n_phrases] = i;
-                plen[n_phrases++] = len;
+                plen[n_phrases++] = (int32_t)len;
             }
             pfreq[slot->id]++;
             occ_id[n_occ] = slot->id;
@@ -1169,55 +1319,53 @@ keyword_rank(PyObject *self, PyObject *args)
         }
     }
     /* entity names that are phrases of the text: "a b" is the phrase of the words "a" and "b" */
-    entity_iter = PyObject_GetIter(entity_keys);
-    if (entity_iter == NULL) {
-        goto done;
-    }
-    space = PyUnicode_FromOrdinal(' ');
-    if (space == NULL) {
-        goto done;
-    }
-    for (PyObject *name; (name = PyIter_Next(entity_iter)) != NULL;) {
-        /* name == " ".join(parts) always; it is a phrase when the parts are its words */
-        PyObject *parts = PyUnicode_Check(name) ? PyUnicode_Split(name, space, -1) : NULL;
-        Py_DECREF(name);
-        if (parts == NULL) {
-            if (PyErr_Occurred()) {
-                goto done;
-            }
-            continue;  /* not a str: equal to no phrase */
+    if (PySet_GET_SIZE(entity_keys) > 0) {
+        entity_iter = PyObject_GetIter(entity_keys);
+        space = PyUnicode_FromOrdinal(' ');
+        if (entity_iter == NULL || space == NULL) {
+            goto done;
         }
-        Py_ssize_t w[MAX_PHRASE_WORDS] = {-1, -1, -1}, n_parts = PyList_GET_SIZE(parts);
-        int ok = n_parts >= 2 && n_parts <= MAX_PHRASE_WORDS;
-        for (Py_ssize_t k = 0; ok && k < n_parts; k++) {
-            w[k] = dict_index(word_ids, PyList_GET_ITEM(parts, k));
-            if (w[k] == -2) {
-                Py_DECREF(parts);
-                goto done;
+        for (PyObject *name; (name = PyIter_Next(entity_iter)) != NULL;) {
+            /* name == " ".join(parts) always; it is a phrase when the parts are its words */
+            PyObject *parts_of = PyUnicode_Check(name) ? PyUnicode_Split(name, space, -1) : NULL;
+            Py_DECREF(name);
+            if (parts_of == NULL) {
+                if (PyErr_Occurred()) {
+                    goto done;
+                }
+                continue;  /* not a str: equal to no phrase */
             }
-            ok = w[k] >= 0;
-        }
-        Py_DECREF(parts);
-        if (ok) {
-            PhraseSlot *slot = phrase_find(table, cap - 1, w);
-            if (slot->id >= 0) {
-                pentity[slot->id] = 1;
+            int32_t w[MAX_PHRASE_WORDS] = {-1, -1, -1};
+            Py_ssize_t n_of = PyList_GET_SIZE(parts_of);
+            int ok = n_of >= 2 && n_of <= MAX_PHRASE_WORDS;
+            for (Py_ssize_t k = 0; ok && k < n_of; k++) {
+                PyObject *part = PyList_GET_ITEM(parts_of, k);  /* exact str */
+                WordSlot *ws = word_find(s.wtable, wmask, first_key, part, str_hash(part));
+                w[k] = (int32_t)ws->id;
+                ok = ws->id >= 0;
+            }
+            Py_DECREF(parts_of);
+            if (ok) {
+                PhraseSlot *slot = phrase_find(s.ptable, pmask, w);
+                if (slot->id >= 0) {
+                    pentity[slot->id] = 1;
+                }
             }
         }
-    }
-    if (PyErr_Occurred()) {
-        goto done;
+        if (PyErr_Occurred()) {
+            goto done;
+        }
     }
     for (Py_ssize_t id = 0; id < n_phrases; id++) {
         if (pfreq[id] < 2 && !pentity[id]) {
             continue;  /* a phrase seen once counts only when it is an entity name */
         }
-        Py_ssize_t len = plen[id], s = pstart[id], tf = 0, in_title = 0;
-        pkey[id] = join_spaced(keys + s, len, 0);
+        Py_ssize_t len = plen[id], st = pstart[id], tf = 0, in_title = 0;
+        pkey[id] = join_spaced(keys + st, len, 0);
         if (pkey[id] == NULL) {
             goto done;
         }
-        for (Py_ssize_t k = s; k < s + len; k++) {
+        for (Py_ssize_t k = st; k < st + len; k++) {
             tf += wfreq[wid[k]];
             in_title += wtitle[wid[k]];
         }
@@ -1226,7 +1374,7 @@ keyword_rank(PyObject *self, PyObject *args)
         double length = 1.0 + 0.5 * (double)(len - 1);
         scored[n_scored].key = pkey[id];
         scored[n_scored].id = -1 - id;
-        scored[n_scored++].score = (double)pfreq[id] * mean_tf * length * position[runs[s]] * boost;
+        scored[n_scored++].score = (double)pfreq[id] * mean_tf * length * position[runs[st]] * boost;
     }
     /* The best n_best in order (those scoring at least the n_best-th score, sorted), then, only
      * if a second pass needs them, the rest: the order of sorting all of them. */
@@ -1304,16 +1452,16 @@ keyword_rank(PyObject *self, PyObject *args)
             text = spelled(surfs[i], surface);
         }
         else {
-            Py_ssize_t s = occ_start[i - n], len = plen[occ_id[i - n]];
-            PyObject *parts[MAX_PHRASE_WORDS] = {NULL};
+            Py_ssize_t st = occ_start[i - n], len = plen[occ_id[i - n]];
+            PyObject *words[MAX_PHRASE_WORDS] = {NULL};
             int ok = 1;
             for (Py_ssize_t k = 0; k < len && ok; k++) {
-                parts[k] = spelled(surfs[s + k], surface);
-                ok = parts[k] != NULL;
+                words[k] = spelled(surfs[st + k], surface);
+                ok = words[k] != NULL;
             }
-            text = ok ? join_spaced(parts, len, 0) : NULL;
+            text = ok ? join_spaced(words, len, 0) : NULL;
             for (Py_ssize_t k = 0; k < len; k++) {
-                Py_XDECREF(parts[k]);
+                Py_XDECREF(words[k]);
             }
         }
         if (text == NULL) {
@@ -1366,27 +1514,329 @@ done:
     for (Py_ssize_t j = 0; j < n_sp; j++) {
         Py_DECREF(sp_text[j]);
     }
-    if (keys && surfs) {
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_XDECREF(keys[i]);
-            Py_XDECREF(surfs[i]);
-        }
+    for (Py_ssize_t i = 0; i < n_held; i++) {
+        Py_DECREF(keys[i]);
+        Py_DECREF(surfs[i]);
     }
-    if (pkey) {
-        for (Py_ssize_t id = 0; id < n_phrases; id++) {
-            Py_XDECREF(pkey[id]);
-        }
+    for (Py_ssize_t id = 0; id < n_phrases; id++) {
+        Py_XDECREF(pkey[id]);
     }
-    Py_XDECREF(word_ids);
     Py_XDECREF(entity_iter);
     Py_XDECREF(space);
-    PyMem_Free(keys); PyMem_Free(surfs); PyMem_Free(runs); PyMem_Free(wid); PyMem_Free(wfreq);
-    PyMem_Free(wfirst); PyMem_Free(wslot); PyMem_Free(wtitle); PyMem_Free(table);
-    PyMem_Free(pkey); PyMem_Free(pfreq); PyMem_Free(pstart); PyMem_Free(plen); PyMem_Free(pslot);
-    PyMem_Free(pentity); PyMem_Free(occ_id); PyMem_Free(occ_start); PyMem_Free(scored);
-    PyMem_Free(values); PyMem_Free(position); PyMem_Free(sp_text); PyMem_Free(sp_slot);
+    PyMem_Free(s.block);
+    PyMem_Free(sp_text);
+    PyMem_Free(sp_slot);
     PyMem_Free(sp_count);
     return result;
+}
+
+/* keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface)
+ *     -> list[(spelling, score / best score)]
+ *     What `pipeline.enrich._keywords._rank_python` computes, in the same floating-point order:
+ *     word and 2-3-word phrase scores, the best `top` that do not overlap, each with its most
+ *     frequent spelling. keys, surfaces: lists of exact str, keys without a space (a phrase is
+ *     its words joined by one space); runs: list of int in [0, n_runs]; title_words,
+ *     entity_keys: set or frozenset; surface: the spelling of a token that does not start with
+ *     a letter. */
+static PyObject *
+keyword_rank(PyObject *self, PyObject *args)
+{
+    RankPart part;
+    PyObject *title_words, *entity_keys, *surface;
+    Py_ssize_t top;
+    if (!PyArg_ParseTuple(args, "O!O!O!nOOnO:keyword_rank", &PyList_Type, &part.keys, &PyList_Type,
+                          &part.surfaces, &PyList_Type, &part.runs, &part.n_runs, &title_words,
+                          &entity_keys, &top, &surface)) {
+        return NULL;
+    }
+    return rank_parts(&part, 1, title_words, entity_keys, top, surface);
+}
+
+/* keyword_rank_after(first_keys, first_surfaces, first_runs, first_n_runs, keys, surfaces, runs,
+ *                    n_runs, title_words, entity_keys, top, surface) -> list
+ *     keyword_rank of the first tokens followed by the others in runs of their own (numbered
+ *     after the first's): what `TextTokens.after` joins (the title's tokens, then the text's),
+ *     without making the joined lists. */
+static PyObject *
+keyword_rank_after(PyObject *self, PyObject *args)
+{
+    RankPart parts[2];
+    PyObject *title_words, *entity_keys, *surface;
+    Py_ssize_t top;
+    if (!PyArg_ParseTuple(args, "O!O!O!nO!O!O!nOOnO:keyword_rank_after", &PyList_Type, &parts[0].keys,
+                          &PyList_Type, &parts[0].surfaces, &PyList_Type, &parts[0].runs,
+                          &parts[0].n_runs, &PyList_Type, &parts[1].keys, &PyList_Type,
+                          &parts[1].surfaces, &PyList_Type, &parts[1].runs, &parts[1].n_runs,
+                          &title_words, &entity_keys, &top, &surface)) {
+        return NULL;
+    }
+    return rank_parts(parts, 2, title_words, entity_keys, top, surface);
+}
+
+/* ------------------------------------------------------------ keyword scan (tokens and runs) */
+
+/* str.isalnum() of one character (Python's tables; the ASCII range without them). */
+static inline int
+kw_alnum(Py_UCS4 c)
+{
+    if (c < 128) {
+        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    }
+    return Py_UNICODE_ISALNUM(c);
+}
+
+/* The end of the `_TOKEN` match starting at i (as keyword_tokens finds them), or -1 when none
+ * starts there; *word says whether it is a word (else a punctuation mark that breaks runs). */
+static inline Py_ssize_t
+kw_token_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, int *word)
+{
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    *word = 0;
+    if (kw_alnum(c)) {
+        Py_ssize_t end = i + 1;
+        while (end < n && kw_alnum(PyUnicode_READ(kind, data, end))) {
+            end++;
+        }
+        for (;;) { /* (joiners, then alphanumerics)*: each round only if both are there */
+            Py_ssize_t j = end;
+            while (j < n && is_joiner(PyUnicode_READ(kind, data, j))) {
+                j++;
+            }
+            if (j == end || j >= n || !kw_alnum(PyUnicode_READ(kind, data, j))) {
+                break;
+            }
+            end = j + 1;
+            while (end < n && kw_alnum(PyUnicode_READ(kind, data, end))) {
+                end++;
+            }
+        }
+        *word = 1;
+        return end;
+    }
+    if (is_break_mark(c)) {
+        return i + 1;
+    }
+    if (c == '\'' && i > 0 && i + 1 < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i - 1))
+        && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1))) {
+        return i + 1;
+    }
+    return -1;
+}
+
+/* The word tokens already seen, with their kinds from the memo: a word seen before costs a hash
+ * of its characters and a comparison, where making its str and asking the memo cost ~4x that
+ * (most words of a text are seen before: the bench corpus has 36k distinct tokens in 2M).
+ * Open addressing over the code points, 8 bytes a slot (part of the hash and the entry), the
+ * entries (token, kind) dense in order of first sight: 1.5 MB in all, where 24-byte slots
+ * holding both took 3 MB and missed the cache on most lookups. Cleared when full, and when
+ * another memo comes; only kinds the memo gave are kept (a kind is a function of the token). */
+typedef struct {
+    uint32_t h;      /* the high half of the hash */
+    uint32_t entry;  /* index + 1 into token_entries; 0: empty slot */
+} TokenSlot;
+
+typedef struct {
+    PyObject *tok;   /* owned */
+    PyObject *kind;  /* owned: what the memo gave for tok */
+} TokenEntry;
+
+#define TOKEN_CACHE_SLOTS ((size_t)1 << 17)
+#define TOKEN_CACHE_ENTRIES (TOKEN_CACHE_SLOTS / 2)  /* 64k tokens before a clear */
+static TokenSlot *token_slots;
+static TokenEntry *token_entries;
+static size_t token_cache_used;
+static PyObject *token_cache_memo;  /* owned: the memo the kinds came from */
+
+static void
+token_cache_clear(void)
+{
+    const size_t used = token_cache_used;
+    token_cache_used = 0;
+    if (token_slots != NULL) {
+        memset(token_slots, 0, TOKEN_CACHE_SLOTS * sizeof(TokenSlot));
+    }
+    for (size_t k = 0; k < used; k++) {
+        Py_DECREF(token_entries[k].tok);  /* a str and a str or None: no code runs */
+        Py_DECREF(token_entries[k].kind);
+    }
+}
+
+static inline uint64_t
+token_hash(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    uint64_t h = 0xCBF29CE484222325ULL;
+    for (Py_ssize_t k = start; k < end; k++) {
+        h = (h ^ PyUnicode_READ(kind, data, k)) * 0x100000001B3ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+/* The slot of the token text[start:end] (entry 0 when absent: the slot to fill). */
+static TokenSlot *
+token_find(uint64_t h, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    const size_t mask = TOKEN_CACHE_SLOTS - 1;
+    const uint32_t high = (uint32_t)(h >> 32);
+    const Py_ssize_t len = end - start;
+    for (size_t at = (size_t)h & mask;; at = (at + 1) & mask) {
+        TokenSlot *s = &token_slots[at];
+        if (s->entry == 0) {
+            return s;
+        }
+        if (s->h != high) {
+            continue;
+        }
+        PyObject *tok = token_entries[s->entry - 1].tok;
+        if (PyUnicode_GET_LENGTH(tok) != len) {
+            continue;
+        }
+        const int tkind = PyUnicode_KIND(tok);
+        const void *tdata = PyUnicode_DATA(tok);
+        int same = 1;
+        if (tkind == kind) {
+            same = memcmp(tdata, (const char *)data + start * kind, (size_t)(len * kind)) == 0;
+        }
+        else {
+            for (Py_ssize_t k = 0; k < len && same; k++) {
+                same = PyUnicode_READ(tkind, tdata, k) == PyUnicode_READ(kind, data, start + k);
+            }
+        }
+        if (same) {
+            return s;
+        }
+    }
+}
+
+/* keyword_scan(text, kinds) -> (keys, surfaces, runs, n_runs, n_words)
+ *     keyword_runs(keyword_tokens(text), kinds) in one pass over the text, with n_words (the
+ *     tokens that are no punctuation: what tokenize counts as words) in place of n_marks. No
+ *     str is made for punctuation (it breaks runs: what the memo says of it) nor for a word the
+ *     cache above has seen; the memo `kinds` (a dict; a miss goes through its __missing__) is
+ *     asked only for new words. */
+static PyObject *
+keyword_scan(PyObject *self, PyObject *args)
+{
+    PyObject *text, *memo;
+    if (!PyArg_ParseTuple(args, "UO!:keyword_scan", &text, &PyDict_Type, &memo)) {
+        return NULL;
+    }
+    if (token_slots == NULL) {
+        token_slots = PyMem_Calloc(TOKEN_CACHE_SLOTS, sizeof(TokenSlot));
+        token_entries = PyMem_Calloc(TOKEN_CACHE_ENTRIES, sizeof(TokenEntry));
+        if (token_slots == NULL || token_entries == NULL) {
+            PyMem_Free(token_slots);
+            PyMem_Free(token_entries);
+            token_slots = NULL;
+            token_entries = NULL;
+            return PyErr_NoMemory();
+        }
+    }
+    if (memo != token_cache_memo) {
+        token_cache_clear();
+        Py_INCREF(memo);
+        Py_XSETREF(token_cache_memo, memo);
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *keys = PyList_New(0), *surfaces = PyList_New(0), *runs = PyList_New(0);
+    if (keys == NULL || surfaces == NULL || runs == NULL) {
+        goto error;
+    }
+    Py_ssize_t run = 0, tokens = 0, marks = 0;
+    int after_word = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        int word;
+        const Py_ssize_t end = kw_token_end(kind, data, n, i, &word);
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        tokens++;
+        if (!word) {
+            marks++;
+            after_word = 0;
+            i = end;
+            continue;
+        }
+        const uint64_t h = token_hash(kind, data, i, end);
+        /* (a memo's __missing__ may have scanned with another memo, which took the cache) */
+        TokenSlot *slot = memo == token_cache_memo ? token_find(h, kind, data, i, end) : NULL;
+        PyObject *tok = NULL, *kd = NULL;
+        if (slot != NULL && slot->entry != 0) {
+            tok = token_entries[slot->entry - 1].tok;
+            kd = token_entries[slot->entry - 1].kind;
+            Py_INCREF(tok);
+            Py_INCREF(kd);
+        }
+        else {
+            tok = PyUnicode_Substring(text, i, end);
+            if (tok == NULL) {
+                goto error;
+            }
+            kd = PyDict_GetItemWithError(memo, tok);
+            if (kd != NULL) {
+                Py_INCREF(kd);
+            }
+            else if (!PyErr_Occurred()) {
+                kd = PyObject_GetItem(memo, tok);  /* may run code: the slot is looked up again */
+            }
+            if (kd == NULL) {
+                Py_DECREF(tok);
+                goto error;
+            }
+            if (kd != Py_None && !PyUnicode_Check(kd)) {
+                PyErr_SetString(PyExc_TypeError, "keyword_scan: a kind must be a str or None");
+                Py_DECREF(tok);
+                Py_DECREF(kd);
+                goto error;
+            }
+            if (memo == token_cache_memo) {
+                if (token_cache_used >= TOKEN_CACHE_ENTRIES) {
+                    token_cache_clear();
+                }
+                slot = token_find(h, kind, data, i, end);
+                if (slot->entry == 0) {
+                    Py_INCREF(tok);
+                    Py_INCREF(kd);
+                    token_entries[token_cache_used].tok = tok;
+                    token_entries[token_cache_used].kind = kd;
+                    slot->h = (uint32_t)(h >> 32);
+                    slot->entry = (uint32_t)++token_cache_used;
+                }
+            }
+        }
+        int failed = 0;
+        if (kd == Py_None) {
+            after_word = 0;
+        }
+        else if (PyUnicode_GET_LENGTH(kd) == 0) {
+            marks++;
+            after_word = 0;
+        }
+        else if (!(PyUnicode_GET_LENGTH(kd) == 1 && PyUnicode_READ_CHAR(kd, 0) == ' ')) {
+            if (!after_word) {
+                run++;
+            }
+            after_word = 1;
+            PyObject *number = PyLong_FromSsize_t(run);
+            failed = number == NULL || PyList_Append(keys, kd) < 0
+                     || PyList_Append(surfaces, tok) < 0 || PyList_Append(runs, number) < 0;
+            Py_XDECREF(number);
+        }
+        Py_DECREF(kd);
+        Py_DECREF(tok);
+        if (failed) {
+            goto error;
+        }
+        i = end;
+    }
+    return Py_BuildValue("(NNNnn)", keys, surfaces, runs, run, tokens - marks);
+error:
+    Py_XDECREF(keys);
+    Py_XDECREF(surfaces);
+    Py_XDECREF(runs);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------------ article features */
@@ -3773,6 +4223,11 @@ static PyMethodDef native_methods[] = {
      "keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)"},
     {"keyword_rank", keyword_rank, METH_VARARGS,
      "keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface) -> list"},
+    {"keyword_rank_after", keyword_rank_after, METH_VARARGS,
+     "keyword_rank_after(first_keys, first_surfaces, first_runs, first_n_runs, keys, surfaces, runs, "
+     "n_runs, title_words, entity_keys, top, surface) -> list"},
+    {"keyword_scan", keyword_scan, METH_VARARGS,
+     "keyword_scan(text, kinds) -> (keys, surfaces, runs, n_runs, n_words)"},
     {"split_tokens", split_tokens, METH_O,
      "split_tokens(text) -> list[str]: pipeline.dedup._features._SPLIT_RE.split(text)"},
     {"features", article_features, METH_VARARGS,

@@ -12,6 +12,21 @@ def split_tokens(text: str) -> list[str]: ...
 def keyword_runs(
     toks: list[str], kinds: dict[str, Any]
 ) -> tuple[list[str], list[str], list[int], int, int]: ...
+def keyword_scan(text: str, kinds: dict[str, Any]) -> tuple[list[str], list[str], list[int], int, int]: ...
+def keyword_rank_after(
+    first_keys: list[str],
+    first_surfaces: list[str],
+    first_runs: list[int],
+    first_n_runs: int,
+    keys: list[str],
+    surfaces: list[str],
+    runs: list[int],
+    n_runs: int,
+    title_words: set[str] | frozenset[str],
+    entity_keys: set[str] | frozenset[str],
+    top: int,
+    surface: Any,
+) -> list[tuple[str, float]]: ...
 def keyword_rank(
     keys: list[str],
     surfaces: list[str],

@@ -259,12 +259,118 @@ def test_keyword_ranker_matches_python() -> None:
             continue
         title_words = set(title_tokens.keys)
         entity_keys = {" ".join(n.casefold().split()) for n in names}
+        text_tokens = K.tokenize(text, limit)
         for top in (1, 3, 10, 40):
             args = (tokens.keys, tokens.surfaces, tokens.runs, tokens.n_runs, title_words, entity_keys)
             fast = kernel.keyword_rank(*args, top, K._surface)
-            assert fast == K._rank_python(tokens, title_words, entity_keys, top), (title, text[:80])
+            slow = K._rank_python(tokens, title_words, entity_keys, top)
+            assert fast == slow, (title, text[:80])
+            if limit > 0:  # the title's and the text's tokens as they are, not joined
+                first, then = title_tokens, text_tokens
+                after = kernel.keyword_rank_after(
+                    first.keys, first.surfaces, first.runs, first.n_runs, then.keys, then.surfaces,
+                    then.runs, then.n_runs, title_words, entity_keys, top, K._surface
+                )  # fmt: skip
+                assert after == slow, (title, text[:80])
             compared += 1
     assert compared > 4000
+
+
+@needs_kernels
+def test_keyword_ranker_asks_sets_with_other_members() -> None:
+    """Title words and entity keys that are not all exact str are asked word by word (the
+    kernel looks exact str members up among the words): the same answers either way."""
+    from pipeline.enrich import _keywords as K
+
+    kernel = native.module()
+    assert kernel is not None
+
+    class Loose(str):
+        """Equal to the str of the same text, but no exact str."""
+
+    tokens = K.tokenize("Alpha beta gamma. Alpha beta delta; alpha gamma beta, delta beta gamma")
+    cases: list[tuple[set[object] | frozenset[object], set[object] | frozenset[object]]] = [
+        ({1, Loose("alpha")}, set()),
+        (set(), {Loose("beta"), 2.5, "alpha beta", Loose("beta gamma")}),
+        ({"gamma"}, frozenset({"beta", "delta", "alpha beta"})),
+        (frozenset({"gamma", "nowhere"}), {"ALPHA", "gamma beta"}),
+    ]
+    args = (tokens.keys, tokens.surfaces, tokens.runs, tokens.n_runs)
+    for title_words, entity_keys in cases:
+        for top in (1, 2, 3, 10):
+            fast = kernel.keyword_rank(*args, title_words, entity_keys, top, K._surface)
+            assert fast == K._rank_python(tokens, title_words, entity_keys, top)  # type: ignore[arg-type]
+
+
+def _scan_texts() -> list[str]:
+    """Texts for the fused scan: every code point, random mixes weighted towards what the
+    tokeniser and the stop-word rules treat specially, the same words in a text of each str
+    width (the token cache compares a token across widths), and more distinct words than the
+    cache keeps (it is cleared in the middle of the text)."""
+    rng = random.Random(29)
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    special = list("_’'-.,;:!?()[]\"“”‘—– \n\t\u00a0\u2028") * 20 + list("aZ09éß日٣") * 20
+    words = ["the", "The", "THE", "said", "22nd", "2022", "x", "Mr", "it's", "don’t", "Reid", "reid"]
+    pool = [chr(rng.randrange(0x3000)) for _ in range(400)] + special + [f" {w} " for w in words] * 8
+    texts = [every, *_texts()]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 200))) for _ in range(3000)]
+    texts += ["", "'", " ' ", "can't-stop 'em ' now", "a__b--c’’d-'e'", "2022-23's 22nd", "é" * 7000]
+    base = "Alpha beta, the gamma: 22nd Reid REID reid’s x-ray 2022 ’tis"
+    texts += [base + tail for tail in ("", " é", " —", " 𝔸")]  # one str width each
+    many = [f"w{i}q{chr(0x430 + i % 32)}" for i in range(70_000)]  # past the cache's 64k tokens
+    texts += [" ".join(many), " ".join(many[::-1])]
+    return texts
+
+
+@needs_kernels
+def test_keyword_scan_matches_tokens_and_runs() -> None:
+    """keyword_scan (the fused tokenize) gives what the regex and the Python loop give."""
+    from pipeline.enrich import _keywords as K
+
+    kernel = native.module()
+    assert kernel is not None
+    for text in _scan_texts():
+        want = K._tokenize_python(K._TOKEN.findall(text), True)
+        got = kernel.keyword_scan(text, K._KINDS)
+        assert got == (want.keys, want.surfaces, want.runs, want.n_runs, want.words), text[:80]
+        assert K.tokenize(text, len(text)) == want
+        limit = len(text) // 2  # cut: words is -1 (unless the text is empty)
+        cut = K._tokenize_python(K._TOKEN.findall(text[:limit]), len(text) <= limit)
+        assert K.tokenize(text, limit) == cut
+
+
+@needs_kernels
+def test_keyword_scan_follows_its_memo() -> None:
+    """Kinds come from the memo passed: another memo starts a new cache, and a memo whose
+    __missing__ scans with another one (which takes the cache) still gets its own kinds."""
+    from pipeline.enrich import _keywords as K
+
+    kernel = native.module()
+    assert kernel is not None
+    text = "Alpha beta, the gamma 2022"
+    mine = kernel.keyword_scan(text, K._KINDS)
+    assert mine == (["alpha", "beta", "gamma"], ["Alpha", "beta", "gamma"], [1, 1, 2], 2, 5)
+    other = {"Alpha": None, "beta": "B", "the": "t", "gamma": " ", "2022": "n"}
+    assert kernel.keyword_scan(text, other) == (["B", "t", "n"], ["beta", "the", "2022"], [1, 2, 2], 2, 5)
+    assert kernel.keyword_scan(text, K._KINDS) == mine
+    junk = {tok: "junk" for tok in K._TOKEN.findall(text)}
+
+    class Reentrant(dict[str, "str | None"]):
+        def __missing__(self, tok: str) -> str | None:
+            assert kernel is not None
+            kernel.keyword_scan(text, junk)  # fills the cache from another memo
+            kind = self[tok] = K._KINDS[tok]
+            return kind
+
+    assert kernel.keyword_scan(text, Reentrant()) == mine
+    with pytest.raises(TypeError):
+        kernel.keyword_scan("a b", {"a": 1})  # a kind that is no str or None
+    with pytest.raises(TypeError):
+        kernel.keyword_scan(b"bytes", K._KINDS)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        kernel.keyword_scan("text", [])  # type: ignore[arg-type]
+    with pytest.raises(KeyError):
+        kernel.keyword_scan("words", {})  # a plain dict: no __missing__
 
 
 @needs_kernels
@@ -292,6 +398,51 @@ def test_keyword_ranker_rejects_bad_input() -> None:
         kernel.keyword_rank(["a b"], ["a b"], [1], 1, set(), set(), 5, _surface)
     with pytest.raises(TypeError):
         kernel.keyword_runs(["a", "b"], {"a": 1})  # a kind that is no str or None
+    empty = ([], [], [], 0)
+    assert kernel.keyword_rank_after(*empty, *ok[:4], *ok[4:]) == kernel.keyword_rank(*ok)
+    assert kernel.keyword_rank_after(*ok[:4], *empty, *ok[4:]) == kernel.keyword_rank(*ok)
+    assert kernel.keyword_rank_after(*empty, *empty, set(), set(), 5, _surface) == []
+    with pytest.raises(ValueError, match="out of range"):  # runs are numbered within their part
+        kernel.keyword_rank_after(*ok[:3], 1, ["gamma"], ["gamma"], [2], 1, set(), set(), 5, _surface)
+    with pytest.raises(ValueError, match="length"):
+        kernel.keyword_rank_after(*ok[:4], ["gamma"], [], [1], 1, set(), set(), 5, _surface)
+
+
+@needs_kernels
+def test_keyword_ranker_matches_python_on_real_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tokenize and rank_tokens as the enricher calls them, with the kernels and with the Python
+    twins only: real articles of two shared corpora (texts past the window too), with and
+    without entity names (capitalised phrases of the text, some in other cases and spacing)."""
+    import csv
+
+    from pipeline.enrich import _keywords as K
+    from tests.conftest import shared_path
+
+    with shared_path("data", "ecbplus-dev", "articles.jsonl").open() as f:
+        items = [(d["title"] or "", d["text"] or "") for d in map(json.loads, f)]
+    csv.field_size_limit(1 << 30)
+    with shared_path("data", "allsides", "articles_flat_derived.tsv").open() as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))[:400]
+    items += [(r["title"] or "", r["text"] or "") for r in rows]
+    caps = re.compile(r"[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2}")
+    rng = random.Random(31)
+    compared = 0
+    for title, text in items:
+        found = caps.findall(text)
+        pick = rng.sample(found, min(len(found), 8))
+        names = frozenset([*pick, *(p.upper() for p in pick[:2]), *(f" {p.lower()}  " for p in pick[2:4])])
+        for entity_names in (frozenset(), names):
+            fast = K.tokenize(text, K.text_limit(title))
+            fast_ranked = K.rank_tokens(fast, title, entity_names, 10)
+            with monkeypatch.context() as m:
+                for kernel_name in ("_scan", "_rank_after", "_kernel"):
+                    m.setattr(K, kernel_name, None)
+                m.setattr(K, "_tokens", K._TOKEN.findall)
+                slow = K.tokenize(text, K.text_limit(title))
+                assert K.rank_tokens(slow, title, entity_names, 10) == fast_ranked, title
+            assert fast == slow, title
+            compared += 1
+    assert compared > 1500
 
 
 def test_keyword_keys_never_hold_a_space() -> None:
