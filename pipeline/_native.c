@@ -47,6 +47,7 @@
  *     `_K_FEAT`..`_K_NUM`; a miss calls `make_entry(token)`, `_cache_token`, which fills both and
  *     may clear them) and `numbers` (value -> number feature; a miss calls `make_number(value)`).
  *     The Feature objects are the memos' own. Holds no borrowed reference across a call back.
+ *     Keeps a mirror of the memos between calls (exact: see "the memos' mirror" below).
  * index_near(q, offsets, rows, fp, ts, built, n, masks, max_distance, close_distance, far) -> list
  * index_key_rows(hi, offsets, rows, delta, n_delta, built, key32, ts, fp, q, max_distance,
  *                screen_above, cap) -> list | None
@@ -700,6 +701,14 @@ append_slice(PyObject *out, PyObject *text, Py_ssize_t start, Py_ssize_t end)
     return rc;
 }
 
+/* Py_UNICODE_ISDECIMAL, without the call into the Unicode tables for ASCII (the scan tests every
+ * character that starts no word: 3% of the features kernel's time went to those calls). */
+static inline int
+is_decimal(Py_UCS4 c)
+{
+    return c < 128 ? c >= '0' && c <= '9' : Py_UNICODE_ISDECIMAL(c);
+}
+
 /* The end of the token of `_SPLIT_RE` starting at i, or -1 when none starts there (the scan of
  * split_tokens and of the features kernel). */
 static inline Py_ssize_t
@@ -723,18 +732,18 @@ token_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i)
         }
         return end;
     }
-    if (Py_UNICODE_ISDECIMAL(c)) {
+    if (is_decimal(c)) {
         end = i + 1;
-        while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+        while (end < n && is_decimal(PyUnicode_READ(kind, data, end))) {
             end++;
         }
         while (end + 1 < n) { /* (. or , then digits)* */
             Py_UCS4 sep = PyUnicode_READ(kind, data, end);
-            if (!((sep == '.' || sep == ',') && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end + 1)))) {
+            if (!((sep == '.' || sep == ',') && is_decimal(PyUnicode_READ(kind, data, end + 1)))) {
                 break;
             }
             end += 2;
-            while (end < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, end))) {
+            while (end < n && is_decimal(PyUnicode_READ(kind, data, end))) {
                 end++;
             }
         }
@@ -1875,6 +1884,24 @@ names_in(int kind, const void *data, Py_ssize_t n)
         return NULL;
     }
     for (Py_ssize_t p = 2; p + 1 < n; p++) {
+#if defined(__SSE2__)
+        /* in a 1-byte text, 16 positions at a time to the next capital after a space (the scalar
+         * test below rejects the others on their first character: a byte loop over the whole
+         * text, 8% of the kernel's time on the bench corpus) */
+        if (kind == PyUnicode_1BYTE_KIND && p + 16 < n) {
+            const Py_UCS1 *q = (const Py_UCS1 *)data + p;
+            const __m128i c16 = _mm_loadu_si128((const __m128i *)q);
+            const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(c16, _mm_set1_epi8('A' - 1)),
+                                                _mm_cmplt_epi8(c16, _mm_set1_epi8('Z' + 1)));
+            const __m128i spaced = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(q - 1)), _mm_set1_epi8(' '));
+            const int mask = _mm_movemask_epi8(_mm_and_si128(upper, spaced));
+            if (mask == 0) {
+                p += 15;
+                continue;
+            }
+            p += __builtin_ctz((unsigned)mask);
+        }
+#endif
         Py_UCS4 c = PyUnicode_READ(kind, data, p);
         if (c < 'A' || c > 'Z' || PyUnicode_READ(kind, data, p - 1) != ' ') {
             continue;
@@ -1952,6 +1979,266 @@ token_entry(PyObject *memo, PyObject *make, PyObject *tok)
     return entry;
 }
 
+/* The memos' mirror, kept by the features kernel between its calls: for each short ASCII token
+ * looked up so far, its value in the fast memo, or (when it is not there) its entry in the entries
+ * memo, in a table of 32-byte slots keyed by the token's characters. A token is then found
+ * without making its str, hashing it with SipHash and walking a dict's index, entry and key
+ * object: three misses in the CPU caches for a token not seen lately, which `perf` put at 45% of
+ * the kernel's time (`unicodekeys_lookup_unicode`) on the bench corpus. The slots hold borrowed
+ * pointers to the memos' own objects; the scan prefetches each token's slot a few tokens ahead.
+ *
+ * Exact because the mirror is only used while the memos are the dicts it mirrors, unchanged
+ * since: a dict's `ma_version_tag` (PEP 509) changes at each change to it and is unique among
+ * all dicts ever made, so (dict, version) names one state of one dict; the mirror then holds no
+ * stale slot, and the objects it points to are the memos', alive. Any other change (a clear, a
+ * value replaced, other dicts passed) flushes it at its next use. The one change it follows is
+ * the one the kernel's call back makes on a miss, `_cache_token` adding the token: after a call
+ * back that grew the entries memo by one item and the fast memo by one or none, the mirror takes
+ * the new versions and the token's slot (the call back's contract: it adds that token to the
+ * memos, having maybe cleared them first; a clear leaves fewer items, so it flushes). */
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* PEP 699 deprecates `ma_version_tag` from Python 3.12 on: there the mirror is off (every token
+ * goes to the dicts, as before it) until it is redone with dict watchers. */
+#define FM_ON 0
+#define FM_VERSION(dict) ((uint64_t)0)
+#else
+#define FM_ON 1
+#define FM_VERSION(dict) (((PyDictObject *)(dict))->ma_version_tag)
+#endif
+#define FM_KEY_MAX 24          /* the longest token mirrored */
+#define FM_MIN_SLOTS 4096      /* 128 kB */
+#define FM_MAX_SLOTS (1 << 20) /* 32 MB; the memos are capped at 100,000 tokens (_TOKEN_CACHE_MAX) */
+
+typedef struct {
+    uint64_t w[3]; /* the token's characters, zero-padded (fm_key); w[0] == 0: an empty slot */
+    PyObject *value;
+} fm_slot;
+
+static uint64_t fm_absent_marker;
+#define FM_ABSENT ((PyObject *)&fm_absent_marker)
+/* a slot's value with its lowest bit set: the entries memo's entry (an object's address is even) */
+#define FM_IS_ENTRY(v) (((uintptr_t)(v)&1) != 0)
+#define FM_ENTRY(v) ((PyObject *)((uintptr_t)(v) & ~(uintptr_t)1))
+#define FM_TAG_ENTRY(v) ((PyObject *)((uintptr_t)(v) | 1))
+
+static struct {
+    fm_slot *slots;
+    size_t mask;
+    Py_ssize_t count;
+    PyObject *dict;        /* the fast memo mirrored: compared by address only, no reference held */
+    uint64_t version;      /* its ma_version_tag when the mirror was last in step with it */
+    PyObject *memo;        /* the entries memo (same) */
+    uint64_t memo_version; /* (same) */
+} fm;
+
+static inline uint64_t
+fm_hash(const uint64_t w[3])
+{
+    uint64_t h = (w[0] ^ (w[1] * 0xC2B2AE3D27D4EB4FULL) ^ (w[2] * 0x165667B19E3779F9ULL)) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+/* A token's key (w: its characters, zero-padded; a token holds no NUL) and hash; 0 when it is
+ * not mirrored (too long, or a character past ASCII: the tokens of a 1-byte text have none). The
+ * characters of a 1-byte text are read 8 at a time when 24 of them are there (bytes stored one
+ * by one and read back as words stall the store forwarding: 14% of the kernel's time). */
+static inline int
+fm_key(int kind, const void *data, Py_ssize_t n, Py_ssize_t start, Py_ssize_t end, uint64_t w[3],
+       uint64_t *hash)
+{
+    const Py_ssize_t len = end - start;
+    if (len > FM_KEY_MAX) {
+        return 0;
+    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (kind == PyUnicode_1BYTE_KIND && n - start >= 24) {
+        const Py_UCS1 *p = (const Py_UCS1 *)data + start;
+        for (int k = 0; k < 3; k++) {
+            uint64_t v;
+            memcpy(&v, p + 8 * k, 8);
+            const Py_ssize_t keep = len - 8 * k; /* how many of these 8 are the token's */
+            w[k] = keep >= 8 ? v : keep <= 0 ? 0 : v & ((1ULL << (8 * keep)) - 1);
+        }
+        *hash = fm_hash(w);
+        return 1;
+    }
+#endif
+    uint8_t b[24] = {0};
+    for (Py_ssize_t k = 0; k < len; k++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, start + k);
+        if (c >= 128) {
+            return 0;
+        }
+        b[k] = (uint8_t)c;
+    }
+    memcpy(w, b, 24);
+    *hash = fm_hash(w);
+    return 1;
+}
+
+/* Whether the mirror is in step with the memos (fm_sync without flushing). */
+static inline int
+fm_in_step(PyObject *dict, PyObject *memo)
+{
+    return FM_ON && fm.slots != NULL && fm.dict == dict && fm.version == FM_VERSION(dict) &&
+           fm.memo == memo && fm.memo_version == FM_VERSION(memo);
+}
+
+/* Whether the mirror is in step with the memos (flushed first when it is not); 0 when it has no
+ * table (no memory: the kernel then looks everything up in the dicts). */
+static int
+fm_sync(PyObject *dict, PyObject *memo)
+{
+    if (fm_in_step(dict, memo)) {
+        return 1;
+    }
+    if (!FM_ON) {
+        return 0;
+    }
+    if (fm.slots == NULL || fm.mask + 1 > FM_MIN_SLOTS) { /* back to the smallest table */
+        PyMem_RawFree(fm.slots);
+        fm.slots = PyMem_RawCalloc(FM_MIN_SLOTS, sizeof(fm_slot));
+        fm.mask = FM_MIN_SLOTS - 1;
+    }
+    else {
+        memset(fm.slots, 0, FM_MIN_SLOTS * sizeof(fm_slot));
+    }
+    fm.count = 0;
+    fm.dict = dict;
+    fm.version = FM_VERSION(dict);
+    fm.memo = memo;
+    fm.memo_version = FM_VERSION(memo);
+    return fm.slots != NULL;
+}
+
+/* The slot of key w: its own, or the empty one where it goes. */
+static inline fm_slot *
+fm_find(const uint64_t w[3], uint64_t hash)
+{
+    size_t i = (size_t)hash & fm.mask;
+    for (;;) {
+        fm_slot *s = &fm.slots[i];
+        if (s->w[0] == 0 || (s->w[0] == w[0] && s->w[1] == w[1] && s->w[2] == w[2])) {
+            return s;
+        }
+        i = (i + 1) & fm.mask;
+    }
+}
+
+/* Records `value` for key w (the fast memo's, a tuple; or FM_TAG_ENTRY(the entries memo's entry,
+ * a tuple of 3 or more items) or FM_ABSENT for a token not in the fast memo); the mirror must be
+ * in step.
+ * Growing the table past its limit or out of memory flushes it instead (it is a cache). */
+static void
+fm_store(const uint64_t w[3], uint64_t hash, PyObject *value)
+{
+    if (FM_IS_ENTRY(value) ? !PyTuple_Check(FM_ENTRY(value)) || PyTuple_GET_SIZE(FM_ENTRY(value)) < 3
+                           : value != FM_ABSENT && !PyTuple_Check(value)) {
+        return; /* left to the dict path, which raises */
+    }
+    fm_slot *s = fm_find(w, hash);
+    if (s->w[0] != 0) {
+        s->value = value;
+        return;
+    }
+    if ((size_t)(fm.count + 1) * 3 > (fm.mask + 1) * 2) { /* past 2/3 full: double */
+        const size_t size = (fm.mask + 1) * 2;
+        fm_slot *old = fm.slots, *grown = size <= FM_MAX_SLOTS ? PyMem_RawCalloc(size, sizeof(fm_slot)) : NULL;
+        if (grown == NULL) {
+            fm.dict = NULL; /* flushed at the next fm_sync */
+            return;
+        }
+        const size_t old_size = fm.mask + 1;
+        fm.slots = grown;
+        fm.mask = size - 1;
+        for (size_t k = 0; k < old_size; k++) {
+            if (old[k].w[0] != 0) {
+                *fm_find(old[k].w, fm_hash(old[k].w)) = old[k];
+            }
+        }
+        PyMem_RawFree(old);
+        s = fm_find(w, hash);
+    }
+    memcpy(s->w, w, sizeof(s->w));
+    s->value = value;
+    fm.count++;
+}
+
+/* A token ahead of the kernel's loop: where it is in the text, and its mirror key. */
+typedef struct {
+    Py_ssize_t start, end;
+    uint64_t w[3], hash;
+    int keyed; /* whether the token is mirrored (fm_key) */
+} fm_token;
+
+#define FM_RING 16 /* the queue of tokens ahead (a power of 2) */
+#define FM_AHEAD 12 /* how many tokens ahead the scan runs, their slots prefetched meanwhile */
+
+/* Scans tokens from *i until `queued` tokens are queued after `head` in the ring (or the text
+ * ends), prefetching the mirror slot of each: the slot is in the CPU caches when the loop gets
+ * to its token. Returns the number queued. */
+static inline int
+fm_scan(int kind, const void *data, Py_ssize_t n, Py_ssize_t *i, fm_token *ring, int head, int queued)
+{
+    while (queued < FM_AHEAD && *i < n) {
+        const Py_ssize_t end = token_end(kind, data, n, *i);
+        if (end < 0) {
+            (*i)++;
+            continue;
+        }
+        fm_token *t = &ring[(head + queued) & (FM_RING - 1)];
+        t->start = *i;
+        t->end = end;
+        t->keyed = fm_key(kind, data, n, *i, end, t->w, &t->hash);
+        if (t->keyed && fm.slots != NULL) {
+            __builtin_prefetch(&fm.slots[t->hash & fm.mask]);
+        }
+        queued++;
+        *i = end;
+    }
+    return queued;
+}
+
+/* After the entry of token `tok` was looked up (`token_entry`, which may call back) with the
+ * mirror in step with the memos, of `size` and `memo_size` items then: the token's slot (when `t`,
+ * its key, is given: NULL for a token not mirrored) takes the token's value in the fast memo, or
+ * its entry when it is not there. A call back may add the token to the memos (the contract of
+ * `_cache_token`): when the fast memo grew by one item or not at all and the entries memo by one,
+ * the mirror follows; after any other change it is flushed at its next fm_sync. -1 on an error. */
+static int
+fm_follow(PyObject *dict, PyObject *memo, Py_ssize_t size, Py_ssize_t memo_size, const fm_token *t,
+          PyObject *tok)
+{
+    const uint64_t version = FM_VERSION(dict);
+    const uint64_t memo_version = FM_VERSION(memo);
+    if (fm.dict != dict || fm.memo != memo ||
+        (version != fm.version && PyDict_GET_SIZE(dict) != size + 1) ||
+        (memo_version != fm.memo_version && PyDict_GET_SIZE(memo) != memo_size + 1)) {
+        return 0;
+    }
+    fm.version = version;
+    fm.memo_version = memo_version;
+    if (t == NULL) {
+        return 0;
+    }
+    PyObject *value = PyDict_GetItemWithError(dict, tok);
+    if (value == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        PyObject *entry = PyDict_GetItemWithError(memo, tok);
+        if (entry == NULL && PyErr_Occurred()) {
+            return -1;
+        }
+        value = entry != NULL ? FM_TAG_ENTRY(entry) : FM_ABSENT;
+    }
+    if (fm_in_step(dict, memo)) {
+        fm_store(t->w, t->hash, value);
+    }
+    return 0;
+}
+
 static PyObject *
 article_features(PyObject *self, PyObject *args)
 {
@@ -1970,40 +2257,77 @@ article_features(PyObject *self, PyObject *args)
     if (out == NULL) {
         return NULL;
     }
-    Py_ssize_t i = 0, gap = 0; /* gap: where the text after the previous token starts */
-    while (i < n) {
-        const Py_ssize_t start = i, end = token_end(kind, data, n, i);
-        if (end < 0) {
-            i++;
-            continue;
+    Py_ssize_t i = 0, gap = 0; /* i: where the scan goes on; gap: where the text after the
+                                  previous token starts */
+    fm_token ahead[FM_RING];   /* the next tokens, scanned and their mirror slots prefetched */
+    int head = 0, queued = 0;
+    for (;;) {
+        queued = fm_scan(kind, data, n, &i, ahead, head, queued);
+        if (queued == 0) {
+            break;
         }
+        const fm_token t = ahead[head];
+        head = (head + 1) & (FM_RING - 1);
+        queued--;
+        const Py_ssize_t start = t.start, end = t.end;
         const Py_ssize_t gap_start = gap;
-        i = gap = end;
-        tok = PyUnicode_Substring(text, start, end);
-        if (tok == NULL) {
-            goto error;
-        }
-        if (pending == NULL) { /* a token that always gives the same feature, or none */
-            PyObject *feat = PyDict_GetItemWithError(fast, tok);
-            if (feat != NULL) {
-                if (!PyTuple_Check(feat)) {
-                    PyErr_SetString(PyExc_TypeError, "features: a fast memo value is no tuple");
-                    goto error;
+        gap = end;
+        int absent = 0; /* whether the token is known not to be in the fast memo */
+        if (t.keyed && fm_sync(fast, memo)) { /* the mirror of the memos */
+            const fm_slot *s = fm_find(t.w, t.hash);
+            if (s->w[0] != 0) {
+                PyObject *v = s->value;
+                if (FM_IS_ENTRY(v)) {
+                    entry = FM_ENTRY(v);
+                    Py_INCREF(entry);
                 }
-                if (PyTuple_GET_SIZE(feat) != 0 && PyList_Append(out, feat) < 0) {
-                    goto error;
+                else if (v == FM_ABSENT) {
+                    absent = 1;
                 }
-                Py_CLEAR(tok);
-                continue;
+                else if (pending == NULL) { /* the fast memo's value: a tuple (fm_store) */
+                    if (PyTuple_GET_SIZE(v) != 0 && PyList_Append(out, v) < 0) {
+                        goto error;
+                    }
+                    continue;
+                }
             }
-            if (PyErr_Occurred()) {
+        }
+        if (entry == NULL) {
+            tok = PyUnicode_Substring(text, start, end);
+            if (tok == NULL) {
                 goto error;
             }
-        }
-        entry = token_entry(memo, make_entry, tok);
-        Py_CLEAR(tok);
-        if (entry == NULL) {
-            goto error;
+            if (pending == NULL && !absent) { /* a token that always gives the same feature, or none */
+                PyObject *feat = PyDict_GetItemWithError(fast, tok);
+                if (feat != NULL) {
+                    if (!PyTuple_Check(feat)) {
+                        PyErr_SetString(PyExc_TypeError, "features: a fast memo value is no tuple");
+                        goto error;
+                    }
+                    if (t.keyed && fm_in_step(fast, memo)) {
+                        fm_store(t.w, t.hash, feat);
+                    }
+                    if (PyTuple_GET_SIZE(feat) != 0 && PyList_Append(out, feat) < 0) {
+                        goto error;
+                    }
+                    Py_CLEAR(tok);
+                    continue;
+                }
+                if (PyErr_Occurred()) {
+                    goto error;
+                }
+            }
+            const int in_step = fm_in_step(fast, memo);
+            const Py_ssize_t size = PyDict_GET_SIZE(fast), memo_size = PyDict_GET_SIZE(memo);
+            entry = token_entry(memo, make_entry, tok);
+            if (entry != NULL && in_step &&
+                fm_follow(fast, memo, size, memo_size, t.keyed ? &t : NULL, tok) < 0) {
+                goto error;
+            }
+            Py_CLEAR(tok);
+            if (entry == NULL) {
+                goto error;
+            }
         }
         const long k = PyLong_AsLong(PyTuple_GET_ITEM(entry, 0));
         if (k == -1 && PyErr_Occurred()) {

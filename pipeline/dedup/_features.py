@@ -224,6 +224,9 @@ def _number_feature(value: float) -> Feature:
 
 
 def _cache_token(tok: str) -> tuple[Any, ...]:
+    # The compiled kernel keeps a mirror of the two memos between calls and follows this function's
+    # change to them (the token added, after a clear maybe); any other change to the memos here
+    # would need the kernel's ``fm_follow`` (pipeline/_native.c) changed with it.
     entry = _token_entry(tok)
     if len(_token_cache) >= _TOKEN_CACHE_MAX:
         _token_cache.clear()
@@ -244,7 +247,9 @@ def features(text: str) -> list[Feature]:
     if _features_kernel is None:
         return features_python(text)
     # the compiled twin of ``features_python``: one pass over the tokens with the same memos
-    # (same Feature objects), calling back only on a memo miss
+    # (same Feature objects), calling back only on a memo miss; the memos are looked up in a
+    # mirror the kernel keeps of them while they stay unchanged (no str made per token, one
+    # cache miss instead of three: 82 -> 46 µs per warm bench article)
     return _features_kernel(
         fold(text), _fast_cache, _token_cache, _cache_token, _number_feature_cache, _number_feature
     )

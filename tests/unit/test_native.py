@@ -640,6 +640,86 @@ def test_features_kernel_keeps_no_references(monkeypatch: pytest.MonkeyPatch) ->
     assert grown < 64_000, grown
 
 
+@needs_kernels
+def test_features_kernel_token_keys_at_every_length_kind_and_text_end() -> None:
+    """The kernel's mirror of the memos keys short ASCII tokens by their characters (read 8 at a
+    time in a 1-byte text when 24 are there, one by one otherwise): tokens of 1-30 characters,
+    at the end of the text and just before it, in 1-, 2- and 4-byte texts, cold and warm, give
+    the twin's features (the very same objects once warm)."""
+    rng = random.Random(3)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(k))
+             for k in range(1, 31) for _ in range(3)]  # fmt: skip
+    texts = []
+    for word in words:
+        for tail in ("", " x", " xy.", " 12", " ab cd ef gh ij"):
+            for wide in ("", " é", " ’", " 日本", " 𝔘"):  # 1-, 1-, 2-, 2- and 4-byte texts
+                texts.append(f"Start{wide} said {word}{tail}")
+                texts.append(f"{word}{tail}{wide}")
+    texts += [f"It rose {n} million. {w} {w.lower()}s" for n, w in zip(range(1, 60), words[:59], strict=True)]
+    texts += ["Don’t O’Neill’s rock’n’roll", "a’b " * 20, "x" * 24, "x" * 25, "y" * 23 + " " + "y" * 23]
+    # digits past ASCII (not mirrored) whose low bytes spell ASCII words: U+0661.. -> "abc"
+    texts += ["abc ١٢٣ jkl ४५६ abc ١٢٣ jkl ४५६", "١٢٣ thousand abc", "Abc ١٢٣. Jkl ४५६"]
+    _compare_features(texts, cold_each=True)
+    _compare_features(texts, cold_each=False)
+
+
+@needs_kernels
+def test_features_kernel_sees_the_memos_change_between_calls() -> None:
+    """The mirror the kernel keeps of the memos between calls is used only while they are the
+    same, unchanged dicts: a value replaced, an entry replaced or a copy of the memos passed
+    gives the memos' own objects at once."""
+    _cold_feature_caches()
+    text = "Officials said Tokayev rose early. Tokayev met Alpha."
+    first = F.features(text)
+    assert [f.key for f in first] == ["official", "#tkv", "rose", "ear", "#tkv", "met", "#alph"]
+    assert F.features(text) == first  # warm: from the mirror
+
+    rose = F.Feature("ROSE", 1.0, False)
+    F._fast_cache["rose"] = rose  # a value replaced: the dict keeps its size
+    name = F.Feature("#NAME", 3.0, True)
+    old = F._token_cache["Tokayev"]
+    F._token_cache["Tokayev"] = (old[0], name, *old[2:])  # an entry replaced
+    again = F.features(text)
+    assert again[2] is rose and again[1] is name and again[4] is name
+
+    fast, memo = dict(F._fast_cache), dict(F._token_cache)  # other dicts, equal contents
+    other = F.Feature("OTHER", 1.0, False)
+    fast["early"] = other
+    kernel = native.module()
+    assert kernel is not None
+    found = kernel.features(text, fast, memo, F._cache_token, F._number_feature_cache, F._number_feature)
+    assert found[3] is other and found[2] is rose
+    assert F.features(text)[3] is F._fast_cache["early"] is not other  # back to the module's memos
+    del F._fast_cache["early"]  # a token gone from the fast memo: looked up in the entries
+    assert F.features(text)[3] is F._token_cache["early"][1]
+    _cold_feature_caches()
+
+
+@needs_kernels
+def test_features_kernel_keeps_only_the_memos_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the memos clearing now and then (the cap), a call during which they did not clear
+    returns only objects the memos hold then: the kernel's mirror follows the tokens the call
+    back adds and drops everything when the memos clear, keeping no stale feature."""
+    monkeypatch.setattr(F, "_TOKEN_CACHE_MAX", 300)
+    rng = random.Random(11)
+    sentences = [text for text, _, _ in _generated_texts(40)]
+    texts = [" ".join(rng.sample(sentences, 2))[:400] for _ in range(400)]
+    _cold_feature_caches()
+    checked = 0
+    for text in texts:
+        before = len(F._token_cache)
+        found = F.features(text)
+        if len(F._token_cache) < before:  # cleared during the call: earlier features may predate it
+            continue
+        held = {id(v) for v in F._fast_cache.values()} | {id(v) for v in F._number_feature_cache.values()}
+        held |= {id(e[k]) for e in F._token_cache.values() for k in (1, 2) if len(e) > k}
+        assert all(id(f) in held for f in found), text[:120]
+        assert _rows(found) == _rows(F.features_python(text))
+        checked += 1
+    assert checked > 100 and len(F._token_cache) <= 300
+    _cold_feature_caches()
+
+
 # ------------------------------------------------------------------------- stopword votes
 
 
