@@ -73,7 +73,12 @@ class _StoryState:
     canonical_words: int  # the canonical's words (counted at REWRITE_WORDS for a rewrite)
     canonical_ts: float
     members: list[dict[str, Any]] = field(default_factory=list)
-    enrichments: dict[str, dict[str, Any]] = field(default_factory=dict)  # article id -> per-article
+    # article id -> per-article enrichment: its JSON object, or (added in this process) that
+    # object's JSON as an orjson.Fragment, written verbatim by to_bytes (the same bytes). A story
+    # keeps up to MAX_MERGED_ENRICHMENTS of them in memory; as Fragments they cost no work to
+    # the garbage collector, which otherwise walks their thousands of small dicts and lists on
+    # every full collection, nor to to_bytes on every revision (see StoryAssembler.add).
+    enrichments: dict[str, Any] = field(default_factory=dict)
     last_ts: float = 0.0  # newest published_ts among members, for eviction
 
     def to_bytes(self) -> bytes:
@@ -134,7 +139,10 @@ class _Live:
     def enrichment(self, article_id: str) -> ArticleEnrichment:
         enr = self.decoded.get(article_id)
         if enr is None:
-            enr = self.decoded[article_id] = ArticleEnrichment.from_dict(self.state.enrichments[article_id])
+            doc = self.state.enrichments[article_id]
+            if isinstance(doc, orjson.Fragment):  # (added here, so decoded already: not reached)
+                doc = orjson.loads(orjson.dumps(doc))
+            enr = self.decoded[article_id] = ArticleEnrichment.from_dict(doc)
         return enr
 
     def story(self, check: StoryCheck | None = None) -> dict[str, Any]:
@@ -325,7 +333,10 @@ class StoryAssembler:
             score == state.canonical_words and prepared.published_ts < state.canonical_ts
         )
         if len(state.enrichments) < MAX_MERGED_ENRICHMENTS or more_complete:
-            state.enrichments[art.id] = prepared.enrichment_dict()
+            # serialised once here rather than in every later to_bytes of the state, and no
+            # decoded JSON kept alive for the garbage collector to walk (it takes about a sixth
+            # of the stage's time: bench corpus, 200 -> 166 µs per article without it)
+            state.enrichments[art.id] = orjson.Fragment(orjson.dumps(prepared.enrichment_dict()))
             live.decoded[art.id] = prepared.enrichment
         if more_complete:
             state.canonical, state.canonical_words, state.canonical_ts = version, score, prepared.published_ts
