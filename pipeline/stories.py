@@ -98,6 +98,13 @@ class _Live:
     enrichments) identifies it. ``merge`` has read the first ``merge_fed`` enrichments of that
     set: a new member's is added to it, and only a new canonical merges all anew.
 
+    ``decoded`` holds the enrichments decoded so far. Those in ``redecodable`` (decoded from the
+    very JSON the state holds: a prepared message) are dropped once the merge has read them, and
+    decoded again from the state if a new canonical needs them (equal objects): most never are,
+    and the garbage collector no longer walks them (bench corpus with entities on, story stage
+    373 -> 352 µs per article, median of 5 alternating rounds). One prepared in this process (batch
+    mode) is kept: its scores are not rounded as in its JSON.
+
     What a :data:`StoryCheck` has passed: ``checked_members`` (the first that many of
     ``state.members``, which only grows at its end), ``changed`` (those of them changed in place
     since: see :meth:`changed_member`) and ``checked_merged`` (the merged enrichment object that
@@ -115,6 +122,7 @@ class _Live:
         "merged",
         "merged_key",
         "raw",
+        "redecodable",
         "state",
     )
 
@@ -123,6 +131,7 @@ class _Live:
         self.raw = raw
         self.member_ids = {m["article_id"] for m in state.members}
         self.decoded: dict[str, ArticleEnrichment] = {}
+        self.redecodable: set[str] = set()
         self.merged: dict[str, Any] | None = None
         self.merged_key: tuple[str, int] = ("", -1)
         self.merge: StoryMerge | None = None
@@ -140,7 +149,7 @@ class _Live:
         enr = self.decoded.get(article_id)
         if enr is None:
             doc = self.state.enrichments[article_id]
-            if isinstance(doc, orjson.Fragment):  # (added here, so decoded already: not reached)
+            if isinstance(doc, orjson.Fragment):  # added in this process (see add)
                 doc = orjson.loads(orjson.dumps(doc))
             enr = self.decoded[article_id] = ArticleEnrichment.from_dict(doc)
         return enr
@@ -159,6 +168,8 @@ class _Live:
             for aid in ids[self.merge_fed :]:
                 if aid != canonical_id:
                     merge.add(self.enrichment(aid))
+                    if aid in self.redecodable:
+                        del self.decoded[aid]
             self.merge_fed = len(ids)
             self.merged = merge.result()
             self.merged_key = key
@@ -338,6 +349,8 @@ class StoryAssembler:
             # of the stage's time: bench corpus, 200 -> 166 µs per article without it)
             state.enrichments[art.id] = orjson.Fragment(orjson.dumps(prepared.enrichment_dict()))
             live.decoded[art.id] = prepared.enrichment
+            if prepared.enrichment_doc is not None:
+                live.redecodable.add(art.id)
         if more_complete:
             state.canonical, state.canonical_words, state.canonical_ts = version, score, prepared.published_ts
         state.revision += 1

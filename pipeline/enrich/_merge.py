@@ -131,14 +131,22 @@ class StoryMerge:
         out: list[dict[str, Any]] = []
         for g in self._groups():
             names = g.names
-            name = next((n for n in names if n in canonical_names), None)
-            if name is None:
+            for name in names:  # the first name the canonical has, else the preferred one
+                if name in canonical_names:
+                    break
+            else:
                 name = preferred_name(g, first_seen)
             # the name first, then the others by first appearance (a stable sort, as the key
             # (s != name, first seen) would give)
             variants = [name]
-            variants += sorted([n for n in names if n != name], key=by_first)
-            country = next((countries[n] for n in variants if n in countries), None)
+            if len(names) > 1:
+                variants += sorted([n for n in names if n != name], key=by_first)
+            country = None
+            if countries:
+                for n in variants:
+                    if n in countries:
+                        country = countries[n]
+                        break
             out.append(
                 {
                     "name": name,

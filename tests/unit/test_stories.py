@@ -296,25 +296,30 @@ def test_a_signature_that_is_no_base64_ascii_is_computed_again(processor: Proces
     assert PreparedArticle.from_doc(bad).signature == a.signature
 
 
+@pytest.mark.parametrize("from_messages", [False, True])
 def test_a_state_read_from_the_table_continues_as_the_cached_one(
-    processor: Processor, monkeypatch: pytest.MonkeyPatch
+    processor: Processor, monkeypatch: pytest.MonkeyPatch, from_messages: bool
 ) -> None:
     """The states hold the enrichments added in this process as serialised JSON (Fragments); a
     state read back from the table holds them decoded. Both write the same bytes, and a story
     continued from the table (a restart after each article) emits what the cached one does,
-    through changes of canonical (the merge read again from the decoded enrichments)."""
+    through changes of canonical (the merge read again from the decoded enrichments; from
+    prepared messages, the cached story decodes them again from its Fragments)."""
     import pipeline.stories
     from pipeline.stories import _StoryState
 
     monkeypatch.setattr(pipeline.stories, "now_rfc3339", lambda: "2026-03-03T12:00:00.000Z")
     settings = Settings(entities=True)
     proc = Processor(settings)
-    docs = [doc("a", FERRY), doc("b", FERRY + EXTRA), doc("c", FERRY), doc("d", OTHER)]
-    docs.append(doc("e", FERRY + EXTRA))
+    docs = [doc("a", FERRY), doc("c", FERRY), doc("b", FERRY + EXTRA), doc("d", OTHER)]
+    docs.append(doc("e", FERRY + EXTRA))  # c is merged, then merged again for canonical b
     msgs = [RawMessage(orjson.dumps(d), None, "t", 0, i) for i, d in enumerate(docs)]
     prepared = [p for _, p in proc.prepare_batch(msgs)[0]]
+    if from_messages:  # as the worker gets them: decoded from the prepared topic
+        prepared = [PreparedArticle.from_bytes(p.to_bytes()) for p in prepared]
     cached = StoryStage(settings, entries={}, stories={})
     expected = [orjson.dumps(cached.assemble(p)) for p in prepared]
+    assert len({orjson.loads(s)["canonical"]["article_id"] for s in expected}) == 3  # a, b, then d
     entries: dict[str, bytes] = {}
     stories: dict[str, bytes] = {}
     got = [orjson.dumps(StoryStage(settings, entries=entries, stories=stories).assemble(p)) for p in prepared]
