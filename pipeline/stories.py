@@ -73,7 +73,12 @@ class _StoryState:
     canonical_words: int  # the canonical's words (counted at REWRITE_WORDS for a rewrite)
     canonical_ts: float
     members: list[dict[str, Any]] = field(default_factory=list)
-    enrichments: dict[str, dict[str, Any]] = field(default_factory=dict)  # article id -> per-article
+    # article id -> per-article enrichment: its JSON object, or (added in this process) that
+    # object's JSON as an orjson.Fragment, written verbatim by to_bytes (the same bytes). A story
+    # keeps up to MAX_MERGED_ENRICHMENTS of them in memory; as Fragments they cost no work to
+    # the garbage collector, which otherwise walks their thousands of small dicts and lists on
+    # every full collection, nor to to_bytes on every revision (see StoryAssembler.add).
+    enrichments: dict[str, Any] = field(default_factory=dict)
     last_ts: float = 0.0  # newest published_ts among members, for eviction
 
     def to_bytes(self) -> bytes:
@@ -93,6 +98,13 @@ class _Live:
     enrichments) identifies it. ``merge`` has read the first ``merge_fed`` enrichments of that
     set: a new member's is added to it, and only a new canonical merges all anew.
 
+    ``decoded`` holds the enrichments decoded so far. Those in ``redecodable`` (decoded from the
+    very JSON the state holds: a prepared message) are dropped once the merge has read them, and
+    decoded again from the state if a new canonical needs them (equal objects): most never are,
+    and the garbage collector no longer walks them (bench corpus with entities on, story stage
+    373 -> 352 µs per article, median of 5 alternating rounds). One prepared in this process (batch
+    mode) is kept: its scores are not rounded as in its JSON.
+
     What a :data:`StoryCheck` has passed: ``checked_members`` (the first that many of
     ``state.members``, which only grows at its end), ``changed`` (those of them changed in place
     since: see :meth:`changed_member`) and ``checked_merged`` (the merged enrichment object that
@@ -110,6 +122,7 @@ class _Live:
         "merged",
         "merged_key",
         "raw",
+        "redecodable",
         "state",
     )
 
@@ -118,6 +131,7 @@ class _Live:
         self.raw = raw
         self.member_ids = {m["article_id"] for m in state.members}
         self.decoded: dict[str, ArticleEnrichment] = {}
+        self.redecodable: set[str] = set()
         self.merged: dict[str, Any] | None = None
         self.merged_key: tuple[str, int] = ("", -1)
         self.merge: StoryMerge | None = None
@@ -134,7 +148,10 @@ class _Live:
     def enrichment(self, article_id: str) -> ArticleEnrichment:
         enr = self.decoded.get(article_id)
         if enr is None:
-            enr = self.decoded[article_id] = ArticleEnrichment.from_dict(self.state.enrichments[article_id])
+            doc = self.state.enrichments[article_id]
+            if isinstance(doc, orjson.Fragment):  # added in this process (see add)
+                doc = orjson.loads(orjson.dumps(doc))
+            enr = self.decoded[article_id] = ArticleEnrichment.from_dict(doc)
         return enr
 
     def story(self, check: StoryCheck | None = None) -> dict[str, Any]:
@@ -151,6 +168,8 @@ class _Live:
             for aid in ids[self.merge_fed :]:
                 if aid != canonical_id:
                     merge.add(self.enrichment(aid))
+                    if aid in self.redecodable:
+                        del self.decoded[aid]
             self.merge_fed = len(ids)
             self.merged = merge.result()
             self.merged_key = key
@@ -325,8 +344,13 @@ class StoryAssembler:
             score == state.canonical_words and prepared.published_ts < state.canonical_ts
         )
         if len(state.enrichments) < MAX_MERGED_ENRICHMENTS or more_complete:
-            state.enrichments[art.id] = prepared.enrichment_dict()
+            # serialised once here rather than in every later to_bytes of the state, and no
+            # decoded JSON kept alive for the garbage collector to walk (it takes about a sixth
+            # of the stage's time: bench corpus, 200 -> 166 µs per article without it)
+            state.enrichments[art.id] = orjson.Fragment(orjson.dumps(prepared.enrichment_dict()))
             live.decoded[art.id] = prepared.enrichment
+            if prepared.enrichment_doc is not None:
+                live.redecodable.add(art.id)
         if more_complete:
             state.canonical, state.canonical_words, state.canonical_ts = version, score, prepared.published_ts
         state.revision += 1

@@ -40,6 +40,7 @@ import struct
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from types import ModuleType
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -533,17 +534,15 @@ class DedupIndex:
         """
         cfg = self.config
         h = _ENTRY_HEAD.size
-        kept: list[int] = []
-        values: list[bytes] = []
-        parts: list[bytes] = []
         get = self.entries.get
         ids = self._ids
-        for row in rows:
-            value = get(ids[row])
-            if value is not None:
-                kept.append(row)
-                values.append(value)
-                parts.append(value[h - _PAD : h + SIGNATURE_SIZE])
+        found_values = [get(ids[row]) for row in rows]
+        kept: list[int] = rows
+        values = cast("list[bytes]", found_values)  # no None in it (below)
+        if None in found_values:  # rows whose entry is gone (entries and memory disagree)
+            kept = [row for row, value in zip(rows, found_values, strict=True) if value is not None]
+            values = [value for value in found_values if value is not None]
+        parts = [value[h - _PAD : h + SIGNATURE_SIZE] for value in values]
         n = len(kept)
         if not n:
             return

@@ -218,6 +218,20 @@ def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lamb
 
     A one-word item typed "place" may still join a person as a surname when ``known_place``
     says its name is no known place (the model often tags surnames as GPE).
+
+    An item that joins no other is returned itself, not a copy: the result is to be read, not
+    changed (see :func:`join_groups`).
+    """
+    return join_groups(items, item_roots(items, [it.main_type() for it in items], known_place))
+
+
+def item_roots(
+    items: Sequence[Item], types: Sequence[EntityType], known_place: Callable[[str], bool] = lambda _s: True
+) -> list[int]:
+    """The grouping of :func:`group_items`: for each item, the index of the first item of its
+    group. ``types`` are the items' ``main_type()``. It depends only on the items' sets of
+    names, on ``types`` and on ``known_place`` (not on counts, offsets or order of appearance),
+    so a caller whose items keep their names may keep it while the types stay the same.
     """
     n = len(items)
     parent = list(range(n))
@@ -233,7 +247,6 @@ def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lamb
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)
 
-    types = [it.main_type() for it in items]
     # Variants share a transliteration key and acronyms equal their long form's initials, so only
     # items sharing a key or an initials string are compared (same result as all pairs, O(n)).
     by_key: dict[str, list[tuple[int, str]]] = {}
@@ -281,19 +294,39 @@ def group_items(items: Sequence[Item], known_place: Callable[[str], bool] = lamb
         }
         if len(roots) == 1:
             union(next(iter(roots)), j)
+    # union keeps the smaller root, so every group's root is its first item
+    return [find(i) for i in range(n)]
+
+
+_BY_FIRST = attrgetter("first")
+_BY_COUNT = attrgetter("count")
+
+
+def join_groups(items: Sequence[Item], roots: Sequence[int]) -> list[Item]:
+    """The groups of ``items`` given by ``roots`` (see :func:`item_roots`), each summed over its
+    items in order, sorted by count (descending) then first appearance.
+
+    A group of one item is that item itself (most are: copying its counters cost a third of the
+    story stage's grouping, bench corpus with entities on); a group of several is a new Item.
+    """
     groups: dict[int, Item] = {}
     for i, it in enumerate(items):
-        root = find(i)
-        g = groups.get(root)
-        if g is None:
-            groups[root] = Item(_counter(it.names), _counter(it.types), list(it.offsets), it.count, it.first)
-        else:
-            g.names.update(it.names)
-            g.types.update(it.types)
-            g.offsets.extend(it.offsets)
-            g.count += it.count
-            g.first = min(g.first, it.first)
-    return sorted(groups.values(), key=lambda g: (-g.count, g.first))
+        root = roots[i]
+        if root == i:
+            groups[i] = it
+            continue
+        g = groups[root]
+        if g is items[root]:  # a second item joins: sum into a copy
+            g = groups[root] = Item(_counter(g.names), _counter(g.types), list(g.offsets), g.count, g.first)
+        g.names.update(it.names)
+        g.types.update(it.types)
+        g.offsets.extend(it.offsets)
+        g.count += it.count
+        g.first = min(g.first, it.first)
+    # by (-count, first): two stable sorts on C keys instead of one on a Python tuple key
+    out = sorted(groups.values(), key=_BY_FIRST)
+    out.sort(key=_BY_COUNT, reverse=True)
+    return out
 
 
 def preferred_name(item: Item, first_seen: dict[str, int]) -> str:
@@ -349,7 +382,9 @@ def _commonest(counts: Counter[EntityType]) -> EntityType:
 
 
 def _counter(counts: dict[_K, int]) -> Counter[_K]:
-    """A Counter holding ``counts`` (filled at C speed; ``Counter(mapping)`` loops in Python)."""
-    out: Counter[_K] = Counter()
+    """A Counter holding ``counts`` (filled at C speed; ``Counter(mapping)`` loops in Python,
+    and even ``Counter()`` runs ``__init__`` and ``update`` in Python: a Counter has no state
+    besides its items, so the bare dict made by ``__new__`` is an empty Counter)."""
+    out: Counter[_K] = Counter.__new__(Counter)
     dict.update(out, counts)
     return out

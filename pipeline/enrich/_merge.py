@@ -18,11 +18,10 @@ reading only the new member's enrichment (the result is the same as merging all 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.enrich._entities import Item, group_items, preferred_name
+from pipeline.enrich._entities import Item, _counter, item_roots, join_groups, preferred_name
 from pipeline.enrich._types import ArticleEnrichment, Entity, EntityType
 
 SCHEMA_ID = "https://schemas.news-pipeline.dev/enrichment/v1.json"
@@ -51,6 +50,14 @@ class StoryMerge:
         self._kw_scores: dict[str, float] = {}
         self._kw_surface: dict[str, str] = {}
         self._kw_limit = 0
+        # the items' main types, and their grouping (item_roots) for the first ``_grouped`` items.
+        # Neither changes once an item is listed: its names are fixed (the key of ``_same``), and
+        # its type votes only grow at the one type it was listed with (also in the key), which a
+        # Counter of one key always names as its main type. A member that brings no new entity (a
+        # copy) then costs no regrouping.
+        self._types: list[EntityType] = []
+        self._roots: list[int] = []
+        self._grouped = 0
         self._dates = [{"text": d.text, "date": d.date, "offset": d.offset} for d in canonical.dates]
         self._seen_days = {d.date for d in canonical.dates}
         self._read(canonical, canonical=True)
@@ -81,12 +88,12 @@ class StoryMerge:
                 if canonical:
                     known.offsets.extend(ent.offsets)
             else:
-                weights = Counter(dict.fromkeys(ent.variants, 1))
+                weights = _counter(dict.fromkeys(ent.variants, 1))
                 weights[ent.name] += 1
                 order = len(items)
                 item = Item(
                     names=weights,
-                    types=Counter({etype: ent.count}),
+                    types=_counter({etype: ent.count}),
                     offsets=list(ent.offsets) if canonical else [],
                     count=ent.count,
                     first=order,
@@ -107,32 +114,61 @@ class StoryMerge:
             self._kw_scores[key_text] = self._kw_scores.get(key_text, 0.0) + k.score
         self._kw_limit = max(self._kw_limit, len(enr.keywords))
 
-    def entities(self) -> list[Entity]:
+    def _groups(self) -> list[Item]:
+        """``group_items(self._items)``, regrouping only when an item is new."""
+        items, types = self._items, self._types
+        if len(items) != self._grouped:
+            types.extend([it.main_type() for it in items[len(types) :]])
+            self._roots = item_roots(items, types)
+            self._grouped = len(items)
+        return join_groups(items, self._roots)
+
+    def entity_dicts(self) -> list[dict[str, Any]]:
+        """``[e.to_dict() for e in self.entities()]``, built directly."""
         canonical_names, first_seen, countries = self._canonical_names, self._first_seen, self._countries_of
-        out: list[Entity] = []
-        for g in group_items(self._items):
-            in_canonical = [n for n in g.names if n in canonical_names]
-            name = in_canonical[0] if in_canonical else preferred_name(g, first_seen)
-            variants = sorted(g.names, key=lambda s: (s != name, first_seen.get(s, 1 << 30)))
-            country = next((countries[n] for n in variants if n in countries), None)
+        by_first = first_seen.__getitem__  # every name of an item is in first_seen
+        items, types = self._items, self._types
+        out: list[dict[str, Any]] = []
+        for g in self._groups():
+            names = g.names
+            for name in names:  # the first name the canonical has, else the preferred one
+                if name in canonical_names:
+                    break
+            else:
+                name = preferred_name(g, first_seen)
+            # the name first, then the others by first appearance (a stable sort, as the key
+            # (s != name, first seen) would give)
+            variants = [name]
+            if len(names) > 1:
+                variants += sorted([n for n in names if n != name], key=by_first)
+            country = None
+            if countries:
+                for n in variants:
+                    if n in countries:
+                        country = countries[n]
+                        break
             out.append(
-                Entity(
-                    name=name,
-                    type=g.main_type(),
-                    variants=tuple(variants),
-                    offsets=tuple(sorted(g.offsets)),
-                    count=g.count,
-                    country=country,
-                )
+                {
+                    "name": name,
+                    # an item alone in its group (first = its index): its type is known
+                    "type": types[g.first] if items[g.first] is g else g.main_type(),
+                    "count": g.count,
+                    "variants": variants,
+                    "offsets": [list(o) for o in sorted(g.offsets)],
+                    "country": country,
+                }
             )
         return out
+
+    def entities(self) -> list[Entity]:
+        return [Entity.from_dict(d) for d in self.entity_dicts()]
 
     def result(self) -> dict[str, Any]:
         canonical, n = self.canonical, self.members
         ranked = sorted(self._kw_scores.items(), key=lambda kv: (-kv[1], kv[0]))[: self._kw_limit]
         return {
             "language": {"code": canonical.language, "confidence": round(canonical.language_confidence, 4)},
-            "entities": [e.to_dict() for e in self.entities()],
+            "entities": self.entity_dicts(),
             "places": list(self._places.values()),
             "countries": list(self._countries),
             "keywords": [{"text": self._kw_surface[k], "score": round(s / n, 4)} for k, s in ranked],

@@ -81,7 +81,7 @@ class Entity:
             type=d["type"],
             count=int(d["count"]),
             variants=tuple(d.get("variants") or ()),
-            offsets=tuple((int(s), int(e)) for s, e in d.get("offsets") or ()),
+            offsets=tuple([(int(s), int(e)) for s, e in d.get("offsets") or ()]),
             country=d.get("country"),
         )
 
@@ -154,11 +154,12 @@ class ArticleEnrichment:
             article_id=d["article_id"],
             language=lang.get("code"),
             language_confidence=float(lang.get("confidence") or 0.0),
-            entities=tuple(Entity.from_dict(e) for e in d.get("entities") or ()),
-            places=tuple(Place(p["name"], p.get("country_code"), p["kind"]) for p in d.get("places") or ()),
+            # list comprehensions, not generators: the same items, built faster
+            entities=tuple([Entity.from_dict(e) for e in d.get("entities") or ()]),
+            places=tuple([Place(p["name"], p.get("country_code"), p["kind"]) for p in d.get("places") or ()]),
             countries=tuple(d.get("countries") or ()),
-            keywords=tuple(Keyword(k["text"], float(k["score"])) for k in d.get("keywords") or ()),
-            dates=tuple(DateMention(x["text"], x["date"], x.get("offset")) for x in d.get("dates") or ()),
+            keywords=tuple([Keyword(k["text"], float(k["score"])) for k in d.get("keywords") or ()]),
+            dates=tuple([DateMention(x["text"], x["date"], x.get("offset")) for x in d.get("dates") or ()]),
             summary=d.get("summary") or "",
             word_count=int(d.get("word_count") or 0),
             reading_time_minutes=int(d.get("reading_time_minutes") or 0),

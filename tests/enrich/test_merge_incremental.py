@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 
 import orjson
 
 from pipeline.enrich import Enricher, StoryMerge, merge_enrichment
+from pipeline.enrich._entities import Item, group_items, item_roots, join_groups, preferred_name
+from pipeline.enrich._types import Entity, EntityType
 from pipeline.records import CleanedArticle
 from pipeline.stories import StoryAssembler
 
@@ -64,3 +67,72 @@ def test_story_revisions_equal_a_fresh_merge_when_the_canonical_changes() -> Non
         others = [enrichments[a] for a in enrichments if a != canonical]
         fresh = merge_enrichment(enrichments[canonical], others)
         assert orjson.dumps(story["enrichment"]) == orjson.dumps(fresh)
+
+
+def _reference_join(items: list[Item], roots: list[int]) -> list[Item]:
+    """Groups summed into copies and sorted with one tuple key (what join_groups must equal)."""
+    groups: dict[int, Item] = {}
+    for i, it in enumerate(items):
+        g = groups.get(roots[i])
+        if g is None:
+            g = Item(Counter(it.names), Counter(it.types), list(it.offsets), it.count, it.first)
+            groups[roots[i]] = g
+        else:
+            g.names.update(it.names)
+            g.types.update(it.types)
+            g.offsets.extend(it.offsets)
+            g.count += it.count
+            g.first = min(g.first, it.first)
+    return sorted(groups.values(), key=lambda g: (-g.count, g.first))
+
+
+def _shape(groups: list[Item]) -> list[tuple[object, ...]]:
+    return [(list(g.names.items()), list(g.types.items()), g.offsets, g.count, g.first) for g in groups]
+
+
+def test_join_groups_equals_summing_copies_and_leaves_the_items_alone() -> None:
+    names = ["Kassym-Jomart Tokayev", "Tokayev", "Tokaev", "UNDP", "United Nations Development Programme"]
+    names += ["Aktau", "Astana", "Aliyev", "Ilham Aliyev", "SOCAR", "Baku", "Nurtleu", "Murat Nurtleu"]
+    types: list[EntityType] = ["person", "organization", "place", "other"]
+    rng = random.Random(11)
+    for _ in range(300):
+        items = []
+        for order in range(rng.randint(0, 12)):
+            spellings = rng.sample(names, rng.randint(1, 3))
+            items.append(Item(Counter({s: rng.randint(1, 3) for s in spellings}),
+                              Counter({rng.choice(types): rng.randint(1, 4)}),
+                              [(rng.randint(0, 99), rng.randint(100, 200)) for _ in range(rng.randint(0, 3))],
+                              rng.randint(1, 3), order if rng.random() < 0.8 else 0))  # fmt: skip
+        before = _shape(items)
+        roots = item_roots(items, [it.main_type() for it in items])
+        assert _shape(join_groups(items, roots)) == _shape(_reference_join(items, roots))
+        assert _shape(group_items(items)) == _shape(_reference_join(items, roots))
+        assert _shape(items) == before
+
+
+def _reference_entities(merge: StoryMerge) -> list[dict[str, object]]:
+    """The merged entities as StoryMerge.entities built them before entity_dicts."""
+    first_seen, countries = merge._first_seen, merge._countries_of
+    out = []
+    for g in group_items(merge._items):
+        in_canonical = [n for n in g.names if n in merge._canonical_names]
+        name = in_canonical[0] if in_canonical else preferred_name(g, first_seen)
+        variants = sorted(g.names, key=lambda s: (s != name, first_seen.get(s, 1 << 30)))
+        country = next((countries[n] for n in variants if n in countries), None)
+        entity = Entity(name, g.main_type(), tuple(variants), tuple(sorted(g.offsets)), g.count, country)
+        out.append(entity.to_dict())
+    return out
+
+
+def test_entity_dicts_equal_the_entities_built_anew_at_every_step(enricher: Enricher) -> None:
+    """The grouping kept between steps (regrouped only when an item is new) gives what grouping
+    all items anew gives, as members of all kinds join."""
+    pool = [enricher.enrich(_article(f"t{i}", t)) for i, t in enumerate(TEXTS)]
+    rng = random.Random(3)
+    for trial in range(30):
+        members = [dataclasses.replace(rng.choice(pool), article_id=f"m{trial}-{k}") for k in range(12)]
+        merge = StoryMerge(members[0])
+        for member in members[1:]:
+            merge.add(member)
+            assert merge.entity_dicts() == _reference_entities(merge)
+            assert [e.to_dict() for e in merge.entities()] == _reference_entities(merge)

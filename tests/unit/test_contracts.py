@@ -130,3 +130,35 @@ def test_reason_codes_match_the_schema() -> None:
 
     schema = json.loads((SCHEMA_DIR / "dead_letter.schema.json").read_text())
     assert set(schema["properties"]["reason"]["enum"]) == set(errors.REASON_CODES)
+
+
+@pytest.mark.parametrize(
+    "ns",
+    [0, 999_999_999, 1_000_000_000, 1_709_251_199_999_999_999, 1_709_251_200_000_000_000,
+     1_772_539_200_123_456_789, 4_102_444_799_999_999_000],
+)  # fmt: skip
+def test_now_is_the_datetime_isoformat_of_the_same_clock(monkeypatch: pytest.MonkeyPatch, ns: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline import contracts as module
+
+    monkeypatch.setattr(module.time, "time_ns", lambda: ns)
+    expected = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)).isoformat(
+        timespec="milliseconds"
+    )
+    assert module.now_rfc3339() == expected.replace("+00:00", "Z")
+    monkeypatch.setattr(module.time, "time_ns", lambda: ns + 1_000_000)  # the next millisecond
+    later = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=(ns + 1_000_000) // 1000)
+    assert module.now_rfc3339() == later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_now_follows_the_clock() -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.contracts import now_rfc3339
+
+    for _ in range(200):
+        before = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        now = now_rfc3339()
+        after = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        assert before <= now <= after and parse_rfc3339(now) is not None

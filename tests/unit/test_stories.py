@@ -271,3 +271,63 @@ def test_deploy_with_another_signature_format(processor: Processor) -> None:
     story = restarted.assemble(b)
     assert story is not None and [m["article_id"] for m in story["members"]] == ["a", "b"]
     assert "legacy" not in entries
+
+
+@pytest.mark.parametrize("encoded", [5, None, ["AAAA"]])
+def test_a_signature_of_the_wrong_type_fails_as_b64decode_fails(processor: Processor, encoded: Any) -> None:
+    """A str goes straight to binascii; anything else keeps b64decode's own error (the dead letter
+    names it)."""
+    import base64
+
+    [a] = prepare(processor, doc("a", FERRY))
+    bad = orjson.loads(a.to_bytes())
+    bad["signature"] = encoded
+    with pytest.raises(TypeError) as expected:
+        base64.b64decode(encoded)
+    with pytest.raises(TypeError) as got:
+        PreparedArticle.from_doc(bad)
+    assert str(got.value) == str(expected.value)
+
+
+def test_a_signature_that_is_no_base64_ascii_is_computed_again(processor: Processor) -> None:
+    [a] = prepare(processor, doc("a", FERRY))
+    bad = orjson.loads(a.to_bytes())
+    bad["signature"] = "é" + bad["signature"]
+    assert PreparedArticle.from_doc(bad).signature == a.signature
+
+
+@pytest.mark.parametrize("from_messages", [False, True])
+def test_a_state_read_from_the_table_continues_as_the_cached_one(
+    processor: Processor, monkeypatch: pytest.MonkeyPatch, from_messages: bool
+) -> None:
+    """The states hold the enrichments added in this process as serialised JSON (Fragments); a
+    state read back from the table holds them decoded. Both write the same bytes, and a story
+    continued from the table (a restart after each article) emits what the cached one does,
+    through changes of canonical (the merge read again from the decoded enrichments; from
+    prepared messages, the cached story decodes them again from its Fragments)."""
+    import pipeline.stories
+    from pipeline.stories import _StoryState
+
+    monkeypatch.setattr(pipeline.stories, "now_rfc3339", lambda: "2026-03-03T12:00:00.000Z")
+    settings = Settings(entities=True)
+    proc = Processor(settings)
+    docs = [doc("a", FERRY), doc("c", FERRY), doc("b", FERRY + EXTRA), doc("d", OTHER)]
+    docs.append(doc("e", FERRY + EXTRA))  # c is merged, then merged again for canonical b
+    msgs = [RawMessage(orjson.dumps(d), None, "t", 0, i) for i, d in enumerate(docs)]
+    prepared = [p for _, p in proc.prepare_batch(msgs)[0]]
+    if from_messages:  # as the worker gets them: decoded from the prepared topic
+        prepared = [PreparedArticle.from_bytes(p.to_bytes()) for p in prepared]
+    cached = StoryStage(settings, entries={}, stories={})
+    expected = [orjson.dumps(cached.assemble(p)) for p in prepared]
+    assert len({orjson.loads(s)["canonical"]["article_id"] for s in expected}) == 3  # a, b, then d
+    entries: dict[str, bytes] = {}
+    stories: dict[str, bytes] = {}
+    got = [orjson.dumps(StoryStage(settings, entries=entries, stories=stories).assemble(p)) for p in prepared]
+    assert got == expected
+    assert stories == cached.assembler.stories
+    by_id = {p.article.id: p.enrichment.to_dict() for p in prepared}
+    for raw in stories.values():
+        state = _StoryState.from_bytes(raw)
+        assert state.to_bytes() == raw and all(isinstance(e, dict) for e in state.enrichments.values())
+        for aid, enrichment in state.enrichments.items():  # each as its article's, keys in order
+            assert list(enrichment.items()) == list(by_id[aid].items())
