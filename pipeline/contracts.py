@@ -177,7 +177,7 @@ def schema_digest(schema: Any) -> str:
 
 # The digests of the story and enrichment schemas that the *_surely_valid checks were written
 # for: with other schemas, the story check uses the compiled validators alone (and
-# tests/unit/test_story_check.py fails, to have the checks and these digests brought up to date).
+# tests/unit/test_story_sure.py fails, to have the checks and these digests brought up to date).
 SURE_DIGESTS = (
     "beb6daa05640ec51e756526ec61cef8f75c002d16136ee52d428492ef96c6a8d",
     "c3c224e2934f90a4b1582907f3a16652920373325608a7409beed58415086347",
