@@ -509,9 +509,24 @@ def _raw_message(event: EventT) -> RawMessage:
     return RawMessage(value=m.value, key=m.key, topic=m.topic, partition=m.partition, offset=m.offset)
 
 
+# Young objects allocated between two young collections (Python's default is 700). A story or a
+# prepared batch allocates thousands of short-lived dicts and lists, so at 700 the collector ran
+# many times per article. One worker, 3,000 articles, entities off, four alternating rounds
+# (twelfth session): worker CPU per article 1.25 ms median against 1.31 ms at the default, 770
+# against 738 articles/s. The older generations keep Python's default ratios (10, 10).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_gc() -> None:
+    """The collector thresholds of a worker process (see GC_YOUNG_THRESHOLD)."""
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+
+
 def run_worker(settings: Settings) -> None:
     """Run a worker until SIGINT/SIGTERM (blocking)."""
     from pipeline import native
+
+    tune_gc()
 
     (log.info if native.available() else log.warning)("stages: %s", native.status())
     if settings.check_end_offsets:
