@@ -13,13 +13,6 @@
  *     with how often each was seen (float32, as bytes): what Counter(found) gives, in its order.
  *     nextmove: buffer of uint32; rowbase, output: buffers of int32 (one per state).
  *
- * fingerprint(feats, key_hashes, positions, log1) -> tuple | None
- *     The numeric core of `pipeline.dedup._fingerprint` for n >= 3 features ((key, weight, ...)
- *     tuples): what `aggregate` and then `sketch`, `bottom_k` and `smallest32` compute with numpy
- *     (see `pipeline.dedup._fingerprint.fingerprint_parts` for the order of the results). Key
- *     hashes come from the memo dict `key_hashes`; None when a key is not in it yet (the caller
- *     hashes the keys, which fills the memo, and calls again).
- *
  * keyword_tokens(text) -> list[str]
  *     What `pipeline.enrich._keywords._TOKEN.findall(text)` returns: words (runs of alphanumeric
  *     characters joined by runs of "_", apostrophes or hyphens), the run-breaking punctuation
@@ -63,9 +56,11 @@
  *     dedup index kernels).
  *
  * signature_parts(feats, positions, log1) -> tuple
- *     What `fingerprint` returns for n >= 3 features, then `name_order`'s (order, order_count,
- *     names_key) and the lead key (`pipeline.dedup._signature.feature_parts`), with the key
- *     hashes computed here (xxh64, seed 0x5EED) rather than read from the memo.
+ *     For n >= 3 features ((key, weight, ...) tuples): the 12 items of
+ *     `pipeline.dedup._fingerprint.fingerprint_parts` (`aggregate`, then `sketch`, `bottom_k`
+ *     and `smallest32`), then `name_order`'s (order, order_count, names_key) and the lead key
+ *     (`pipeline.dedup._signature.feature_parts`), with the key hashes computed here (xxh64,
+ *     seed 0x5EED).
  * words_hash(s) -> int
  *     xxh64 of the UTF-8 of " ".join(re.findall(r"\w+", s)) (`_signature.body_hash`).
  * xxh64(data, seed=0) -> int
@@ -278,7 +273,7 @@ typedef struct {
 
 /* LSD radix sort of v[0..n) by the 8-bit digits of a 64-bit key (tmp: n more slots), stable; a
  * pass whose digit is the same for every element is skipped, and short runs use insertion.
- * Defined for plain hashes and for (hash, weight) pairs sorted by hash. */
+ * Defined for (hash, weight) pairs sorted by hash. */
 #define DEFINE_RADIX(NAME, T, KEY)                                                             \
     static void NAME(T *v, T *tmp, Py_ssize_t n)                                               \
     {                                                                                          \
@@ -322,27 +317,8 @@ typedef struct {
         }                                                                                      \
     }
 
-#define KEY_SELF(x) (x)
 #define KEY_HASH(x) ((x).h)
-DEFINE_RADIX(radix_u64, uint64_t, KEY_SELF)
 DEFINE_RADIX(radix_hw, hw_t, KEY_HASH)
-
-/* sort v[0..n) and keep each value once; returns the new length */
-static Py_ssize_t
-distinct_u64(uint64_t *v, uint64_t *tmp, Py_ssize_t n)
-{
-    if (n < 2) {
-        return n;
-    }
-    radix_u64(v, tmp, n);
-    Py_ssize_t m = 1;
-    for (Py_ssize_t i = 1; i < n; i++) {
-        if (v[i] != v[m - 1]) {
-            v[m++] = v[i];
-        }
-    }
-    return m;
-}
 
 /* one-permutation MinHash of distinct hashes into nbins (a power of two <= 64) 16-bit minima */
 static PyObject *
@@ -422,182 +398,6 @@ smallest32_bytes(const uint64_t *v, Py_ssize_t n, int k)
         }
     }
     return PyBytes_FromStringAndSize((const char *)out, 4 * k);
-}
-
-static PyObject *
-fingerprint(PyObject *self, PyObject *args)
-{
-    PyObject *featlist, *feats = NULL, *memo, *posobj, *logobj;
-    Py_buffer pos, log1;
-    PyObject *result = NULL;
-    uint64_t *h = NULL, *top_pairs = NULL, *words = NULL, *names = NULL, *every = NULL;
-    hw_t *hw = NULL, *hw_tmp = NULL;
-    uint64_t *uniq = NULL, *tmp = NULL;
-    double *weights = NULL;
-    uint64_t *bitmap = NULL;
-
-    if (!PyArg_ParseTuple(args, "O!O!OO:fingerprint", &PyList_Type, &featlist, &PyDict_Type, &memo,
-                          &posobj, &logobj)) {
-        return NULL;
-    }
-    if (PyList_GET_SIZE(featlist) < 3) {
-        PyErr_SetString(PyExc_ValueError, "fingerprint: needs at least 3 features");
-        return NULL;
-    }
-    /* a snapshot that owns every feature (and so every key and weight): __hash__, __eq__ or
-     * __float__ of a key or weight may run Python code that changes or empties the list */
-    feats = PyList_AsTuple(featlist);
-    if (feats == NULL) {
-        return NULL;
-    }
-    const Py_ssize_t n = PyTuple_GET_SIZE(feats);
-    if (get_buffer(posobj, &pos, 8, "positions") < 0) {
-        Py_DECREF(feats);
-        return NULL;
-    }
-    if (get_buffer(logobj, &log1, 8, "log1") < 0) {
-        PyBuffer_Release(&pos);
-        Py_DECREF(feats);
-        return NULL;
-    }
-    if (pos.len / 8 < n || log1.len / 8 < n) {
-        PyErr_SetString(PyExc_ValueError, "fingerprint: positions and log1 need n entries");
-        goto done;
-    }
-    const double *position = (const double *)pos.buf;
-    const double *log_1 = (const double *)log1.buf; /* log_1[c - 1] == 1 + log(c) */
-
-    h = PyMem_Malloc((size_t)n * sizeof(uint64_t));
-    top_pairs = PyMem_Malloc(SKETCH_TOKENS * sizeof(uint64_t));
-    words = PyMem_Malloc(SKETCH_TOKENS * sizeof(uint64_t));
-    names = PyMem_Malloc((size_t)n * sizeof(uint64_t));
-    every = PyMem_Malloc((size_t)n * sizeof(uint64_t));
-    hw = PyMem_Malloc((size_t)n * sizeof(hw_t));
-    uniq = PyMem_Malloc((size_t)n * sizeof(uint64_t));
-    weights = PyMem_Malloc((size_t)n * sizeof(double));
-    hw_tmp = PyMem_Malloc((size_t)n * sizeof(hw_t));
-    tmp = PyMem_Malloc((size_t)n * sizeof(uint64_t));
-    bitmap = PyMem_Malloc(1024 * sizeof(uint64_t));
-    if (!h || !top_pairs || !words || !names || !every || !hw || !uniq || !weights || !hw_tmp || !tmp
-        || !bitmap) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    Py_ssize_t n_names = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *feat = PyTuple_GET_ITEM(feats, i);
-        if (!PyTuple_Check(feat) || PyTuple_GET_SIZE(feat) < 2) {
-            PyErr_SetString(PyExc_TypeError, "fingerprint: features must be (key, weight, ...) tuples");
-            goto done;
-        }
-        PyObject *key = PyTuple_GET_ITEM(feat, 0);
-        if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) == 0) {
-            PyErr_SetString(PyExc_TypeError, "fingerprint: keys must be non-empty strings");
-            goto done;
-        }
-        PyObject *hash = PyDict_GetItemWithError(memo, key); /* borrowed */
-        if (hash == NULL) {
-            if (!PyErr_Occurred()) {
-                result = Py_NewRef(Py_None); /* not memoised yet: the caller hashes and retries */
-            }
-            goto done;
-        }
-        h[i] = PyLong_AsUnsignedLongLong(hash);
-        if (h[i] == (uint64_t)-1 && PyErr_Occurred()) {
-            goto done;
-        }
-        double tw = PyFloat_AsDouble(PyTuple_GET_ITEM(feat, 1));
-        if (tw == -1.0 && PyErr_Occurred()) {
-            goto done;
-        }
-        hw[i].h = h[i];
-        hw[i].w = tw * position[i];
-        Py_UCS4 first = PyUnicode_READ_CHAR(key, 0);
-        if (first == '#' || first == '=') {
-            names[n_names++] = h[i];
-        }
-    }
-    const Py_ssize_t n_top = n < SKETCH_TOKENS ? n : SKETCH_TOKENS;
-    Py_ssize_t n_pairs = n_top - 1;
-    for (Py_ssize_t i = 0; i < n_pairs; i++) {
-        top_pairs[i] = chain(h[i], h[i + 1]);
-    }
-    uint64_t anchor = top_pairs[0];
-    for (Py_ssize_t i = 1; i < n_pairs && i < ANCHOR_TOKENS - 1; i++) {
-        if (top_pairs[i] < anchor) {
-            anchor = top_pairs[i];
-        }
-    }
-    memcpy(words, h, (size_t)n_top * sizeof(uint64_t));
-    const Py_ssize_t n_every = n - 2;
-    for (Py_ssize_t i = 0; i < n_every; i++) {
-        every[i] = chain(chain(h[i], h[i + 1]), h[i + 2]);
-    }
-    /* unique keys, each weighted by its best (type weight x position) x (1 + ln count) */
-    radix_hw(hw, hw_tmp, n);
-    Py_ssize_t n_uniq = 0;
-    for (Py_ssize_t i = 0; i < n;) {
-        Py_ssize_t j = i;
-        double best = hw[i].w;
-        while (j + 1 < n && hw[j + 1].h == hw[i].h) {
-            j++;
-            if (hw[j].w > best || hw[j].w != hw[j].w) { /* a NaN wins, as in np.maximum */
-                best = hw[j].w;
-            }
-        }
-        uniq[n_uniq] = hw[i].h;
-        weights[n_uniq] = best * log_1[j - i]; /* count j - i + 1 */
-        n_uniq++;
-        i = j + 1;
-    }
-    n_pairs = distinct_u64(top_pairs, tmp, n_pairs);
-    Py_ssize_t n_words = distinct_u64(words, tmp, n_top);
-    n_names = distinct_u64(names, tmp, n_names);
-    Py_ssize_t n_all = distinct_u64(every, tmp, n_every);
-
-    PyObject *parts[12] = {NULL};
-    int ok = 1; /* each part only while the ones before it were made (no call with an error set) */
-    ok = ok && (parts[0] = PyByteArray_FromStringAndSize((const char *)uniq, n_uniq * 8)) != NULL;
-    ok = ok && (parts[1] = PyByteArray_FromStringAndSize((const char *)weights, n_uniq * 8)) != NULL;
-    ok = ok && (parts[2] = sketch_bytes(top_pairs, n_pairs, SKETCH_BINS)) != NULL;
-    ok = ok && (parts[3] = PyLong_FromSsize_t(n_pairs)) != NULL;
-    ok = ok && (parts[4] = sketch_bytes(words, n_words, WORD_BINS)) != NULL;
-    ok = ok && (parts[5] = PyLong_FromSsize_t(n_words)) != NULL;
-    ok = ok && (parts[6] = bottom_k_bytes(names, n_names, NAME_BINS, bitmap)) != NULL;
-    ok = ok && (parts[7] = PyLong_FromSsize_t(n_names)) != NULL;
-    ok = ok && (parts[8] = bottom_k_bytes(every, n_all, ALL_BINS, bitmap)) != NULL;
-    ok = ok && (parts[9] = PyLong_FromSsize_t(n_all)) != NULL;
-    ok = ok && (parts[10] = smallest32_bytes(every, n_all, PROBE_KEYS)) != NULL;
-    ok = ok && (parts[11] = PyLong_FromUnsignedLongLong(anchor)) != NULL;
-    if (ok) {
-        result = PyTuple_New(12);
-        if (result) {
-            for (int i = 0; i < 12; i++) {
-                PyTuple_SET_ITEM(result, i, parts[i]); /* steals */
-                parts[i] = NULL;
-            }
-        }
-    }
-    for (int i = 0; i < 12; i++) {
-        Py_XDECREF(parts[i]);
-    }
-
-done:
-    PyMem_Free(h);
-    PyMem_Free(top_pairs);
-    PyMem_Free(words);
-    PyMem_Free(names);
-    PyMem_Free(every);
-    PyMem_Free(hw);
-    PyMem_Free(uniq);
-    PyMem_Free(weights);
-    PyMem_Free(hw_tmp);
-    PyMem_Free(tmp);
-    PyMem_Free(bitmap);
-    PyBuffer_Release(&pos);
-    PyBuffer_Release(&log1);
-    Py_DECREF(feats);
-    return result;
 }
 
 /* --------------------------------------------------------------------------- keyword tokens */
@@ -3662,7 +3462,7 @@ sig_count_distinct(const uint64_t *v, Py_ssize_t n, uint64_t *table, size_t cap)
 }
 
 /* signature_parts(feats, positions, log1) -> 16-tuple
- * What `fingerprint` returns (12 items, for the same features) followed by what
+ * What `pipeline.dedup._fingerprint.fingerprint_parts` returns (12 items) followed by what
  * `pipeline.dedup._fingerprint.name_order(feats)` returns (order bytes, order count, names
  * key) and `pipeline.dedup._signature.lead_key` of the first LEAD_KEYS keys; n >= 3. */
 static PyObject *
@@ -3684,7 +3484,8 @@ signature_parts(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "signature_parts: needs at least 3 features");
         return NULL;
     }
-    /* a snapshot that owns every feature (see fingerprint) */
+    /* a snapshot that owns every feature (and so every key and weight): __hash__, __eq__ or
+     * __float__ of a key or weight may run Python code that changes or empties the list */
     feats = PyList_AsTuple(featlist);
     if (feats == NULL) {
         return NULL;
@@ -4539,8 +4340,6 @@ count_words(PyObject *self, PyObject *args)
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
-    {"fingerprint", fingerprint, METH_VARARGS,
-     "fingerprint(feats, key_hashes, positions, log1) -> 12-tuple or None (see fingerprint_parts)"},
     {"keyword_tokens", keyword_tokens, METH_O,
      "keyword_tokens(text) -> list[str]: pipeline.enrich._keywords._TOKEN.findall(text)"},
     {"keyword_runs", keyword_runs, METH_VARARGS,
@@ -4575,7 +4374,7 @@ static PyMethodDef native_methods[] = {
      "prefixed_word_starts(text, prefixes) -> list[int]: word starts where one of the prefixes begins"},
     /* signature kernels */
     {"signature_parts", signature_parts, METH_VARARGS,
-     "signature_parts(feats, positions, log1) -> fingerprint's 12 items + (order, order_count, "
+     "signature_parts(feats, positions, log1) -> fingerprint_parts' 12 items + (order, order_count, "
      "names_key, lead_key)"},
     {"words_hash", words_hash, METH_O,
      "words_hash(s) -> int: xxh64 of the UTF-8 of ' '.join(re.findall(r'\\w+', s))"},

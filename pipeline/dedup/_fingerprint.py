@@ -26,7 +26,6 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from pipeline import native
 from pipeline.dedup._features import Feature, position_factor
 
 SKETCH_BINS = 64
@@ -81,8 +80,6 @@ def _position_factors(n: int) -> Sequence[float]:
     if n <= _POSITION_TABLE_MAX:
         return _position
     return [position_factor(i) for i in range(n)]
-
-
 
 
 U64 = npt.NDArray[np.uint64]
@@ -172,30 +169,9 @@ def kernel_tables(n: int) -> tuple[F64, F64]:
 
 
 def fingerprint_parts(feats: list[Feature]) -> Parts:
-    """:func:`aggregate` and the sketches of its results, in one compiled pass when the kernels
-    are built (``pipeline/_native.c``); :func:`fingerprint_parts_python` is the same in numpy."""
-    kernel = native.module()
-    n = len(feats)
-    if kernel is None or n < 3:
-        return fingerprint_parts_python(feats)
-    positions = _POSITIONS if n <= _POSITIONS.size else np.array(_position_factors(n))
-    out = kernel.fingerprint(feats, _key_hash_cache, positions, _log1_table(n))
-    if out is None:  # a key not hashed yet: hash them all (memoised), then every key is there
-        if len(feats) > _CACHE_MAX // 2:  # the memo could not hold them all at once
-            return fingerprint_parts_python(feats)
-        _hashes([f[0] for f in feats])
-        out = kernel.fingerprint(feats, _key_hash_cache, positions, _log1_table(n))
-        if out is None:
-            return fingerprint_parts_python(feats)
-    return Parts(
-        np.frombuffer(out[0], dtype=np.uint64),
-        np.frombuffer(out[1], dtype=np.float64),
-        *out[2:],
-    )
-
-
-def fingerprint_parts_python(feats: list[Feature]) -> Parts:
-    """The numpy twin of the compiled :func:`fingerprint_parts` (the same bytes and numbers)."""
+    """:func:`aggregate` and the sketches of its results, in numpy (the compiled
+    ``signature_parts`` of :func:`pipeline.dedup._signature.feature_parts` gives the same bytes
+    and numbers)."""
     hashes, weights, salient, words, names, pairs, anchor = aggregate(feats)
     return Parts(
         hashes,

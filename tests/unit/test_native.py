@@ -13,6 +13,7 @@ import random
 import re
 import unicodedata
 from collections import Counter
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -86,55 +87,6 @@ def _same(a: P.Parts, b: P.Parts) -> bool:
 
 
 @needs_kernels
-def test_fingerprint_matches_numpy() -> None:
-    feats = [F.features(t) for t in _texts()]
-    feats.append(F.features(" ".join(t for t, _, _ in _generated_texts(60))))  # past the position table
-    assert max(len(f) for f in feats) > P._POSITION_TABLE_MAX
-    compared = 0
-    for f in feats:
-        assert _same(P.fingerprint_parts(f), P.fingerprint_parts_python(f))
-        compared += len(f) >= 3
-    assert compared > 100
-
-
-@needs_kernels
-def test_fingerprint_edge_cases() -> None:
-    w, n = F.WORD_WEIGHT, F.NAME_WEIGHT
-    cases = [
-        [],
-        [F.Feature("alpha", w, False)],
-        [F.Feature("alpha", w, False), F.Feature("beta", w, False)],
-        [F.Feature("alpha", w, False)] * 3,  # one key three times: one hash, count 3
-        [F.Feature("#norvalia", n, True), F.Feature("=12", n, True), F.Feature("#norvalia", n, True)],
-        [F.Feature(f"k{i % 7}", w * (1 + i % 3), i % 2 == 0) for i in range(300)],  # repeats, mixed weights
-        [F.Feature(f"#n{i}", n, True) for i in range(400)],  # more names than the bottom-k keeps
-    ]
-    for f in cases:
-        assert _same(P.fingerprint_parts(f), P.fingerprint_parts_python(f))
-
-
-@needs_kernels
-def test_fingerprint_hashes_keys_it_has_not_seen() -> None:
-    f = [F.Feature(f"unseen-{random.random()}-{i}", F.WORD_WEIGHT, False) for i in range(50)]
-    assert all(x.key not in P._key_hash_cache for x in f)
-    assert _same(P.fingerprint_parts(f), P.fingerprint_parts_python(f))
-
-
-@needs_kernels
-def test_fingerprint_rejects_bad_input() -> None:
-    kernel = native.module()
-    assert kernel is not None
-    table = P._log1_table(10)
-    with pytest.raises(ValueError):
-        kernel.fingerprint([("a", 1.0, False)] * 2, {"a": 1}, P._POSITIONS, table)  # fewer than 3
-    with pytest.raises(TypeError):
-        kernel.fingerprint(["a", "b", "c"], {}, P._POSITIONS, table)  # not feature tuples
-    with pytest.raises(ValueError):
-        kernel.fingerprint([("a", 1.0, False)] * 3, {"a": 1}, P._POSITIONS[:2], table)  # short table
-    assert kernel.fingerprint([("a", 1.0, False)] * 3, {}, P._POSITIONS, table) is None  # not memoised
-
-
-@needs_kernels
 def test_keyword_tokens_match_the_regex() -> None:
     from pipeline.enrich._keywords import _TOKEN
 
@@ -169,33 +121,6 @@ def test_split_tokens_match_the_regex() -> None:
         assert kernel.split_tokens(text) == F._SPLIT_RE.split(text), text[:80]
     with pytest.raises(TypeError):
         kernel.split_tokens(None)  # type: ignore[arg-type]
-
-
-@needs_kernels
-def test_fingerprint_survives_a_list_changed_under_it() -> None:
-    """A weight whose __float__ empties the feature list: the kernel works on its own snapshot
-    (it used to read freed memory here, found by a review under AddressSanitizer)."""
-    kernel = native.module()
-    assert kernel is not None
-    feats: list[tuple[str, object, bool]] = []
-
-    class Sneaky(float):
-        def __float__(self) -> float:
-            feats.clear()
-            return 2.0
-
-    feats += [("alpha", Sneaky(1.0), False), ("beta", 1.0, False), ("gamma", 1.0, False)]
-    memo = {"alpha": 1, "beta": 2, "gamma": 3}
-    out = kernel.fingerprint(feats, memo, P._POSITIONS, P._log1_table(3))
-    assert out is not None and len(out) == 12
-
-
-@needs_kernels
-def test_fingerprint_nan_weight_as_numpy() -> None:
-    nan = float("nan")
-    f = [F.Feature("a", 1.0, False), F.Feature("a", nan, False), F.Feature("b", 1.0, False)]
-    c, py = P.fingerprint_parts(f), P.fingerprint_parts_python(f)
-    assert np.array_equal(c.weights, py.weights, equal_nan=True)
 
 
 @needs_kernels
@@ -992,6 +917,9 @@ def _signature_feature_lists() -> list[list[F.Feature]]:
     w, n = F.WORD_WEIGHT, F.NAME_WEIGHT
     feats = [F.features(t) for t in _texts() + _feature_edge_texts()]
     feats += [
+        [],
+        [F.Feature("alpha", w, False)],
+        [F.Feature("alpha", w, False), F.Feature("beta", w, False)],
         [F.Feature(k, w, False) for k in "abc"],
         [F.Feature(k, w, False) for k in "abcde"],  # one key short of a lead key
         [F.Feature(k, w, False) for k in "abcdef"],  # just a lead key
@@ -1001,6 +929,7 @@ def _signature_feature_lists() -> list[list[F.Feature]]:
         [F.Feature(f"#n{i % 11}", n, True) for i in range(40)],  # 11 distinct names: no names key
         [F.Feature(f"#n{i % 12}", n, True) for i in range(40)],  # 12: a names key
         [F.Feature(f"=n{i}", n, True) for i in range(400)],  # past the order's 64 items
+        [F.Feature(f"#n{i}", n, True) for i in range(400)],  # more names than the bottom-k keeps
         [F.Feature(f"k{i % 7}", w * (1 + i % 3), i % 2 == 0) for i in range(300)],
         [F.Feature(k, w, False) for k in ("zürich", "日本語", "ﬁ", "#ærø", "=½", "a b", "x" * 300)],
         [F.Feature("#" + "é" * i, n, True) for i in range(1, 90)],  # non-ASCII keys, every tail length
@@ -1036,6 +965,66 @@ def test_signature_parts_kernel_rejects_bad_input() -> None:
         kernel.signature_parts([("a", 1.0, False)] * 3, positions[:2], table)  # short table
     with pytest.raises(UnicodeEncodeError):
         kernel.signature_parts([("a\ud800", 1.0, False)] * 3, positions, table)  # as str.encode()
+
+
+class _EmptiesOnFloat:
+    """A weight whose ``__float__`` empties the feature list it is in."""
+
+    def __init__(self, feats: list[F.Feature]) -> None:
+        self.feats = feats
+
+    def __float__(self) -> float:
+        self.feats.clear()
+        return 2.0
+
+
+class _EmptiesOnHash(str):
+    """A key whose ``__hash__`` and ``__eq__`` empty the feature list it is in."""
+
+    feats: ClassVar[list[F.Feature]] = []
+
+    def __hash__(self) -> int:
+        self.feats.clear()
+        return str.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self.feats.clear()
+        return str.__eq__(self, other)
+
+
+@needs_kernels
+@pytest.mark.parametrize("culprit", ["weight", "key"])
+def test_signature_parts_survives_a_list_changed_under_it(culprit: str) -> None:
+    """Python code run for a feature (a weight's ``__float__``, a key's ``__hash__``/``__eq__``)
+    empties the list: the kernel works on its own snapshot, and gives what the twin gives for
+    the list as it was (reading the list itself read freed memory, found under AddressSanitizer)."""
+    w = F.WORD_WEIGHT
+    plain = [F.Feature(k, 2.0 if i == 0 else w, False) for i, k in enumerate("abcdefgh")]
+    feats: ClassVar[list[F.Feature]] = []
+    if culprit == "weight":
+        feats += [F.Feature("a", _EmptiesOnFloat(feats), False), *plain[1:]]  # type: ignore[arg-type]
+    else:
+        _EmptiesOnHash.feats = feats
+        feats += [F.Feature(_EmptiesOnHash(k), wt, s) for k, wt, s in plain]
+    got = S.feature_parts(feats)
+    if culprit == "weight":
+        assert feats == []  # the callback ran, in the middle of the kernel's pass
+    assert _same_feature_parts(got, S.feature_parts_python(plain))
+
+
+@needs_kernels
+def test_signature_parts_nan_weight_as_numpy() -> None:
+    """A NaN weight wins the best weight of its key whatever its place, as in np.maximum."""
+    nan, w = float("nan"), F.WORD_WEIGHT
+    for f in (
+        [F.Feature("a", w, False), F.Feature("a", nan, False), F.Feature("b", w, False)],
+        [F.Feature("a", nan, False), F.Feature("a", w, False), F.Feature("b", w, False)],
+    ):
+        fast, slow = S.feature_parts(f), S.feature_parts_python(f)
+        assert np.array_equal(fast.parts.weights, slow.parts.weights, equal_nan=True)
+        assert np.isnan(fast.parts.weights).sum() == 1
+        assert _same(fast.parts._replace(weights=None), slow.parts._replace(weights=None))  # the rest
+        assert fast[1:] == slow[1:]
 
 
 def _body_texts() -> list[str]:
