@@ -36,7 +36,10 @@ pytestmark = pytest.mark.integration
 
 
 def test_sigkill_mid_stream_loses_nothing_and_index_is_restored(broker: str, tmp_path: Path) -> None:
-    docs, groups = corpus(n_stories=1800, copies=600, seed=6)
+    # enough that the worker is still busy when the first stories are read back (at 2,400 articles
+    # a faster worker had finished them all by the first look, and at 6,000 it had done 3,447 and
+    # 3,584; twelfth session)
+    docs, groups = corpus(n_stories=7500, copies=2500, seed=6)
     settings = fresh_settings(broker, tmp_path, entities=False)
     log = tmp_path / "worker.log"
     asyncio.run(publish_values(settings, [article_value(d) for d in docs]))
