@@ -13,20 +13,15 @@
  *     with how often each was seen (float32, as bytes): what Counter(found) gives, in its order.
  *     nextmove: buffer of uint32; rowbase, output: buffers of int32 (one per state).
  *
- * keyword_tokens(text) -> list[str]
- *     What `pipeline.enrich._keywords._TOKEN.findall(text)` returns: words (runs of alphanumeric
- *     characters joined by runs of "_", apostrophes or hyphens), the run-breaking punctuation
- *     marks, and an apostrophe standing between white space; with Python's own Unicode tables
- *     for "alphanumeric" and "white space", as the regex engine uses them.
- *
- * keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)
  * keyword_scan(text, kinds) -> (keys, surfaces, runs, n_runs, n_words)
  * keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface) -> list
  * keyword_rank_after(first_keys, first_surfaces, first_runs, first_n_runs, keys, surfaces, runs,
  *                    n_runs, title_words, entity_keys, top, surface) -> list
  *     The loops of `pipeline.enrich._keywords.tokenize` and `_rank_python` (see each function):
- *     keyword_scan is keyword_runs(keyword_tokens(text)) in one pass, keyword_rank_after ranks
- *     two token lists as if joined by `TextTokens.after`.
+ *     keyword_scan is `_tokenize_python(_TOKEN.findall(text))` in one pass, finding the words,
+ *     the run-breaking punctuation marks and an apostrophe standing between white space with
+ *     Python's own Unicode tables for "alphanumeric" and "white space", as the regex engine
+ *     uses them; keyword_rank_after ranks two token lists as if joined by `TextTokens.after`.
  *
  * split_tokens(text) -> list[str]
  *     What `pipeline.dedup._features._SPLIT_RE.split(text)` returns: [gap, token, gap, ...,
@@ -402,6 +397,8 @@ smallest32_bytes(const uint64_t *v, Py_ssize_t n, int k)
 
 /* --------------------------------------------------------------------------- keyword tokens */
 
+/* The characters `_TOKEN` treats specially (the scan is kw_token_end, with keyword_scan). */
+
 static inline int
 is_joiner(Py_UCS4 c)
 {
@@ -418,67 +415,6 @@ is_break_mark(Py_UCS4 c)
     default:
         return 0;
     }
-}
-
-static PyObject *
-keyword_tokens(PyObject *self, PyObject *arg)
-{
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "keyword_tokens: text must be a str");
-        return NULL;
-    }
-    const int kind = PyUnicode_KIND(arg);
-    const void *data = PyUnicode_DATA(arg);
-    const Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
-    PyObject *out = PyList_New(0);
-    if (out == NULL) {
-        return NULL;
-    }
-    Py_ssize_t i = 0;
-    while (i < n) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        Py_ssize_t end = -1;
-        if (Py_UNICODE_ISALNUM(c)) {
-            end = i + 1;
-            while (end < n && Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, end))) {
-                end++;
-            }
-            for (;;) { /* (joiners, then alphanumerics)*: each round only if both are there */
-                Py_ssize_t j = end;
-                while (j < n && is_joiner(PyUnicode_READ(kind, data, j))) {
-                    j++;
-                }
-                if (j == end || j >= n || !Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, j))) {
-                    break;
-                }
-                end = j + 1;
-                while (end < n && Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, end))) {
-                    end++;
-                }
-            }
-        }
-        else if (is_break_mark(c)) {
-            end = i + 1;
-        }
-        else if (c == '\'' && i > 0 && i + 1 < n
-                 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i - 1))
-                 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1))) {
-            end = i + 1;
-        }
-        if (end < 0) {
-            i++;
-            continue;
-        }
-        PyObject *tok = PyUnicode_Substring(arg, i, end);
-        if (tok == NULL || PyList_Append(out, tok) < 0) {
-            Py_XDECREF(tok);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(tok);
-        i = end;
-    }
-    return out;
 }
 
 /* ----------------------------------------------------------------------------- split tokens */
@@ -587,76 +523,6 @@ split_tokens(PyObject *self, PyObject *arg)
 }
 
 /* ------------------------------------------------------------------------- keyword ranking */
-
-/* keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)
- *     The loop of `pipeline.enrich._keywords.tokenize` after the regex: each token's kind from
- *     the memo `kinds` (a dict; a miss goes through its __missing__), then the keyword words
- *     (casefolded keys and tokens as written), the run number of each (from 1; a run starts at a
- *     word whose previous non-number token is no keyword word), the number of runs and how many
- *     tokens were punctuation (kind ""). Numbers (kind " ") are skipped as if absent. */
-static PyObject *
-keyword_runs(PyObject *self, PyObject *args)
-{
-    PyObject *toks, *memo;
-    if (!PyArg_ParseTuple(args, "O!O!:keyword_runs", &PyList_Type, &toks, &PyDict_Type, &memo)) {
-        return NULL;
-    }
-    PyObject *keys = PyList_New(0), *surfaces = PyList_New(0), *runs = PyList_New(0);
-    if (keys == NULL || surfaces == NULL || runs == NULL) {
-        goto error;
-    }
-    Py_ssize_t run = 0, marks = 0;
-    int after_word = 0;
-    /* the size is read on every round: a __missing__ may change the list under us */
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(toks); i++) {
-        PyObject *tok = PyList_GET_ITEM(toks, i);
-        Py_INCREF(tok);
-        PyObject *kind = PyDict_GetItemWithError(memo, tok);
-        if (kind != NULL) {
-            Py_INCREF(kind);
-        }
-        else if (!PyErr_Occurred()) {
-            kind = PyObject_GetItem(memo, tok);
-        }
-        if (kind == NULL) {
-            Py_DECREF(tok);
-            goto error;
-        }
-        int failed = 0;
-        if (kind == Py_None) {
-            after_word = 0;
-        }
-        else if (!PyUnicode_Check(kind)) {
-            PyErr_SetString(PyExc_TypeError, "keyword_runs: a kind must be a str or None");
-            failed = 1;
-        }
-        else if (PyUnicode_GET_LENGTH(kind) == 0) {
-            marks++;
-            after_word = 0;
-        }
-        else if (!(PyUnicode_GET_LENGTH(kind) == 1 && PyUnicode_READ_CHAR(kind, 0) == ' ')) {
-            if (!after_word) {
-                run++;
-            }
-            after_word = 1;
-            PyObject *number = PyLong_FromSsize_t(run);
-            failed = number == NULL || PyList_Append(keys, kind) < 0
-                     || PyList_Append(surfaces, tok) < 0 || PyList_Append(runs, number) < 0;
-            Py_XDECREF(number);
-        }
-        Py_DECREF(kind);
-        Py_DECREF(tok);
-        if (failed) {
-            goto error;
-        }
-    }
-    return Py_BuildValue("(NNNnn)", keys, surfaces, runs, run, marks);
-error:
-    Py_XDECREF(keys);
-    Py_XDECREF(surfaces);
-    Py_XDECREF(runs);
-    return NULL;
-}
 
 /* `" ".join(items[0:n])`, with `pad` also a space before and after. */
 static PyObject *
@@ -1394,7 +1260,7 @@ kw_alnum(Py_UCS4 c)
     return Py_UNICODE_ISALNUM(c);
 }
 
-/* The end of the `_TOKEN` match starting at i (as keyword_tokens finds them), or -1 when none
+/* The end of the `_TOKEN` match starting at i (as `_TOKEN.finditer` finds them), or -1 when none
  * starts there; *word says whether it is a word (else a punctuation mark that breaks runs). */
 static inline Py_ssize_t
 kw_token_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, int *word)
@@ -1517,9 +1383,12 @@ token_find(uint64_t h, int kind, const void *data, Py_ssize_t start, Py_ssize_t 
 }
 
 /* keyword_scan(text, kinds) -> (keys, surfaces, runs, n_runs, n_words)
- *     keyword_runs(keyword_tokens(text), kinds) in one pass over the text, with n_words (the
- *     tokens that are no punctuation: what tokenize counts as words) in place of n_marks. No
- *     str is made for punctuation (it breaks runs: what the memo says of it) nor for a word the
+ *     `pipeline.enrich._keywords.tokenize` in one pass over the text: the tokens of `_TOKEN`,
+ *     each word's kind from the memo `kinds`, then the keyword words (casefolded keys and tokens
+ *     as written), the run number of each (from 1; a run starts at a word whose previous
+ *     non-number token is no keyword word), the number of runs and n_words (the tokens that are
+ *     no punctuation, kind "": what tokenize counts as words). Numbers (kind " ") are skipped as
+ *     if absent. No str is made for punctuation (it breaks runs: what the memo says of it) nor for a word the
  *     cache above has seen; the memo `kinds` (a dict; a miss goes through its __missing__) is
  *     asked only for new words. */
 static PyObject *
@@ -4340,10 +4209,6 @@ count_words(PyObject *self, PyObject *args)
 static PyMethodDef native_methods[] = {
     {"dfa_features", dfa_features, METH_VARARGS,
      "dfa_features(data, nextmove, rowbase, output) -> (idx int64 bytes, counts float32 bytes)"},
-    {"keyword_tokens", keyword_tokens, METH_O,
-     "keyword_tokens(text) -> list[str]: pipeline.enrich._keywords._TOKEN.findall(text)"},
-    {"keyword_runs", keyword_runs, METH_VARARGS,
-     "keyword_runs(toks, kinds) -> (keys, surfaces, runs, n_runs, n_marks)"},
     {"keyword_rank", keyword_rank, METH_VARARGS,
      "keyword_rank(keys, surfaces, runs, n_runs, title_words, entity_keys, top, surface) -> list"},
     {"keyword_rank_after", keyword_rank_after, METH_VARARGS,

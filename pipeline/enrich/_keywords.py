@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
 from operator import add, eq, ne, not_
@@ -31,12 +30,11 @@ from pipeline import native
 # quantifiers: the same matches as "[^\W_](?:[\w’'-]*[^\W_])?" without its backtracking from
 # the end of every word (~35% less time in findall).
 _TOKEN = re.compile(r"[^\W_]++(?:[_’'-]++[^\W_]++)*+|[.,;:!?()\[\]\"“”‘—–]|(?<=\s)'(?=\s)")
-# ``_TOKEN.findall``, compiled when the kernels are built (pipeline/_native.c; same tokens).
 _kernel = native.module()
-_tokens: Callable[[str], list[str]] = _TOKEN.findall if _kernel is None else _kernel.keyword_tokens
-# The compiled tokenize (``keyword_scan``: tokens, kinds and runs in one pass, no str made for
-# punctuation or for a word seen before) and the compiled ranking of the title's tokens followed
-# by the text's (``keyword_rank_after``: no joined lists); None when the module predates them.
+# The compiled tokenize (``keyword_scan``: the tokens of ``_TOKEN``, their kinds and runs in one
+# pass, no str made for punctuation or for a word seen before) and the compiled ranking of the
+# title's tokens followed by the text's (``keyword_rank_after``: no joined lists); None when the
+# module predates them (``tokenize`` then runs ``_TOKEN.findall`` and ``_tokenize_python``).
 _scan = native.function("keyword_scan")
 _rank_after = native.function("keyword_rank_after")
 _MAX_TOP: int = 0 if _kernel is None else _kernel.KEYWORD_RANK_MAX_TOP  # the compiled ranker's limit
@@ -189,15 +187,11 @@ def tokenize(text: str, limit: int = MAX_CHARS) -> TextTokens:
     if _scan is not None:  # the regex and the loop below in one compiled pass (same lists)
         keys, surfaces, runs, n_runs, words = _scan(text if whole else text[:limit], _KINDS)
         return TextTokens(keys, surfaces, runs, n_runs, words if whole else -1)
-    toks = _tokens(text if whole else text[:limit])
-    if _kernel is not None:  # the loop below, compiled (same lists)
-        keys, surfaces, runs, n_runs, marks = _kernel.keyword_runs(toks, _KINDS)
-        return TextTokens(keys, surfaces, runs, n_runs, len(toks) - marks if whole else -1)
-    return _tokenize_python(toks, whole)
+    return _tokenize_python(_TOKEN.findall(text if whole else text[:limit]), whole)
 
 
 def _tokenize_python(toks: list[str], whole: bool) -> TextTokens:
-    """:func:`tokenize` after the regex, in Python: the twin of the compiled ``keyword_runs``."""
+    """:func:`tokenize` after the regex, in Python: with the regex, the twin of ``keyword_scan``."""
     kinds = list(map(_KINDS.__getitem__, toks))
     words = len(toks) - kinds.count("") if whole else -1
     if " " in kinds:  # numbers are no keyword words: as if absent

@@ -87,11 +87,21 @@ def _same(a: P.Parts, b: P.Parts) -> bool:
 
 
 @needs_kernels
-def test_keyword_tokens_match_the_regex() -> None:
+def test_keyword_scan_finds_the_regex_tokens() -> None:
+    """keyword_scan finds the tokens of ``_TOKEN.findall``: with a memo giving each word itself
+    as its kind, its keys and surfaces are the word tokens in order, a run ends at each
+    punctuation mark, and n_words counts the words."""
     from pipeline.enrich._keywords import _TOKEN
 
     kernel = native.module()
     assert kernel is not None
+
+    class Same(dict[str, "str | None"]):
+        def __missing__(self, tok: str) -> str:
+            self[tok] = tok
+            return tok
+
+    memo = Same()
     rng = random.Random(13)
     # every code point once (Python's own alphanumeric / white-space tables decide), then random
     # mixes weighted towards the characters the pattern treats specially
@@ -102,9 +112,18 @@ def test_keyword_tokens_match_the_regex() -> None:
     texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 120))) for _ in range(3000)]
     texts += ["can't-stop 'em ' now", "x'", "'x", " ' ", "'", "a__b--c’’d-'e'", "2022-23's 22nd"]
     for text in texts:
-        assert kernel.keyword_tokens(text) == _TOKEN.findall(text), text[:80]
-    with pytest.raises(TypeError):
-        kernel.keyword_tokens(b"bytes")  # type: ignore[arg-type]
+        words: list[str] = []
+        runs: list[int] = []
+        run, after_word = 0, False
+        for tok in _TOKEN.findall(text):
+            if tok[0].isalnum():
+                run += not after_word
+                after_word = True
+                words.append(tok)
+                runs.append(run)
+            else:
+                after_word = False
+        assert kernel.keyword_scan(text, memo) == (words, words, runs, run, len(words)), text[:80]
 
 
 @needs_kernels
@@ -176,8 +195,8 @@ def test_keyword_ranker_matches_python() -> None:
     for title, text, names in _ranker_inputs():
         limit = K.text_limit(title)
         whole = len(text) <= limit
-        toks = K._tokens(text if whole else text[:limit])
-        assert K.tokenize(text, limit) == K._tokenize_python(list(toks), whole)
+        toks = K._TOKEN.findall(text if whole else text[:limit])
+        assert K.tokenize(text, limit) == K._tokenize_python(toks, whole)
         title_tokens = K.tokenize(title, len(title))
         tokens = K.tokenize(text, limit).after(title_tokens) if limit > 0 else K.tokenize(title)
         if not tokens.keys:
@@ -321,8 +340,6 @@ def test_keyword_ranker_rejects_bad_input() -> None:
         kernel.keyword_rank(["nd"], ["22nd"], [1], 1, set(), set(), 5, lambda tok: 22)
     with pytest.raises(ValueError, match="space"):  # phrases are words joined by one space
         kernel.keyword_rank(["a b"], ["a b"], [1], 1, set(), set(), 5, _surface)
-    with pytest.raises(TypeError):
-        kernel.keyword_runs(["a", "b"], {"a": 1})  # a kind that is no str or None
     empty = ([], [], [], 0)
     assert kernel.keyword_rank_after(*empty, *ok[:4], *ok[4:]) == kernel.keyword_rank(*ok)
     assert kernel.keyword_rank_after(*ok[:4], *empty, *ok[4:]) == kernel.keyword_rank(*ok)
@@ -362,7 +379,6 @@ def test_keyword_ranker_matches_python_on_real_texts(monkeypatch: pytest.MonkeyP
             with monkeypatch.context() as m:
                 for kernel_name in ("_scan", "_rank_after", "_kernel"):
                     m.setattr(K, kernel_name, None)
-                m.setattr(K, "_tokens", K._TOKEN.findall)
                 slow = K.tokenize(text, K.text_limit(title))
                 assert K.rank_tokens(slow, title, entity_names, 10) == fast_ranked, title
             assert fast == slow, title
