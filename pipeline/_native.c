@@ -3067,10 +3067,7 @@ error:
 static inline int
 re_word_char(Py_UCS4 ch)
 {
-    if (ch < 128) {
-        return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
-    }
-    return Py_UNICODE_ISALNUM(ch);
+    return ch == '_' || kw_alnum(ch);
 }
 
 #define WORD_STARTS_MAX_PREFIXES 256
@@ -3582,14 +3579,7 @@ words_hash(PyObject *self, PyObject *arg)
     int in_word = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         const Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        int word;
-        if (c < 128) {
-            word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-        }
-        else {
-            word = Py_UNICODE_ISALNUM(c);
-        }
-        if (!word) {
+        if (!re_word_char(c)) {
             in_word = 0;
             continue;
         }
