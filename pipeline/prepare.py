@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
@@ -72,16 +72,44 @@ class PreparedArticle:
         return self.enrichment_doc if self.enrichment_doc is not None else self.enrichment.to_dict()
 
     def to_bytes(self) -> bytes:
+        return self._encode(self.signature.to_bytes(), self.enrichment_dict())
+
+    def _encode(self, sig: bytes, enrichment: dict[str, Any]) -> bytes:
         art = self.article
         return orjson.dumps(
             {
                 "article": {name: getattr(art, name) for name in _ARTICLE_FIELDS},
-                "signature": base64.b64encode(self.signature.to_bytes()).decode("ascii"),
-                "enrichment": self.enrichment_dict(),
+                "signature": base64.b64encode(sig).decode("ascii"),
+                "enrichment": enrichment,
                 "published_ts": self.published_ts,
                 "words": self.word_count(),
             }
         )
+
+    def encode(self) -> tuple[bytes, PreparedArticle]:
+        """:meth:`to_bytes`, and the article as :meth:`from_bytes` gives it back from those bytes
+        (equal in every field, ``enrichment_doc`` a dict of the same JSON), built without
+        decoding them: what a worker that reads its own prepared packs back hands to its story
+        stage (see :class:`PackHandoff`). Fields a JSON round trip could change (an unrounded
+        score, a non-finite float, ``extra``) are taken from the bytes instead."""
+        sig = self.signature.to_bytes()
+        doc = self.enrichment_dict()
+        data = self._encode(sig, doc)
+        art = self.article
+        if type(art.authors) is not tuple or type(art.removed) is not tuple:
+            art = replace(art, authors=tuple(art.authors), removed=tuple(art.removed))
+        enrichment = self.enrichment
+        if not json_stable(enrichment):
+            enrichment = ArticleEnrichment.from_dict(orjson.loads(orjson.dumps(doc)))
+        back = PreparedArticle(
+            article=art,
+            signature=Signature.from_bytes(sig),
+            enrichment=enrichment,
+            published_ts=float(self.published_ts),
+            words=self.word_count(),
+            enrichment_doc=doc,
+        )
+        return data, back
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PreparedArticle:
@@ -128,21 +156,95 @@ def pack_prepared(
     """Prepared articles ``(article id, PreparedArticle.to_bytes())``, in order, as prepared-topic
     messages ``(key, value)``: each value a JSON array of consecutive articles of at most
     ``max_bytes`` (or one larger article alone), keyed by the id of its first article."""
-    out: list[tuple[str, bytes]] = []
-    first = ""
-    values: list[bytes] = []
+    return [(items[i][0], pack_value(items[i:j])) for i, j in pack_spans(items, max_bytes)]
+
+
+def pack_spans(
+    items: Sequence[tuple[str, bytes]], max_bytes: int = PACKED_MESSAGE_BYTES
+) -> list[tuple[int, int]]:
+    """The ``[start, end)`` ranges of ``items`` that :func:`pack_prepared` puts in one pack each."""
+    spans: list[tuple[int, int]] = []
+    start = 0
     size = 2
-    for article_id, value in items:
-        if values and size + len(value) + 1 > max_bytes:
-            out.append((first, b"[" + b",".join(values) + b"]"))
-            values, size = [], 2
-        if not values:
-            first = article_id
-        values.append(value)
+    for i, (_, value) in enumerate(items):
+        if i > start and size + len(value) + 1 > max_bytes:
+            spans.append((start, i))
+            start, size = i, 2
         size += len(value) + 1
-    if values:
-        out.append((first, b"[" + b",".join(values) + b"]"))
-    return out
+    if start < len(items):
+        spans.append((start, len(items)))
+    return spans
+
+
+def pack_value(items: Sequence[tuple[str, bytes]]) -> bytes:
+    """The pack of these items: their JSON values as one JSON array."""
+    return b"[" + b",".join([value for _, value in items]) + b"]"
+
+
+def json_stable(enrichment: ArticleEnrichment) -> bool:
+    """Whether ``ArticleEnrichment.from_dict`` of the JSON of ``enrichment.to_dict()`` gives an
+    equal object: its scores already rounded as ``to_dict`` writes them (and finite: JSON has no
+    NaN), and no ``extra`` (free-form, its types not kept by JSON)."""
+    conf = enrichment.language_confidence
+    if type(conf) is not float or conf != round(conf, 4) or enrichment.extra:
+        return False
+    return all(type(k.score) is float and k.score == round(k.score, 4) for k in enrichment.keywords)
+
+
+class PackHandoff:
+    """The prepared packs a worker sent, each with its articles as the story stage decodes them
+    (:meth:`PreparedArticle.encode`), until its own story stage reads the pack back from the
+    prepared topic: :meth:`take` then gives the articles instead of decoding the bytes again.
+
+    The topic stays the log: a pack is matched by its bytes, in the order packs were sent, and a
+    pack not found (sent by another worker, before a restart, or dropped from here) is decoded as
+    usual. Packs are kept only while ``enabled`` (set while this worker reads the prepared
+    topic), at most ``max_packs`` of them and ``max_bytes`` of pack bytes, oldest out first.
+    """
+
+    def __init__(self, max_packs: int = 64, max_bytes: int = 64 << 20) -> None:
+        self.max_packs = max_packs
+        self.max_bytes = max_bytes
+        self.enabled = False
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._packs: deque[tuple[bytes, list[PreparedArticle]]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._packs)
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = enabled
+        if not enabled:
+            self.clear()
+
+    def clear(self) -> None:
+        self._packs.clear()
+        self.bytes = 0
+
+    def put(self, value: bytes, articles: list[PreparedArticle]) -> None:
+        if not self.enabled:
+            return
+        self._packs.append((value, articles))
+        self.bytes += len(value)
+        while len(self._packs) > self.max_packs or self.bytes > self.max_bytes:
+            self.bytes -= len(self._packs.popleft()[0])
+
+    def take(self, value: bytes | None) -> list[PreparedArticle] | None:
+        """The articles of the pack sent with these very bytes, or None. Packs sent before it are
+        dropped: the prepared topic keeps the order they were sent in, so any of them not read by
+        now was read elsewhere (or is read again after a restart, without this worker's memory)."""
+        if value is None:
+            return None
+        for i, (sent, articles) in enumerate(self._packs):
+            if len(sent) == len(value) and sent == value:
+                for _ in range(i + 1):
+                    self.bytes -= len(self._packs.popleft()[0])
+                self.hits += 1
+                return articles
+        self.misses += 1
+        return None
 
 
 def is_packed(value: bytes | None) -> bool:

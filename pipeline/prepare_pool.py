@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from pipeline.prepare import PreparedArticle
 from pipeline.processor import Processor, RawMessage
 from pipeline.settings import Settings
 
@@ -53,6 +54,17 @@ def prepare_in_process(processor: Processor, messages: Sequence[RawMessage]) -> 
     """The same result as the pool, computed here (the fallback and the ``processes=0`` path)."""
     prepared, dead = processor.prepare_batch(messages)
     return [(art.article.id, art.to_bytes()) for _, art in prepared], dead
+
+
+def prepare_for_handoff(
+    processor: Processor, messages: Sequence[RawMessage]
+) -> tuple[Prepared, DeadLetters, list[PreparedArticle]]:
+    """:func:`prepare_in_process`, with each article also as decoding its bytes gives it back
+    (:meth:`PreparedArticle.encode`, for a :class:`~pipeline.prepare.PackHandoff`)."""
+    prepared, dead = processor.prepare_batch(messages)
+    encoded = [art.encode() for _, art in prepared]
+    items = [(back.article.id, data) for data, back in encoded]
+    return items, dead, [back for _, back in encoded]
 
 
 class PreparePool:

@@ -32,8 +32,8 @@ from pipeline.assignor import weighted_assignor
 from pipeline.contracts import dumps
 from pipeline.gaps import OffsetGaps
 from pipeline.kafka import RangeReader, install_end_offset_check, install_fetch_max_wait
-from pipeline.prepare import PACKED_MESSAGE_BYTES, pack_prepared
-from pipeline.prepare_pool import PreparePool, prepare_in_process
+from pipeline.prepare import PACKED_MESSAGE_BYTES, PackHandoff, PreparedArticle, pack_spans, pack_value
+from pipeline.prepare_pool import PreparePool, prepare_for_handoff, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
 
@@ -267,6 +267,24 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     # A pack stays within the message size the deployment allows (its broker's limit matches it).
     pack_bytes = min(PACKED_MESSAGE_BYTES, settings.max_message_bytes)
 
+    # A worker running both agents, while it reads the prepared topic, hands its story agent the
+    # articles of the packs it sent itself instead of decoding them again (see PackHandoff).
+    handoff = PackHandoff() if runs_prepare and runs_story and pool is None else None
+    if handoff is not None:
+        prepared_name = prepared_topic.get_topic_name()
+
+        async def _note_assignment(*args: Any, **__: Any) -> None:
+            assert handoff is not None
+            assigned: set[TP] = args[1] if len(args) > 1 else set()  # (app, the whole assignment)
+            handoff.set_enabled(any(tp.topic == prepared_name for tp in assigned))
+
+        async def _stop_handoff(*_: Any, **__: Any) -> None:
+            assert handoff is not None
+            handoff.set_enabled(False)
+
+        app.on_partitions_assigned.connect(_note_assignment)
+        app.on_partitions_revoked.connect(_stop_handoff)
+
     async def prepare_agent(stream: StreamT[bytes]) -> None:
         proc = await get_processor() if pool is None else None
         done: Done = {}
@@ -274,15 +292,22 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             PREPARE_BATCH, within=PREPARE_WITHIN_S
         ):
             msgs = await with_skipped([_raw_message(ev) for ev in events], done)
+            handed: list[PreparedArticle] | None = None
             if pool is not None:
                 prepared, dead = await pool.prepare(msgs, fallback_processor)
             else:
                 assert proc is not None
-                prepared, dead = prepare_in_process(proc, msgs)
+                if handoff is not None and handoff.enabled:
+                    prepared, dead, handed = prepare_for_handoff(proc, msgs)
+                else:
+                    prepared, dead = prepare_in_process(proc, msgs)
             for record in dead:
                 await send_dead(record)
-            for key, value in pack_prepared(prepared, pack_bytes):
-                await prepared_topic.send(key=key, value=value)
+            for i, j in pack_spans(prepared, pack_bytes):
+                value = pack_value(prepared[i:j])
+                if handed is not None and handoff is not None:
+                    handoff.put(value, handed[i:j])
+                await prepared_topic.send(key=prepared[i][0], value=value)
             await batch_done(done)
 
     if runs_prepare:
@@ -301,7 +326,11 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
             done: Done = {}
             async for event in stream.events():
                 for msg in await with_skipped([_raw_message(event)], done):
-                    results = story_stage.assemble_packed(msg)
+                    handed = handoff.take(msg.value) if handoff is not None and handoff.enabled else None
+                    if handed is None:
+                        results = story_stage.assemble_packed(msg)
+                    else:
+                        results = story_stage.assemble_articles(msg, handed)
                     await send.changes(entries, story_state)  # the state behind them goes first
                     for story, dead in results:
                         if dead is not None:
