@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -90,6 +91,7 @@ async def ensure_topics(settings: Settings) -> None:
 
 
 def make_producer(settings: Settings, **extra: Any) -> AIOKafkaProducer:
+    install_flat_produce_encoding()
     return AIOKafkaProducer(
         acks="all",
         linger_ms=5,
@@ -184,6 +186,98 @@ def install_fetch_max_wait(wait_ms: int) -> None:
 
     create_worker_consumer._pipeline_original = original  # type: ignore[attr-defined]
     cls._create_worker_consumer = create_worker_consumer  # type: ignore[method-assign]
+
+
+# aiokafka encodes a produce request through its generic schema classes, which join the bytes
+# of every nesting level separately (Bytes, partition, partition array, topic, topic array,
+# request): each record batch is copied about six times. One worker, entities off, sends about
+# 23 KB per article (prepared pack, story, two changelogs); py-spy put 4% of its CPU there. The
+# same bytes joined once: 0.034 ms instead of 0.67 ms per 1 MB request (10 batches, this machine).
+_PRODUCE_FIELDS = ("required_acks", "timeout", "topics")
+_INT16 = struct.Struct(">h")
+_INT32 = struct.Struct(">i")
+_INT16_INT32 = struct.Struct(">hi")
+_INT32_INT32 = struct.Struct(">ii")
+
+
+def _kafka_string(value: str | None) -> bytes:
+    if value is None:
+        return _INT16.pack(-1)
+    data = str(value).encode("utf-8")
+    return _INT16.pack(len(data)) + data
+
+
+def encode_produce_request(request: Any) -> bytes:
+    """The bytes aiokafka's ``ProduceRequest_vN.encode()`` makes (v0-v8: an optional
+    transactional id, acks, timeout, then per topic its name and per partition its record batch),
+    with every part joined once."""
+    fields = request.__dict__
+    parts: list[bytes | bytearray | memoryview] = []
+    if "transactional_id" in fields:  # v3 and later
+        parts.append(_kafka_string(fields["transactional_id"]))
+    parts.append(_INT16_INT32.pack(fields["required_acks"], fields["timeout"]))
+    topics = fields["topics"]
+    if topics is None:
+        parts.append(_INT32.pack(-1))
+        return b"".join(parts)
+    parts.append(_INT32.pack(len(topics)))
+    for topic, partitions in topics:
+        parts.append(_kafka_string(topic))
+        if partitions is None:
+            parts.append(_INT32.pack(-1))
+            continue
+        parts.append(_INT32.pack(len(partitions)))
+        for partition, records in partitions:
+            if records is None:
+                parts.append(_INT32_INT32.pack(partition, -1))
+            else:
+                parts.append(_INT32_INT32.pack(partition, len(records)))
+                parts.append(records)
+    return b"".join(parts)
+
+
+def install_flat_produce_encoding() -> bool:
+    """Make aiokafka's produce requests (every producer in this process) encode through
+    :func:`encode_produce_request`. Only request classes whose schema is the one it writes are
+    changed (checked field by field, so another aiokafka version that changed the layout keeps
+    its own encoder). Idempotent; returns whether every version was changed."""
+    from aiokafka.protocol import produce
+    from aiokafka.protocol.types import Array, Bytes, Int16, Int32, String
+
+    def utf8(field: Any) -> bool:
+        return isinstance(field, String) and field.encoding == "utf-8"
+
+    def layout_known(schema: Any) -> bool:
+        names, types = list(schema.names), list(schema.fields)
+        if names and names[0] == "transactional_id":
+            if not utf8(types[0]):
+                return False
+            names, types = names[1:], types[1:]
+        if tuple(names) != _PRODUCE_FIELDS or types[0] is not Int16 or types[1] is not Int32:
+            return False
+        topics = types[2]
+        if not isinstance(topics, Array) or list(topics.array_of.names) != ["topic", "partitions"]:
+            return False
+        topic, partitions = topics.array_of.fields
+        if not utf8(topic) or not isinstance(partitions, Array):
+            return False
+        return list(partitions.array_of.names) == ["partition", "messages"] and list(
+            partitions.array_of.fields
+        ) == [Int32, Bytes]
+
+    all_known = True
+    for version in range(9):
+        cls = getattr(produce, f"ProduceRequest_v{version}", None)
+        if cls is None:
+            continue
+        if cls.__dict__.get("encode") is encode_produce_request:
+            continue
+        if layout_known(cls.SCHEMA):
+            cls.encode = encode_produce_request
+        else:
+            all_known = False
+            log.warning("aiokafka %s: unexpected layout, left as it is", cls.__name__)
+    return all_known
 
 
 class RangeReader:

@@ -12,7 +12,6 @@ No Kafka here: the worker awaits :meth:`PreparePool.prepare` inside its agent.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import multiprocessing
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from pipeline.gctune import freeze_loaded, tune_gc
 from pipeline.prepare import PreparedArticle
 from pipeline.processor import Processor, RawMessage
 from pipeline.settings import Settings
@@ -36,8 +36,9 @@ _MAX_FAILURES = 3
 def _init_child(settings: Settings) -> None:
     global _child_processor
     logging.basicConfig(level=settings.log_level)
+    tune_gc()  # the collector as in the worker (pipeline.gctune)
     _child_processor = Processor(settings)
-    gc.freeze()  # the models stay for the process's life: keep them out of full collections
+    freeze_loaded()  # the models stay for the process's life
 
 
 def _ready() -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import logging
 import threading
 from collections.abc import Iterator, MutableMapping
@@ -31,7 +30,13 @@ from faust.types import TP, EventT, StreamT
 from pipeline.assignor import weighted_assignor
 from pipeline.contracts import dumps
 from pipeline.gaps import OffsetGaps
-from pipeline.kafka import RangeReader, install_end_offset_check, install_fetch_max_wait
+from pipeline.gctune import freeze_loaded, tune_gc
+from pipeline.kafka import (
+    RangeReader,
+    install_end_offset_check,
+    install_fetch_max_wait,
+    install_flat_produce_encoding,
+)
 from pipeline.prepare import PACKED_MESSAGE_BYTES, PackHandoff, PreparedArticle, pack_spans, pack_value
 from pipeline.prepare_pool import PreparePool, prepare_for_handoff, prepare_in_process
 from pipeline.processor import Processor, RawMessage, StoryStage
@@ -139,10 +144,7 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
         except BaseException as exc:  # surfaced when the agent awaits it
             loading.set_exception(exc)
             return
-        # The models live as long as the worker: moved out of the collector's view, full
-        # collections no longer walk their objects (measured over 2,000 articles in one process:
-        # full collections took 0.80-0.94 s, 0.57-0.67 s with the models frozen).
-        gc.freeze()
+        freeze_loaded()  # the models live as long as the worker
         loading.set_result(processor)
 
     async def get_processor() -> Processor:
@@ -538,19 +540,6 @@ def _raw_message(event: EventT) -> RawMessage:
     return RawMessage(value=m.value, key=m.key, topic=m.topic, partition=m.partition, offset=m.offset)
 
 
-# Young objects allocated between two young collections (Python's default is 700). A story or a
-# prepared batch allocates thousands of short-lived dicts and lists, so at 700 the collector ran
-# many times per article. One worker, 3,000 articles, entities off, four alternating rounds
-# (twelfth session): worker CPU per article 1.25 ms median against 1.31 ms at the default, 770
-# against 738 articles/s. The older generations keep Python's default ratios (10, 10).
-GC_YOUNG_THRESHOLD = 50_000
-
-
-def tune_gc() -> None:
-    """The collector thresholds of a worker process (see GC_YOUNG_THRESHOLD)."""
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
-
-
 def run_worker(settings: Settings) -> None:
     """Run a worker until SIGINT/SIGTERM (blocking)."""
     from pipeline import native
@@ -561,6 +550,7 @@ def run_worker(settings: Settings) -> None:
     if settings.check_end_offsets:
         install_end_offset_check(settings)
     install_fetch_max_wait(settings.fetch_max_wait_ms)
+    install_flat_produce_encoding()
     app = build_app(settings)
     worker = faust.Worker(
         app,

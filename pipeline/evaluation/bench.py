@@ -183,21 +183,25 @@ def cpu_seconds(pids: Iterable[int]) -> float:
 
 
 def in_process(plain: list[dict[str, Any]], entities: bool, memo: bool = True) -> dict[str, Any]:
+    from pipeline.gctune import freeze_loaded, stage_gc
     from pipeline.processor import Processor, RawMessage
     from pipeline.runner import run_batch
     from pipeline.settings import Settings
 
     msgs = [RawMessage(orjson.dumps(d), None, "bench", 0, i) for i, d in enumerate(plain)]
     settings = Settings(entities=entities, prepare_memo=Settings().prepare_memo if memo else 0)
-    # Built once outside the timed part, as a worker builds it once at start (loading the language
-    # model and the place tables takes about a second, which is not per-article work).
-    processor = Processor(settings)
-    run_batch(msgs[:20], settings, processor=processor)  # warm up: caches
-    remembered = processor.preparer.memo
-    remembered.clear()  # but no article of the timed run is remembered from the warm-up
-    t0, cpu0 = time.perf_counter(), time.process_time()
-    result = run_batch(msgs, settings, processor=processor)
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    # The collector runs as in a worker (pipeline.gctune): thresholds, models frozen once loaded.
+    with stage_gc():
+        # Built once outside the timed part, as a worker builds it once at start (loading the
+        # language model and the place tables takes about a second, which is not per-article work).
+        processor = Processor(settings)
+        freeze_loaded()
+        run_batch(msgs[:20], settings, processor=processor)  # warm up: caches
+        remembered = processor.preparer.memo
+        remembered.clear()  # but no article of the timed run is remembered from the warm-up
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        result = run_batch(msgs, settings, processor=processor)
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
         "name": f"in-process pipeline, entities {'on' if entities else 'off'}{'' if memo else ', memo off'}",
         "entities": entities,

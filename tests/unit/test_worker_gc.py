@@ -1,4 +1,5 @@
-"""A worker process runs with the collector thresholds of pipeline.worker.tune_gc."""
+"""A worker process, `pipeline process` and the benchmark's in-process run use the collector
+thresholds of pipeline.gctune."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import worker
+from pipeline import gctune, worker
 from pipeline.settings import Settings
 
 
@@ -27,9 +28,9 @@ class _Stop(Exception):
 
 
 def test_tune_gc_sets_the_young_threshold(thresholds: None) -> None:
-    worker.tune_gc()
-    assert gc.get_threshold() == (worker.GC_YOUNG_THRESHOLD, 10, 10)
-    assert worker.GC_YOUNG_THRESHOLD > 700  # fewer young collections than Python's default
+    gctune.tune_gc()
+    assert gc.get_threshold() == (gctune.GC_YOUNG_THRESHOLD, 10, 10)
+    assert gctune.GC_YOUNG_THRESHOLD > 700  # fewer young collections than Python's default
 
 
 def test_run_worker_tunes_the_collector_before_it_builds_the_app(
@@ -45,4 +46,13 @@ def test_run_worker_tunes_the_collector_before_it_builds_the_app(
     monkeypatch.setattr(worker, "install_fetch_max_wait", lambda wait_ms: None)
     with pytest.raises(_Stop):
         worker.run_worker(Settings(check_end_offsets=False))
-    assert seen == [(worker.GC_YOUNG_THRESHOLD, 10, 10)]
+    assert seen == [(gctune.GC_YOUNG_THRESHOLD, 10, 10)]
+
+
+def test_stage_gc_restores_the_thresholds_and_unfreezes(thresholds: None) -> None:
+    with gctune.stage_gc():
+        assert gc.get_threshold() == (gctune.GC_YOUNG_THRESHOLD, 10, 10)
+        gctune.freeze_loaded()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
