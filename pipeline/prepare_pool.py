@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,8 +34,10 @@ _child_processor: Processor | None = None
 _MAX_FAILURES = 3
 
 
-def _init_child(settings: Settings) -> None:
+def _init_child(settings: Settings, cpus: frozenset[int] | None = None) -> None:
     global _child_processor
+    if cpus is not None:  # a pinned worker's children run on every CPU it was allowed before
+        os.sched_setaffinity(0, cpus)
     logging.basicConfig(level=settings.log_level)
     tune_gc()  # the collector as in the worker (pipeline.gctune)
     _child_processor = Processor(settings)
@@ -69,13 +72,15 @@ def prepare_for_handoff(
 
 
 class PreparePool:
-    """``processes`` child processes running :meth:`Processor.prepare_batch`."""
+    """``processes`` child processes running :meth:`Processor.prepare_batch` (on ``cpus``, when
+    given: the worker's own CPU set otherwise)."""
 
-    def __init__(self, settings: Settings, processes: int) -> None:
+    def __init__(self, settings: Settings, processes: int, cpus: frozenset[int] | None = None) -> None:
         if processes < 1:
             raise ValueError("a prepare pool needs at least one process")
         self.settings = settings
         self.processes = processes
+        self.cpus = cpus
         self.failures = 0  # consecutive batches lost to a broken pool
         self._pool: ProcessPoolExecutor | None = self._start()
 
@@ -84,7 +89,7 @@ class PreparePool:
         # forked child must not inherit
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(
-            self.processes, mp_context=ctx, initializer=_init_child, initargs=(self.settings,)
+            self.processes, mp_context=ctx, initializer=_init_child, initargs=(self.settings, self.cpus)
         )
         for _ in range(self.processes):
             pool.submit(_ready)  # start the children now: their models load while the worker joins

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import threading
 from collections.abc import Iterator, MutableMapping
 from typing import Any, cast
@@ -29,6 +30,7 @@ from faust.types import TP, EventT, StreamT
 
 from pipeline.assignor import weighted_assignor
 from pipeline.contracts import dumps
+from pipeline.delivery import install_direct_delivery
 from pipeline.gaps import OffsetGaps
 from pipeline.gctune import freeze_loaded, tune_gc
 from pipeline.kafka import (
@@ -68,8 +70,11 @@ def _credentials(settings: Settings) -> Any:
     return None
 
 
-def build_app(settings: Settings, processor: Processor | None = None) -> faust.App:
-    """Create the Faust app, its topics, tables and agents (nothing runs until a Worker starts it)."""
+def build_app(
+    settings: Settings, processor: Processor | None = None, child_cpus: frozenset[int] | None = None
+) -> faust.App:
+    """Create the Faust app, its topics, tables and agents (nothing runs until a Worker starts it).
+    ``child_cpus``: where prepare child processes run (default: where this process may run)."""
     scheme = "kafka"
     # A prepare-only worker joins a consumer group of its own (Faust's group protocol, on this
     # broker at least, rejects members whose subscriptions differ); the story stage keeps the app
@@ -260,7 +265,7 @@ def build_app(settings: Settings, processor: Processor | None = None) -> faust.A
     # child dies and a batch has to be prepared here.
     pool = None
     if settings.prepare_processes and runs_prepare:
-        pool = PreparePool(settings, settings.prepare_processes)
+        pool = PreparePool(settings, settings.prepare_processes, child_cpus)
 
     def fallback_processor() -> Processor:
         _start_loading()
@@ -540,6 +545,18 @@ def _raw_message(event: EventT) -> RawMessage:
     return RawMessage(value=m.value, key=m.key, topic=m.topic, partition=m.partition, offset=m.offset)
 
 
+def pin_cpus(settings: Settings) -> frozenset[int] | None:
+    """Pin this process to ``settings.cpus`` (when set); returns the CPUs it could run on before,
+    or None when not pinned."""
+    cpus = settings.cpu_set()
+    if cpus is None:
+        return None
+    before = frozenset(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, cpus)
+    log.info("worker pinned to CPU %s (of %s)", settings.cpus, ",".join(map(str, sorted(before))))
+    return before
+
+
 def run_worker(settings: Settings) -> None:
     """Run a worker until SIGINT/SIGTERM (blocking)."""
     from pipeline import native
@@ -551,7 +568,9 @@ def run_worker(settings: Settings) -> None:
         install_end_offset_check(settings)
     install_fetch_max_wait(settings.fetch_max_wait_ms)
     install_flat_produce_encoding()
-    app = build_app(settings)
+    install_direct_delivery()
+    unpinned = pin_cpus(settings)
+    app = build_app(settings, child_cpus=unpinned)
     worker = faust.Worker(
         app,
         loglevel=settings.log_level,

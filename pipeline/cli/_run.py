@@ -45,6 +45,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "busy; more are standbys) (env PIPELINE_WORKER_ROLE)",
     )
     w.add_argument(
+        "--cpus",
+        default=None,
+        metavar="LIST",
+        help="pin the worker process to these CPUs, e.g. 0 or 0,2 or 1-3; its prepare processes "
+        "still use every CPU (env PIPELINE_CPUS; default: not pinned)",
+    )
+    w.add_argument(
         "--wait",
         type=float,
         default=None,
@@ -94,6 +101,7 @@ def run_worker_cmd(args: argparse.Namespace) -> int:
         wait_for_broker_s=args.wait,
         prepare_processes=args.prepare_processes,
         worker_role=args.role,
+        cpus=args.cpus,
     )
     try:
         asyncio.run(wait_for_broker(settings, settings.wait_for_broker_s, say=lambda m: err.print(m)))

@@ -395,9 +395,13 @@ def end_to_end(
     broker_pid: int | None = None,
     memo: bool = True,
     story_weight: float | None = None,
+    pin: bool = True,
 ) -> dict[str, Any]:
     """Publish ``docs`` to a fresh namespace and time the worker processes until every article
     is accounted for. ``roles`` (one per worker, e.g. story + 2 x prepare) overrides ``workers``.
+    With ``pin``, when there are no more workers than CPUs and none has prepare processes, worker
+    i is pinned to the i-th CPU (``PIPELINE_CPUS``), as :func:`in_process_fresh` pins its run to
+    the first: like for like.
     The CPU time of the workers (with their prepare processes) and of the broker over the timed
     part is reported per article (``cpu_ms_per_article``), also per worker. ``story_weight``
     (default: the setting's) reaches the workers as ``PIPELINE_STORY_WEIGHT``."""
@@ -425,9 +429,17 @@ def end_to_end(
     env = settings.to_env()
     procs = []
     roles = list(roles) or ["all"] * workers
+    cores = sorted(os.sched_getaffinity(0))
+    pinned = (
+        [str(cores[i]) for i in range(len(roles))]
+        if pin and not prepare_processes and len(roles) <= len(cores)
+        else []
+    )
     for i, role in enumerate(roles):
         with (Path(settings.data_dir) / f"worker{i}.log").open("wb") as fh:
             wenv = dict(env, PIPELINE_DATA_DIR=f"{settings.data_dir}/w{i}", PIPELINE_WORKER_ROLE=role)
+            if pinned:
+                wenv["PIPELINE_CPUS"] = pinned[i]
             cmd = [sys.executable, "-m", "pipeline", "worker"]
             procs.append(
                 subprocess.Popen(
@@ -480,6 +492,7 @@ def end_to_end(
     lat = [seen[k] - raw_ts[k] for k in seen if k in raw_ts and not k.startswith("warmup")]
     done = len(seen) + dead - 1
     where = f", prepare in {prepare_processes} processes" if prepare_processes else ""
+    where += f", pinned (CPU {','.join(pinned)})" if pinned else ""
     if set(roles) != {"all"}:
         who = " + ".join(f"{roles.count(r)} {r}" for r in ("story", "prepare", "all") if r in roles)
         name = f"end-to-end {label}, workers: {who}{where}"
@@ -490,6 +503,7 @@ def end_to_end(
         "workers": len(roles),
         "roles": roles,
         "prepare_processes": prepare_processes,
+        "pinned_cpus": pinned or None,  # worker i on CPU pinned_cpus[i]
         "n": len(docs),
         "accounted": done,
         "seconds": elapsed,

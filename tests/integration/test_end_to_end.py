@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import orjson
@@ -25,7 +26,10 @@ def test_seeds_become_one_story_with_two_sources(
     broker: str, seeds_dir: Path, tmp_path: Path, prepare_processes: int
 ) -> None:
     settings = fresh_settings(broker, tmp_path, raw_partitions=1, prepare_processes=prepare_processes)
-    worker = start_worker(settings, tmp_path / "worker.log")
+    allowed = os.sched_getaffinity(0)
+    # with the pool, the worker process pinned to one CPU (--cpus): its children still get them all
+    pin = ("--cpus", str(min(allowed))) if prepare_processes else ()
+    worker = start_worker(settings, tmp_path / "worker.log", *pin)
     seeds = seed_articles(seeds_dir)
     sentinel = dict(SENTINEL)
     try:
@@ -37,6 +41,11 @@ def test_seeds_become_one_story_with_two_sources(
             worker=worker,
         )
         assert len(c.stories) == 1, [s["canonical"]["title"] for s in c.stories.values()]
+        if pin:
+            assert os.sched_getaffinity(worker.proc.pid) == {min(allowed)}
+            children = _pool_children(worker.proc.pid)
+            assert len(children) >= prepare_processes
+            assert all(os.sched_getaffinity(child) == allowed for child in children)
         # Replay both (as at-least-once redelivery would), then an unrelated article in the same
         # partition: once its story is out, the replays have been processed.
         asyncio.run(publish_values(settings, [article_value(d) for d in [*seeds, sentinel]]))
@@ -55,6 +64,22 @@ def test_seeds_become_one_story_with_two_sources(
     assert_clean_seed_story(seed_story[0], {d["id"] for d in seeds})
     assert max(r["revision"] for r in c.revisions if r["story_id"] == seed_story[0]["story_id"]) == 2
     assert c.dead == []
+
+
+def _pool_children(pid: int) -> list[int]:
+    """Process ids of ``pid``'s multiprocessing pool children (from /proc; not its resource
+    tracker, which multiprocessing also starts)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmdline:
+                out.append(int(entry.name))
+    return out
 
 
 SENTINEL = {

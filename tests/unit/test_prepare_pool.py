@@ -86,3 +86,21 @@ def test_a_dead_child_loses_nothing(processor: Processor) -> None:
     first, second = asyncio.run(run())
     for prepared, dead in (first, second):
         assert len(prepared) == 27 and len(dead) == 3
+
+
+def test_children_of_a_pinned_worker_run_on_the_cpus_given() -> None:
+    from pipeline.prepare_pool import _ready
+
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})  # the worker pinned (PIPELINE_CPUS)
+    try:
+        pool = PreparePool(SETTINGS, 1, cpus=frozenset(before))
+        try:
+            assert pool._pool is not None
+            assert pool._pool.submit(_ready).result(timeout=120)  # initialised
+            children = list(pool._pool._processes)
+            assert children and all(os.sched_getaffinity(pid) == before for pid in children)
+        finally:
+            pool.close()
+    finally:
+        os.sched_setaffinity(0, before)

@@ -94,3 +94,39 @@ def test_worker_consumers_take_the_fetch_wait() -> None:
 
     assert asyncio.run(main()) == (77, Settings().fetch_max_wait_ms)
     assert Settings().fetch_max_wait_ms < 1500
+
+
+def test_cpus_parse_and_must_be_available() -> None:
+    import os
+
+    assert Settings.from_env({}).cpu_set() is None
+    first = min(os.sched_getaffinity(0))
+    assert Settings.from_env({"PIPELINE_CPUS": str(first)}).cpu_set() == {first}
+    every = sorted(os.sched_getaffinity(0))
+    spec = (
+        f"{every[0]}-{every[-1]}"
+        if every == list(range(every[0], every[-1] + 1))
+        else ",".join(map(str, every))
+    )
+    assert Settings.from_env({"PIPELINE_CPUS": spec}).cpu_set() == set(every)
+    for bad in ("x", "1-0", "-1", "0,,1", "0;1"):
+        with pytest.raises(ConfigError, match="expected CPU numbers"):
+            Settings.from_env({"PIPELINE_CPUS": bad})
+    missing = max(every) + 1
+    with pytest.raises(ConfigError, match=f"CPU {missing} is not available"):
+        Settings.from_env({"PIPELINE_CPUS": str(missing)})
+
+
+def test_pinning_a_worker_keeps_the_cpus_it_had_for_its_children() -> None:
+    import os
+
+    from pipeline.worker import pin_cpus
+
+    before = os.sched_getaffinity(0)
+    assert pin_cpus(Settings()) is None and os.sched_getaffinity(0) == before
+    first = min(before)
+    try:
+        assert pin_cpus(Settings(cpus=str(first))) == before
+        assert os.sched_getaffinity(0) == {first}
+    finally:
+        os.sched_setaffinity(0, before)

@@ -38,7 +38,7 @@ def test_run_worker_tunes_the_collector_before_it_builds_the_app(
 ) -> None:
     seen: list[tuple[int, int, int]] = []
 
-    def build_app(settings: Settings, processor: Any = None) -> Any:
+    def build_app(settings: Settings, processor: Any = None, child_cpus: Any = None) -> Any:
         seen.append(gc.get_threshold())
         raise _Stop
 
