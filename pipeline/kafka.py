@@ -90,12 +90,19 @@ async def ensure_topics(settings: Settings) -> None:
         await admin.close()
 
 
+# A partition's batch is readable by consumers once its produce request is stored. One worker,
+# 3,000 articles published at once (2026-12-04), batches of 16 KiB / 64 KiB / 256 KiB / 1 MiB:
+# publishing took 0.60 / 0.22-0.24 / 0.11-0.12 / 0.13 s, the worker started 91 / 70-85 / 96-109 /
+# 117-179 ms in, and the run reached 990-1,033 / 1,034-1,074 / 1,070-1,071 / 1,005-1,039 articles/s.
+PUBLISH_BATCH_BYTES = 256 << 10
+
+
 def make_producer(settings: Settings, **extra: Any) -> AIOKafkaProducer:
     install_flat_produce_encoding()
     return AIOKafkaProducer(
         acks="all",
         linger_ms=5,
-        max_batch_size=1 << 20,
+        max_batch_size=PUBLISH_BATCH_BYTES,
         max_request_size=max(settings.max_message_bytes + 65536, 1 << 20),
         request_timeout_ms=15000,
         **settings.kafka_client_kwargs(),
