@@ -15,6 +15,7 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
+from math import isfinite
 from typing import Any, Generic, TypeVar, cast
 
 import orjson
@@ -86,21 +87,26 @@ class PreparedArticle:
             }
         )
 
-    def encode(self) -> tuple[bytes, PreparedArticle]:
+    def encode(self) -> tuple[bytes, PreparedArticle | None]:
         """:meth:`to_bytes`, and the article as :meth:`from_bytes` gives it back from those bytes
         (equal in every field, ``enrichment_doc`` a dict of the same JSON), built without
         decoding them: what a worker that reads its own prepared packs back hands to its story
-        stage (see :class:`PackHandoff`). Fields a JSON round trip could change (an unrounded
-        score, a non-finite float, ``extra``) are taken from the bytes instead."""
+        stage (see :class:`PackHandoff`). When a JSON round trip could change the enrichment (an
+        unrounded score, a non-finite float, ``extra``), the article is decoded from the bytes
+        instead; None when those bytes do not decode (the story stage then dead-letters it from
+        the pack, as it would without the handoff)."""
         sig = self.signature.to_bytes()
         doc = self.enrichment_dict()
         data = self._encode(sig, doc)
+        if not json_stable(self.enrichment):
+            try:
+                return data, PreparedArticle.from_bytes(data)
+            except Exception:  # what the story stage catches when it decodes an article of a pack
+                return data, None
         art = self.article
         if type(art.authors) is not tuple or type(art.removed) is not tuple:
             art = replace(art, authors=tuple(art.authors), removed=tuple(art.removed))
         enrichment = self.enrichment
-        if not json_stable(enrichment):
-            enrichment = ArticleEnrichment.from_dict(orjson.loads(orjson.dumps(doc)))
         back = PreparedArticle(
             article=art,
             signature=Signature.from_bytes(sig),
@@ -186,9 +192,12 @@ def json_stable(enrichment: ArticleEnrichment) -> bool:
     equal object: its scores already rounded as ``to_dict`` writes them (and finite: JSON has no
     NaN), and no ``extra`` (free-form, its types not kept by JSON)."""
     conf = enrichment.language_confidence
-    if type(conf) is not float or conf != round(conf, 4) or enrichment.extra:
+    if type(conf) is not float or conf != round(conf, 4) or not isfinite(conf) or enrichment.extra:
         return False
-    return all(type(k.score) is float and k.score == round(k.score, 4) for k in enrichment.keywords)
+    return all(
+        type(k.score) is float and k.score == round(k.score, 4) and isfinite(k.score)
+        for k in enrichment.keywords
+    )
 
 
 class PackHandoff:
@@ -203,9 +212,11 @@ class PackHandoff:
     """
 
     # The story agent can trail the prepare agent by many packs (both read as fast as they can; on
-    # the bench, 3,000 articles, up to 53 packs of about 250 KB): at most 64 packs missed a third
-    # of them, so the bound is the bytes.
-    def __init__(self, max_packs: int = 1024, max_bytes: int = 32 << 20) -> None:
+    # the bench, 3,000 articles, up to 53 packs of about 250 KB, 13 MB): at most 64 packs missed a
+    # third of them, so the bound is the bytes. The decoded articles kept with them weigh another
+    # 0.6-2.1 times their bytes (what dropping them freed, bench packs of 32 articles, entities off
+    # and on), so 16 MiB of packs hold at most about 50 MiB.
+    def __init__(self, max_packs: int = 1024, max_bytes: int = 16 << 20) -> None:
         self.max_packs = max_packs
         self.max_bytes = max_bytes
         self.enabled = False
@@ -226,10 +237,12 @@ class PackHandoff:
         self._packs.clear()
         self.bytes = 0
 
-    def put(self, value: bytes, articles: list[PreparedArticle]) -> None:
-        if not self.enabled:
+    def put(self, value: bytes, articles: Sequence[PreparedArticle | None]) -> None:
+        """Keep the articles of the pack sent as ``value`` (all of them or none: a pack with an
+        article that does not decode, None, is decoded by the story stage, which dead-letters it)."""
+        if not self.enabled or any(a is None for a in articles):
             return
-        self._packs.append((value, articles))
+        self._packs.append((value, cast(list[PreparedArticle], list(articles))))
         self.bytes += len(value)
         while len(self._packs) > self.max_packs or self.bytes > self.max_bytes:
             self.bytes -= len(self._packs.popleft()[0])

@@ -62,13 +62,18 @@ def prepare_in_process(processor: Processor, messages: Sequence[RawMessage]) -> 
 
 def prepare_for_handoff(
     processor: Processor, messages: Sequence[RawMessage]
-) -> tuple[Prepared, DeadLetters, list[PreparedArticle]]:
+) -> tuple[Prepared, DeadLetters, list[PreparedArticle | None]]:
     """:func:`prepare_in_process`, with each article also as decoding its bytes gives it back
-    (:meth:`PreparedArticle.encode`, for a :class:`~pipeline.prepare.PackHandoff`)."""
+    (:meth:`PreparedArticle.encode`, for a :class:`~pipeline.prepare.PackHandoff`; None for one
+    whose bytes do not decode)."""
     prepared, dead = processor.prepare_batch(messages)
-    encoded = [art.encode() for _, art in prepared]
-    items = [(back.article.id, data) for data, back in encoded]
-    return items, dead, [back for _, back in encoded]
+    items: Prepared = []
+    handed: list[PreparedArticle | None] = []
+    for _, art in prepared:
+        data, back = art.encode()
+        items.append((art.article.id, data))
+        handed.append(back)
+    return items, dead, handed
 
 
 class PreparePool:

@@ -299,7 +299,7 @@ def build_app(
             PREPARE_BATCH, within=PREPARE_WITHIN_S
         ):
             msgs = await with_skipped([_raw_message(ev) for ev in events], done)
-            handed: list[PreparedArticle] | None = None
+            handed: list[PreparedArticle | None] | None = None
             if pool is not None:
                 prepared, dead = await pool.prepare(msgs, fallback_processor)
             else:
@@ -313,7 +313,7 @@ def build_app(
             for i, j in pack_spans(prepared, pack_bytes):
                 value = pack_value(prepared[i:j])
                 if handed is not None and handoff is not None:
-                    handoff.put(value, handed[i:j])
+                    handoff.put(value, handed[i:j])  # not kept if an article of it does not decode
                 await prepared_topic.send(key=prepared[i][0], value=value)
             await batch_done(done)
 

@@ -4,6 +4,7 @@ same results, same abandon-on-rebalance rule, same errors, only fewer tasks."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
 import pytest
@@ -144,5 +145,33 @@ def test_other_calls_and_a_suspended_flow_go_the_usual_way() -> None:
         consumer.suspend_flow.set()  # already suspended: no shortcut
         res = await wait_first(consumer, deliver(), consumer.suspend_flow.wait())
         assert counter[0] > 0
+
+    asyncio.run(run())
+
+
+def test_a_delivery_runs_in_its_own_copy_of_the_context() -> None:
+    """As in a task: a context variable it sets, before or after suspending, stays its own."""
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="loop")
+
+    async def run() -> None:
+        consumer = FakeConsumer()
+        seen: list[str] = []
+
+        async def quick() -> None:
+            var.set("quick")
+
+        async def slow() -> None:
+            seen.append(var.get())  # the caller's value, copied
+            var.set("slow, first step")
+            await asyncio.sleep(0.005)
+            seen.append(var.get())  # its own value, kept across the suspension
+            var.set("slow, after")
+
+        var.set("fetch loop")
+        await wait_first(consumer, quick(), consumer.suspend_flow.wait())
+        assert var.get() == "fetch loop"
+        await wait_first(consumer, slow(), consumer.suspend_flow.wait())
+        assert var.get() == "fetch loop"
+        assert seen == ["fetch loop", "slow, first step"]
 
     asyncio.run(run())
