@@ -62,6 +62,7 @@ def test_encode_gives_what_decoding_gives(batches: tuple[Settings, list[list[Raw
         prepared, _dead = processor.prepare_batch(chunk)
         for _, art in prepared:
             data, back = art.encode()
+            assert back is not None
             assert data == art.to_bytes()
             decoded = PreparedArticle.from_bytes(data)
             assert back == decoded  # every compared field: article, signature, enrichment, ...
@@ -79,7 +80,7 @@ def test_real_articles_encode_as_they_decode() -> None:
         assert len(prepared) > 150
         for _, art in prepared:
             data, back = art.encode()
-            assert back == PreparedArticle.from_bytes(data)
+            assert back is not None and back == PreparedArticle.from_bytes(data)
 
 
 def test_json_unstable_enrichment_is_taken_from_the_bytes() -> None:
@@ -113,7 +114,7 @@ def test_json_unstable_enrichment_is_taken_from_the_bytes() -> None:
         assert len(handoff) == 0
     with_list = dataclasses.replace(art, article=dataclasses.replace(art.article, authors=["A. Writer"]))  # type: ignore[arg-type]
     _, back = with_list.encode()
-    assert back.article.authors == ("A. Writer",)
+    assert back is not None and back.article.authors == ("A. Writer",)
 
 
 def _tables_and_results(
@@ -167,7 +168,9 @@ def test_handed_packs_give_byte_equal_stories_and_tables(
 
 def test_a_failing_article_is_dead_lettered_with_its_own_json() -> None:
     settings = Settings(entities=False)
-    items, _, handed = prepare_for_handoff(Processor(settings), _messages(bench_corpus.build(4, None)))
+    items, _, maybe = prepare_for_handoff(Processor(settings), _messages(bench_corpus.build(4, None)))
+    handed = [a for a in maybe if a is not None]
+    assert len(handed) == 4
     stage = StoryStage(settings, entries={}, stories={})
     broken = dataclasses.replace(handed[1], published_ts="not a time")  # type: ignore[arg-type]
     msg = RawMessage(pack_value(items), b"k", "prepared", 0, 5)
