@@ -69,14 +69,18 @@ async def wait_for_broker(
             delay = min(delay * 2, 5.0)
 
 
-async def ensure_topics(settings: Settings) -> None:
-    """Create the pipeline's topics if missing (idempotent)."""
-    wanted = [
+def _pipeline_topics(settings: Settings) -> list[NewTopic]:
+    return [
         NewTopic(settings.raw_topic, settings.raw_partitions, 1),
         NewTopic(settings.prepared_topic, 1, 1),
         NewTopic(settings.stories_topic, settings.raw_partitions, 1),
         NewTopic(settings.dead_letter_topic, 1, 1),
     ]
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create the pipeline's topics if missing (idempotent)."""
+    wanted = _pipeline_topics(settings)
     admin = AIOKafkaAdminClient(**settings.kafka_client_kwargs())
     await admin.start()
     try:
@@ -94,13 +98,13 @@ def topics_of(settings: Settings, names: Iterable[str]) -> list[str]:
     """Of ``names``, the topics these settings use: the four pipeline topics, and every topic
     of the app (Faust's table changelogs and assignor topic, a prepare-only worker's app), named
     ``<app id>-...``."""
-    own = {settings.raw_topic, settings.prepared_topic, settings.stories_topic, settings.dead_letter_topic}
+    own = {t.name for t in _pipeline_topics(settings)}
     return sorted(n for n in names if n in own or n.startswith(f"{settings.app_id}-"))
 
 
 async def delete_topics_of(settings: Settings) -> list[str]:
-    """Delete the topics of :func:`topics_of` (a benchmark run's or a test's namespace when it is
-    done: the embedded broker keeps every message in memory, about 100 MB per 3,000-article bench
+    """Delete the topics of :func:`topics_of` (a benchmark run's namespace when it is done: the
+    embedded broker keeps every message in memory, about 100 MB per 3,000-article bench
     run, until its topics are deleted). Returns the names deleted."""
     admin = AIOKafkaAdminClient(**settings.kafka_client_kwargs())
     await admin.start()

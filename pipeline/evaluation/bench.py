@@ -331,7 +331,7 @@ async def _drain(
     return first_seen, dead, last
 
 
-async def _forget_async(settings: Any) -> None:
+async def _forget(settings: Any) -> None:
     """Delete a finished run's topics: the embedded broker holds every message in memory (about
     100 MB per 3,000-article run), so a whole bench would otherwise end with gigabytes in it, and
     each run would start on a broker fuller than the one before (2026-12-04, 3,000 articles, one
@@ -343,10 +343,6 @@ async def _forget_async(settings: Any) -> None:
         await delete_topics_of(settings)
     except Exception as exc:  # the measurement stands; only the broker's memory is not freed
         console.print(f"  [yellow]could not delete the run's topics: {type(exc).__name__}: {exc}[/]")
-
-
-def _forget(settings: Any) -> None:
-    asyncio.run(_forget_async(settings))
 
 
 async def _raw_timestamps(settings: Any) -> dict[str, int]:
@@ -512,7 +508,7 @@ def end_to_end(
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
-        _forget(settings)
+        asyncio.run(_forget(settings))
     lat = [seen[k] - raw_ts[k] for k in seen if k in raw_ts and not k.startswith("warmup")]
     done = len(seen) + dead - 1
     where = f", prepare in {prepare_processes} processes" if prepare_processes else ""
@@ -587,7 +583,7 @@ async def _floor(bootstrap: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
     finally:
         await consumer.stop()
         await producer.stop()
-        await _forget_async(settings)
+        await _forget(settings)
     elapsed = time.perf_counter() - (t0 or time.perf_counter())
     return {
         "name": "floor: aiokafka consume->produce",
