@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from math import isfinite
 from typing import Any, Generic, TypeVar, cast
 
 import orjson
@@ -87,36 +86,6 @@ class PreparedArticle:
             }
         )
 
-    def encode(self) -> tuple[bytes, PreparedArticle | None]:
-        """:meth:`to_bytes`, and the article as :meth:`from_bytes` gives it back from those bytes
-        (equal in every field, ``enrichment_doc`` a dict of the same JSON), built without
-        decoding them: what a worker that reads its own prepared packs back hands to its story
-        stage (see :class:`PackHandoff`). When a JSON round trip could change the enrichment (an
-        unrounded score, a non-finite float, ``extra``), the article is decoded from the bytes
-        instead; None when those bytes do not decode (the story stage then dead-letters it from
-        the pack, as it would without the handoff)."""
-        sig = self.signature.to_bytes()
-        doc = self.enrichment_dict()
-        data = self._encode(sig, doc)
-        if not json_stable(self.enrichment):
-            try:
-                return data, PreparedArticle.from_bytes(data)
-            except Exception:  # what the story stage catches when it decodes an article of a pack
-                return data, None
-        art = self.article
-        if type(art.authors) is not tuple or type(art.removed) is not tuple:
-            art = replace(art, authors=tuple(art.authors), removed=tuple(art.removed))
-        enrichment = self.enrichment
-        back = PreparedArticle(
-            article=art,
-            signature=Signature.from_bytes(sig),
-            enrichment=enrichment,
-            published_ts=float(self.published_ts),
-            words=self.word_count(),
-            enrichment_doc=doc,
-        )
-        return data, back
-
     @classmethod
     def from_bytes(cls, data: bytes) -> PreparedArticle:
         return cls.from_doc(orjson.loads(data))
@@ -185,82 +154,6 @@ def pack_spans(
 def pack_value(items: Sequence[tuple[str, bytes]]) -> bytes:
     """The pack of these items: their JSON values as one JSON array."""
     return b"[" + b",".join([value for _, value in items]) + b"]"
-
-
-def json_stable(enrichment: ArticleEnrichment) -> bool:
-    """Whether ``ArticleEnrichment.from_dict`` of the JSON of ``enrichment.to_dict()`` gives an
-    equal object: its scores already rounded as ``to_dict`` writes them (and finite: JSON has no
-    NaN), and no ``extra`` (free-form, its types not kept by JSON)."""
-    conf = enrichment.language_confidence
-    if type(conf) is not float or conf != round(conf, 4) or not isfinite(conf) or enrichment.extra:
-        return False
-    return all(
-        type(k.score) is float and k.score == round(k.score, 4) and isfinite(k.score)
-        for k in enrichment.keywords
-    )
-
-
-class PackHandoff:
-    """The prepared packs a worker sent, each with its articles as the story stage decodes them
-    (:meth:`PreparedArticle.encode`), until its own story stage reads the pack back from the
-    prepared topic: :meth:`take` then gives the articles instead of decoding the bytes again.
-
-    The topic stays the log: a pack is matched by its bytes, in the order packs were sent, and a
-    pack not found (sent by another worker, before a restart, or dropped from here) is decoded as
-    usual. Packs are kept only while ``enabled`` (set while this worker reads the prepared
-    topic), at most ``max_packs`` of them and ``max_bytes`` of pack bytes, oldest out first.
-    """
-
-    # The story agent can trail the prepare agent by many packs (both read as fast as they can; on
-    # the bench, 3,000 articles, up to 53 packs of about 250 KB, 13 MB): at most 64 packs missed a
-    # third of them, so the bound is the bytes. The decoded articles kept with them weigh another
-    # 0.6-2.1 times their bytes (what dropping them freed, bench packs of 32 articles, entities off
-    # and on), so 16 MiB of packs hold at most about 50 MiB.
-    def __init__(self, max_packs: int = 1024, max_bytes: int = 16 << 20) -> None:
-        self.max_packs = max_packs
-        self.max_bytes = max_bytes
-        self.enabled = False
-        self.bytes = 0
-        self.hits = 0
-        self.misses = 0
-        self._packs: deque[tuple[bytes, list[PreparedArticle]]] = deque()
-
-    def __len__(self) -> int:
-        return len(self._packs)
-
-    def set_enabled(self, enabled: bool) -> None:
-        self.enabled = enabled
-        if not enabled:
-            self.clear()
-
-    def clear(self) -> None:
-        self._packs.clear()
-        self.bytes = 0
-
-    def put(self, value: bytes, articles: Sequence[PreparedArticle | None]) -> None:
-        """Keep the articles of the pack sent as ``value`` (all of them or none: a pack with an
-        article that does not decode, None, is decoded by the story stage, which dead-letters it)."""
-        if not self.enabled or any(a is None for a in articles):
-            return
-        self._packs.append((value, cast(list[PreparedArticle], list(articles))))
-        self.bytes += len(value)
-        while len(self._packs) > self.max_packs or self.bytes > self.max_bytes:
-            self.bytes -= len(self._packs.popleft()[0])
-
-    def take(self, value: bytes | None) -> list[PreparedArticle] | None:
-        """The articles of the pack sent with these very bytes, or None. Packs sent before it are
-        dropped: the prepared topic keeps the order they were sent in, so any of them not read by
-        now was read elsewhere (or is read again after a restart, without this worker's memory)."""
-        if value is None:
-            return None
-        for i, (sent, articles) in enumerate(self._packs):
-            if len(sent) == len(value) and sent == value:
-                for _ in range(i + 1):
-                    self.bytes -= len(self._packs.popleft()[0])
-                self.hits += 1
-                return articles
-        self.misses += 1
-        return None
 
 
 def is_packed(value: bytes | None) -> bool:

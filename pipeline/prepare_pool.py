@@ -21,7 +21,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from pipeline.gctune import freeze_loaded, tune_gc
-from pipeline.prepare import PreparedArticle
 from pipeline.processor import Processor, RawMessage
 from pipeline.settings import Settings
 
@@ -58,22 +57,6 @@ def prepare_in_process(processor: Processor, messages: Sequence[RawMessage]) -> 
     """The same result as the pool, computed here (the fallback and the ``processes=0`` path)."""
     prepared, dead = processor.prepare_batch(messages)
     return [(art.article.id, art.to_bytes()) for _, art in prepared], dead
-
-
-def prepare_for_handoff(
-    processor: Processor, messages: Sequence[RawMessage]
-) -> tuple[Prepared, DeadLetters, list[PreparedArticle | None]]:
-    """:func:`prepare_in_process`, with each article also as decoding its bytes gives it back
-    (:meth:`PreparedArticle.encode`, for a :class:`~pipeline.prepare.PackHandoff`; None for one
-    whose bytes do not decode)."""
-    prepared, dead = processor.prepare_batch(messages)
-    items: Prepared = []
-    handed: list[PreparedArticle | None] = []
-    for _, art in prepared:
-        data, back = art.encode()
-        items.append((art.article.id, data))
-        handed.append(back)
-    return items, dead, handed
 
 
 class PreparePool:

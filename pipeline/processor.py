@@ -198,19 +198,6 @@ class StoryStage:
                 out.append((None, self._failed(msg, orjson.dumps(doc), article_id, exc)))
         return out
 
-    def assemble_articles(
-        self, msg: RawMessage, articles: Sequence[PreparedArticle]
-    ) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
-        """:meth:`assemble_packed` for a pack whose articles are at hand, as decoding it gives
-        them (:class:`~pipeline.prepare.PackHandoff`): the same results, without decoding."""
-        out: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
-        for art in articles:
-            try:
-                out.append((self.assemble(art), None))
-            except Exception as exc:
-                out.append((None, self._failed(msg, art.to_bytes(), art.article.id, exc)))
-        return out
-
     def _failed(
         self, msg: RawMessage, original: bytes | None, article_id: str | None, exc: Exception
     ) -> dict[str, Any]:

@@ -68,6 +68,9 @@ class Settings:
     # story stage's CPU per article over the prepare stage's: with several "all" workers, the one
     # that runs the story stage keeps fewer raw partitions (pipeline/assignor.py); 0: even split
     story_weight: float = 0.25
+    # a worker running both stages (preparing in its own process) hands what it prepares straight
+    # to its story stage while it holds the prepared partition (off: always through the topic)
+    direct_story: bool = True
     wait_for_broker_s: float = 60.0  # worker/publisher: how long to retry an unreachable broker
     # longest a consumer's fetch waits for new data (Faust's worker consumer: 1,500 ms, fixed).
     # Kafka answers a fetch as soon as data arrives; the embedded Tansu holds it to the end (a

@@ -4,6 +4,8 @@ Topology (see README):
     raw (N partitions) --[prepare agent: decode, validate, clean, fingerprint, enrich]--> prepared (1)
         (one message per batch: the batch's prepared articles as a JSON array, see pack_prepared)
     prepared --[story agent: dedup index + story state in tables]--> stories (keyed by story id)
+        (a worker running both agents takes its own prepared articles straight to its story stage
+        while it holds the prepared partition: Settings.direct_story)
     any failure --> dead-letter topic (original bytes: the message's, or the article's own JSON for
         an article of a prepared pack; topic/partition/offset, stage, reason)
 
@@ -39,8 +41,8 @@ from pipeline.kafka import (
     install_fetch_max_wait,
     install_flat_produce_encoding,
 )
-from pipeline.prepare import PACKED_MESSAGE_BYTES, PackHandoff, PreparedArticle, pack_spans, pack_value
-from pipeline.prepare_pool import PreparePool, prepare_for_handoff, prepare_in_process
+from pipeline.prepare import PACKED_MESSAGE_BYTES, pack_spans, pack_value
+from pipeline.prepare_pool import PreparePool
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
 
@@ -274,23 +276,52 @@ def build_app(
     # A pack stays within the message size the deployment allows (its broker's limit matches it).
     pack_bytes = min(PACKED_MESSAGE_BYTES, settings.max_message_bytes)
 
-    # A worker running both agents, while it reads the prepared topic, hands its story agent the
-    # articles of the packs it sent itself instead of decoding them again (see PackHandoff).
-    handoff = PackHandoff() if runs_prepare and runs_story and pool is None else None
-    if handoff is not None:
+    # The story stage, in a worker that runs it. Its story agent and (below) its prepare agent use
+    # it one at a time (story_lock): each runs a message's articles through it and sends the table
+    # changes, then the revisions, before the other starts, so the changelogs keep the order of
+    # the writes.
+    if runs_story:
+        entries = ChangelogTable(app, "dedup-entries")
+        story_state = ChangelogTable(app, "story-state")
+        story_stage = StoryStage(settings, entries=entries, stories=story_state)
+        stories_name = stories_topic.get_topic_name()
+        send = Sends(app)
+    story_lock = asyncio.Lock()
+
+    async def emit(results: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> None:
+        await send.changes(entries, story_state)  # the state behind the revisions goes first
+        for story, dead in results:
+            if dead is not None:
+                await send_dead(dead)
+            if story is not None:
+                await send(stories_name, story["story_id"].encode("utf-8"), dumps(story))
+
+    # Direct story stage: a worker that runs both agents, preparing in this process, carries the
+    # articles it prepares straight to its own story stage while it holds the prepared topic's
+    # partition (and is not rebalancing: its tables are recovered and no one else writes them),
+    # instead of sending them through the prepared topic and reading them back. The raw
+    # messages are then the log: their offsets are committed once the revisions and the state
+    # changes are sent (Faust flushes the producer before each commit), so a crash replays them
+    # as it would replay prepared packs. Any other batch goes through the prepared topic.
+    direct = settings.direct_story and runs_prepare and runs_story and pool is None
+    holds_story = {"now": False}
+    if direct:
         prepared_name = prepared_topic.get_topic_name()
 
         async def _note_assignment(*args: Any, **__: Any) -> None:
-            assert handoff is not None
             assigned: set[TP] = args[1] if len(args) > 1 else set()  # (app, the whole assignment)
-            handoff.set_enabled(any(tp.topic == prepared_name for tp in assigned))
+            holds_story["now"] = any(tp.topic == prepared_name for tp in assigned)
 
-        async def _stop_handoff(*_: Any, **__: Any) -> None:
-            assert handoff is not None
-            handoff.set_enabled(False)
+        async def _note_revoked(*_: Any, **__: Any) -> None:
+            holds_story["now"] = False
 
         app.on_partitions_assigned.connect(_note_assignment)
-        app.on_partitions_revoked.connect(_stop_handoff)
+        app.on_partitions_revoked.connect(_note_revoked)
+
+    def story_here() -> bool:
+        """Whether this worker's story stage may take its prepared articles now. ``rebalancing``
+        is set from the moment partitions are revoked until table recovery is over."""
+        return holds_story["now"] and not app.rebalancing
 
     async def prepare_agent(stream: StreamT[bytes]) -> None:
         proc = await get_processor() if pool is None else None
@@ -299,22 +330,24 @@ def build_app(
             PREPARE_BATCH, within=PREPARE_WITHIN_S
         ):
             msgs = await with_skipped([_raw_message(ev) for ev in events], done)
-            handed: list[PreparedArticle | None] | None = None
             if pool is not None:
                 prepared, dead = await pool.prepare(msgs, fallback_processor)
+                for record in dead:
+                    await send_dead(record)
             else:
                 assert proc is not None
-                if handoff is not None and handoff.enabled:
-                    prepared, dead, handed = prepare_for_handoff(proc, msgs)
-                else:
-                    prepared, dead = prepare_in_process(proc, msgs)
-            for record in dead:
-                await send_dead(record)
+                arts, dead = proc.prepare_batch(msgs)
+                for record in dead:
+                    await send_dead(record)
+                if direct and story_here():
+                    async with story_lock:
+                        if story_here():  # checked again: the sends above may have let a rebalance in
+                            # No await between the check and the table writes.
+                            await emit([story_stage.assemble_message(m, a) for m, a in arts])
+                            arts = []
+                prepared = [(a.article.id, a.to_bytes()) for _, a in arts]
             for i, j in pack_spans(prepared, pack_bytes):
-                value = pack_value(prepared[i:j])
-                if handed is not None and handoff is not None:
-                    handoff.put(value, handed[i:j])  # not kept if an article of it does not decode
-                await prepared_topic.send(key=prepared[i][0], value=value)
+                await prepared_topic.send(key=prepared[i][0], value=pack_value(prepared[i:j]))
             await batch_done(done)
 
     if runs_prepare:
@@ -323,27 +356,13 @@ def build_app(
             _start_loading()
 
     if runs_story:
-        entries = ChangelogTable(app, "dedup-entries")
-        story_state = ChangelogTable(app, "story-state")
-        story_stage = StoryStage(settings, entries=entries, stories=story_state)
-        stories_name = stories_topic.get_topic_name()
-        send = Sends(app)
 
         async def story_agent(stream: StreamT[bytes]) -> None:
             done: Done = {}
             async for event in stream.events():
                 for msg in await with_skipped([_raw_message(event)], done):
-                    handed = handoff.take(msg.value) if handoff is not None and handoff.enabled else None
-                    if handed is None:
-                        results = story_stage.assemble_packed(msg)
-                    else:
-                        results = story_stage.assemble_articles(msg, handed)
-                    await send.changes(entries, story_state)  # the state behind them goes first
-                    for story, dead in results:
-                        if dead is not None:
-                            await send_dead(dead)
-                        if story is not None:
-                            await send(stories_name, story["story_id"].encode("utf-8"), dumps(story))
+                    async with story_lock:
+                        await emit(story_stage.assemble_packed(msg))
                 await batch_done(done)
 
         app.agent(prepared_topic, name="story")(story_agent)
