@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import orjson
@@ -167,6 +167,15 @@ class StoryStage:
             return self.assemble(art), None
         except Exception as exc:
             return None, self._failed(msg, msg.value, article_id, exc)
+
+    def assemble_prepared(
+        self, prepared: Sequence[tuple[RawMessage, PreparedArticle]]
+    ) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+        """:meth:`assemble_message` for each article of a batch prepared in this process (a worker's
+        direct story stage, ``Settings.direct_story``), each with its enrichment as the prepared
+        topic would carry it (so the story state may drop the decoded object once merged, and
+        decode it again from its JSON when needed, as for an article read from the topic)."""
+        return [self.assemble_message(m, replace(a, enrichment_doc=a.enrichment_dict())) for m, a in prepared]
 
     def assemble_packed(self, msg: RawMessage) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
         """:meth:`assemble_message` for each article of a prepared-topic message, in order: a

@@ -305,12 +305,12 @@ def build_app(
     # as it would replay prepared packs. Any other batch goes through the prepared topic.
     direct = settings.direct_story and runs_prepare and runs_story and pool is None
     holds_story = {"now": False}
+    prepared_tp = TP(prepared_topic.get_topic_name(), 0)
     if direct:
-        prepared_name = prepared_topic.get_topic_name()
 
         async def _note_assignment(*args: Any, **__: Any) -> None:
             assigned: set[TP] = args[1] if len(args) > 1 else set()  # (app, the whole assignment)
-            holds_story["now"] = any(tp.topic == prepared_name for tp in assigned)
+            holds_story["now"] = prepared_tp in assigned
 
         async def _note_revoked(*_: Any, **__: Any) -> None:
             holds_story["now"] = False
@@ -318,10 +318,21 @@ def build_app(
         app.on_partitions_assigned.connect(_note_assignment)
         app.on_partitions_revoked.connect(_note_revoked)
 
+    if runs_story:
+
+        async def _finish_story_work(*_: Any, **__: Any) -> None:
+            """On revocation (Faust awaits this before the worker rejoins its group): wait for
+            the message the story stage is on, then flush what it sent. Its table changes are then
+            in the changelogs before any worker starts recovering the tables from them."""
+            async with story_lock:
+                await app.producer.flush()
+
+        app.on_partitions_revoked.connect(_finish_story_work)
+
     def story_here() -> bool:
-        """Whether this worker's story stage may take its prepared articles now. ``rebalancing``
-        is set from the moment partitions are revoked until table recovery is over."""
-        return holds_story["now"] and not app.rebalancing
+        """Whether this worker's story stage may take its prepared articles now (see
+        :func:`story_stage_ready`)."""
+        return holds_story["now"] and story_stage_ready(app, prepared_tp)
 
     async def prepare_agent(stream: StreamT[bytes]) -> None:
         proc = await get_processor() if pool is None else None
@@ -343,7 +354,7 @@ def build_app(
                     async with story_lock:
                         if story_here():  # checked again: the sends above may have let a rebalance in
                             # No await between the check and the table writes.
-                            await emit([story_stage.assemble_message(m, a) for m, a in arts])
+                            await emit(story_stage.assemble_prepared(arts))
                             arts = []
                 prepared = [(a.article.id, a.to_bytes()) for _, a in arts]
             for i, j in pack_spans(prepared, pack_bytes):
@@ -557,6 +568,19 @@ def _no_double_acks(consumer: Any, tp: TP) -> None:
         unique = sorted(set(acked))
         if len(unique) < len(acked):
             acked[:] = unique
+
+
+def story_stage_ready(app: faust.App, prepared_tp: TP) -> bool:
+    """Whether the tables of a worker assigned ``prepared_tp`` are its own to write now: it is not
+    rebalancing (``app.rebalancing``: from the moment partitions are revoked until the recovery
+    of the tables ends) and Faust has resumed the partition, which it does only once the recovery
+    for the current assignment is over (a recovery of an earlier one can end, and clear
+    ``rebalancing``, while the next assignment's is still to run). (Private Faust API: the
+    consumer's ``_paused_partitions``, pinned by tests/unit/test_direct_story.py.)"""
+    if app.rebalancing:
+        return False
+    paused = getattr(app.consumer, "_paused_partitions", None)
+    return paused is not None and prepared_tp not in paused
 
 
 def _raw_message(event: EventT) -> RawMessage:

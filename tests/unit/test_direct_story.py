@@ -66,7 +66,7 @@ def _run(
     offset = 0
     for prepared in batches:
         if direct:
-            results = [stage.assemble_message(m, a) for m, a in prepared]
+            results = stage.assemble_prepared(prepared)
         else:
             items = [(a.article.id, a.to_bytes()) for _, a in prepared]
             results = []
@@ -111,3 +111,28 @@ def test_prepared_articles_equal_their_decoded_selves(
             assert orjson.dumps(decoded.enrichment_dict()) == orjson.dumps(art.enrichment_dict())
             seen += 1
     assert seen == sum(len(c) for c in chunks[:10])
+
+
+def test_story_stage_is_ready_only_between_rebalances_and_after_recovery() -> None:
+    """The direct path writes the tables only when Faust is not rebalancing and has resumed the
+    prepared partition (it pauses every assigned partition and resumes it once the recovery for
+    that assignment is over): pins the Faust attributes ``story_stage_ready`` reads."""
+    import faust
+    from faust.types import TP
+
+    from pipeline.worker import story_stage_ready
+
+    app = faust.App("test-direct-story-ready", broker="kafka://127.0.0.1:1")
+    tp, other = TP("x.prepared", 0), TP("x.raw", 0)
+    consumer = app.consumer
+    assert story_stage_ready(app, tp)
+    consumer.pause_partitions({tp, other})  # what an assignment does before recovering
+    assert not story_stage_ready(app, tp)
+    consumer.resume_partitions({other})
+    assert not story_stage_ready(app, tp)
+    consumer.resume_partitions({tp})  # what the end of recovery does
+    assert story_stage_ready(app, tp)
+    app.rebalancing = True  # set from the start of a revocation
+    assert not story_stage_ready(app, tp)
+    app.rebalancing = False
+    assert story_stage_ready(app, tp)
