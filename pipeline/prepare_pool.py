@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from pipeline.gctune import freeze_loaded, tune_gc
+from pipeline.prepare import PreparedArticle
 from pipeline.processor import Processor, RawMessage
 from pipeline.settings import Settings
 
@@ -47,16 +48,21 @@ def _ready() -> bool:
     return _child_processor is not None
 
 
+def as_items(prepared: Sequence[tuple[RawMessage, PreparedArticle]]) -> Prepared:
+    """:meth:`Processor.prepare_batch`'s articles as ``(article id, bytes)``, ready to pack."""
+    return [(art.article.id, art.to_bytes()) for _, art in prepared]
+
+
 def _prepare_chunk(messages: Sequence[RawMessage]) -> tuple[Prepared, DeadLetters]:
     assert _child_processor is not None, "child process not initialised"
     prepared, dead = _child_processor.prepare_batch(messages)
-    return [(art.article.id, art.to_bytes()) for _, art in prepared], dead
+    return as_items(prepared), dead
 
 
 def prepare_in_process(processor: Processor, messages: Sequence[RawMessage]) -> tuple[Prepared, DeadLetters]:
     """The same result as the pool, computed here (the fallback and the ``processes=0`` path)."""
     prepared, dead = processor.prepare_batch(messages)
-    return [(art.article.id, art.to_bytes()) for _, art in prepared], dead
+    return as_items(prepared), dead
 
 
 class PreparePool:

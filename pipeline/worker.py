@@ -42,7 +42,7 @@ from pipeline.kafka import (
     install_flat_produce_encoding,
 )
 from pipeline.prepare import PACKED_MESSAGE_BYTES, pack_spans, pack_value
-from pipeline.prepare_pool import PreparePool
+from pipeline.prepare_pool import PreparePool, as_items
 from pipeline.processor import Processor, RawMessage, StoryStage
 from pipeline.settings import Settings
 
@@ -280,29 +280,38 @@ def build_app(
     # it one at a time (story_lock): each runs a message's articles through it and sends the table
     # changes, then the revisions, before the other starts, so the changelogs keep the order of
     # the writes.
+    story_lock = asyncio.Lock()
     if runs_story:
         entries = ChangelogTable(app, "dedup-entries")
         story_state = ChangelogTable(app, "story-state")
         story_stage = StoryStage(settings, entries=entries, stories=story_state)
         stories_name = stories_topic.get_topic_name()
         send = Sends(app)
-    story_lock = asyncio.Lock()
 
-    async def emit(results: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> None:
-        await send.changes(entries, story_state)  # the state behind the revisions goes first
-        for story, dead in results:
-            if dead is not None:
-                await send_dead(dead)
-            if story is not None:
-                await send(stories_name, story["story_id"].encode("utf-8"), dumps(story))
+        async def emit(results: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> None:
+            await send.changes(entries, story_state)  # the state behind the revisions goes first
+            for story, dead in results:
+                if dead is not None:
+                    await send_dead(dead)
+                if story is not None:
+                    await send(stories_name, story["story_id"].encode("utf-8"), dumps(story))
 
-    # Direct story stage: a worker that runs both agents, preparing in this process, carries the
-    # articles it prepares straight to its own story stage while it holds the prepared topic's
-    # partition (and is not rebalancing: its tables are recovered and no one else writes them),
-    # instead of sending them through the prepared topic and reading them back. The raw
-    # messages are then the log: their offsets are committed once the revisions and the state
-    # changes are sent (Faust flushes the producer before each commit), so a crash replays them
-    # as it would replay prepared packs. Any other batch goes through the prepared topic.
+        async def _finish_story_work(*_: Any, **__: Any) -> None:
+            """On revocation (Faust awaits this before the worker rejoins its group): wait for
+            the message the story stage is on, then flush what it sent. Its table changes are then
+            in the changelogs before any worker starts recovering the tables from them."""
+            async with story_lock:
+                await app.producer.flush()
+
+        app.on_partitions_revoked.connect(_finish_story_work)
+
+    # Direct story stage (see README): a worker that runs both agents, preparing in this process,
+    # carries the articles it prepares straight to its own story stage while it holds the prepared
+    # topic's partition and may write its tables (story_stage_ready), instead of sending them
+    # through the prepared topic and reading them back. The raw messages are then the log: their
+    # offsets are committed once the revisions and the state changes are sent (Faust flushes the
+    # producer before each commit), so after a crash they are prepared and assembled again. Any
+    # other batch goes through the prepared topic.
     direct = settings.direct_story and runs_prepare and runs_story and pool is None
     holds_story = {"now": False}
     prepared_tp = TP(prepared_topic.get_topic_name(), 0)
@@ -318,21 +327,8 @@ def build_app(
         app.on_partitions_assigned.connect(_note_assignment)
         app.on_partitions_revoked.connect(_note_revoked)
 
-    if runs_story:
-
-        async def _finish_story_work(*_: Any, **__: Any) -> None:
-            """On revocation (Faust awaits this before the worker rejoins its group): wait for
-            the message the story stage is on, then flush what it sent. Its table changes are then
-            in the changelogs before any worker starts recovering the tables from them."""
-            async with story_lock:
-                await app.producer.flush()
-
-        app.on_partitions_revoked.connect(_finish_story_work)
-
     def story_here() -> bool:
-        """Whether this worker's story stage may take its prepared articles now (see
-        :func:`story_stage_ready`)."""
-        return holds_story["now"] and story_stage_ready(app, prepared_tp)
+        return direct and holds_story["now"] and story_stage_ready(app, prepared_tp)
 
     async def prepare_agent(stream: StreamT[bytes]) -> None:
         proc = await get_processor() if pool is None else None
@@ -341,22 +337,22 @@ def build_app(
             PREPARE_BATCH, within=PREPARE_WITHIN_S
         ):
             msgs = await with_skipped([_raw_message(ev) for ev in events], done)
+            arts = None
             if pool is not None:
                 prepared, dead = await pool.prepare(msgs, fallback_processor)
-                for record in dead:
-                    await send_dead(record)
             else:
                 assert proc is not None
                 arts, dead = proc.prepare_batch(msgs)
-                for record in dead:
-                    await send_dead(record)
-                if direct and story_here():
+            for record in dead:
+                await send_dead(record)
+            if arts is not None:
+                if story_here():
                     async with story_lock:
                         if story_here():  # checked again: the sends above may have let a rebalance in
                             # No await between the check and the table writes.
                             await emit(story_stage.assemble_prepared(arts))
                             arts = []
-                prepared = [(a.article.id, a.to_bytes()) for _, a in arts]
+                prepared = as_items(arts)
             for i, j in pack_spans(prepared, pack_bytes):
                 await prepared_topic.send(key=prepared[i][0], value=pack_value(prepared[i:j]))
             await batch_done(done)
